@@ -1,0 +1,88 @@
+"""The collector contract.
+
+A collector is given a :class:`~postureapp.model.Target` and returns every resource it
+could read plus one :class:`~postureapp.model.CollectorRun` saying how that went. It
+never raises: permission denied, throttling, timeouts and malformed answers become the
+run's status and error text, and a kind it could not read is listed in ``run.unknown``
+so that checks needing it say *unknown* rather than *pass*.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from postureapp.model import CollectorRun, Resource, RunStatus, Target
+
+
+@dataclass(slots=True)
+class CollectResult:
+    resources: list[Resource]
+    run: CollectorRun
+
+
+@runtime_checkable
+class Collector(Protocol):
+    """What the engine needs of a collector."""
+
+    name: str
+    provider: str
+
+    def collect(self, target: Target) -> CollectResult:
+        """Read everything this collector knows about from ``target``; never raise."""
+        ...
+
+
+@dataclass
+class RunRecorder:
+    """Book-keeping shared by collectors: timing, API call count, unknown kinds, errors.
+
+    Use it as a context manager around the collection; ``finish()`` returns the run
+    record with a status derived from what was recorded.
+    """
+
+    collector: str
+    target: str
+    scope: str = ""
+    api_calls: int = 0
+    unknown: dict[str, str] = field(default_factory=dict)
+    error: str = ""
+    failed: bool = False
+    provider: str = ""  # set when the collector name is not the provider (offline)
+    _started: float = field(default_factory=time.perf_counter)
+
+    def call(self, count: int = 1) -> None:
+        self.api_calls += count
+
+    def mark_unknown(self, kind: str, reason: str) -> None:
+        """This kind could not be read: checks that need it will say unknown."""
+        self.unknown[kind] = reason
+
+    def fail(self, error: str) -> None:
+        """The whole target could not be read (bad credentials, unreachable...)."""
+        self.failed = True
+        self.error = error
+
+    def finish(self, items: int) -> CollectorRun:
+        if self.failed:
+            status = RunStatus.FAILED
+        elif self.unknown:
+            status = RunStatus.PARTIAL
+        else:
+            status = RunStatus.OK
+        error = self.error
+        if not error and self.unknown:
+            error = "; ".join(f"{kind}: {why}" for kind, why in sorted(self.unknown.items()))
+        return CollectorRun(
+            collector=self.collector,
+            target=self.target,
+            status=status,
+            scope=self.scope,
+            error=error,
+            items=items,
+            api_calls=self.api_calls,
+            seconds=round(time.perf_counter() - self._started, 3),
+            unknown=dict(self.unknown),
+            provider=self.provider or self.collector,
+        )

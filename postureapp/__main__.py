@@ -1,0 +1,3 @@
+from postureapp.cli import main
+
+main()

@@ -1,0 +1,260 @@
+"""Configuration: defaults, then a TOML file, then environment, then command-line flags.
+
+Every effective value remembers where it came from, so ``posture config`` can say why
+a threshold is what it is. The file lives in the user's config directory
+(``platformdirs``) unless ``--config`` or ``POSTURE_CONFIG`` names another.
+
+Example ``config.toml``::
+
+    [targets]
+    kube_contexts = ["prod-eu", "staging"]
+    aws_profiles = ["prod"]
+    aws_regions = ["eu-west-1", "us-east-1"]
+
+    [thresholds]
+    secret_rotation_days = 90
+    cert_warning_days = 30
+    unused_days = 90
+    admin_ports = [22, 3389, 6443]
+
+    [poll]
+    interval_seconds = 300
+    collector_timeout_seconds = 600
+    workers = 8
+
+    [retention]
+    snapshots = 50
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from postureapp.errors import ConfigError
+
+APP_NAME = "posture"
+
+DEFAULT_ADMIN_PORTS = [
+    22,
+    23,
+    2375,
+    2376,
+    3306,
+    3389,
+    5432,
+    5984,
+    6379,
+    6443,
+    9200,
+    9300,
+    10250,
+    11211,
+    27017,
+]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """The schema of one setting: its default and how to validate a value."""
+
+    section: str
+    name: str
+    default: Any
+    kind: str  # "int", "str_list", "int_list"
+    minimum: int | None = None
+    maximum: int | None = None
+    help: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.section}.{self.name}"
+
+
+SETTINGS: list[Setting] = [
+    Setting("targets", "kube_contexts", [], "str_list", help="kubeconfig contexts to poll"),
+    Setting("targets", "kubeconfig", [], "str_list", help="kubeconfig files (else KUBECONFIG)"),
+    Setting("targets", "aws_profiles", [], "str_list", help="AWS profiles to poll"),
+    Setting("targets", "aws_regions", [], "str_list", help="AWS regions (else the profile's)"),
+    Setting(
+        "thresholds",
+        "secret_rotation_days",
+        90,
+        "int",
+        1,
+        3650,
+        "a secret or key older than this is stale",
+    ),
+    Setting(
+        "thresholds",
+        "cert_warning_days",
+        30,
+        "int",
+        0,
+        3650,
+        "warn when a certificate expires within this many days",
+    ),
+    Setting(
+        "thresholds",
+        "unused_days",
+        90,
+        "int",
+        1,
+        3650,
+        "an identity or key unused this long is dormant",
+    ),
+    Setting(
+        "thresholds",
+        "admin_ports",
+        DEFAULT_ADMIN_PORTS,
+        "int_list",
+        1,
+        65535,
+        "ports that must never be open to the internet",
+    ),
+    Setting("poll", "interval_seconds", 300, "int", 10, 86400, "dashboard poll period"),
+    Setting(
+        "poll",
+        "collector_timeout_seconds",
+        600,
+        "int",
+        1,
+        86400,
+        "a collector running longer is abandoned and its target marked failed",
+    ),
+    Setting("poll", "workers", 8, "int", 1, 64, "collector x target runs at once"),
+    Setting("retention", "snapshots", 50, "int", 1, 100000, "snapshots kept in the cache"),
+]
+
+_BY_KEY = {setting.key: setting for setting in SETTINGS}
+
+# Environment overrides, for CI jobs that cannot ship a config file.
+ENVIRONMENT = {
+    "POSTURE_INTERVAL": "poll.interval_seconds",
+    "POSTURE_RETENTION": "retention.snapshots",
+}
+
+
+@dataclass
+class Config:
+    values: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    path: Path | None = None
+
+    def get(self, key: str) -> Any:
+        return self.values[key]
+
+    def thresholds(self) -> dict[str, Any]:
+        """The settings checks see, keyed by bare name (``secret_rotation_days``...)."""
+        return {
+            setting.name: self.values[setting.key]
+            for setting in SETTINGS
+            if setting.section == "thresholds"
+        }
+
+    def override(self, key: str, value: Any, source: str) -> None:
+        """Apply a command-line value, validated like any other."""
+        setting = _BY_KEY[key]
+        self.values[key] = _validate(setting, value, source)
+        self.sources[key] = source
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "key": setting.key,
+                "value": self.values[setting.key],
+                "source": self.sources[setting.key],
+                "help": setting.help,
+            }
+            for setting in SETTINGS
+        ]
+
+
+def default_config_path() -> Path:
+    env = os.environ.get("POSTURE_CONFIG")
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
+
+
+def load_config(path: Path | None = None, environ: dict[str, str] | None = None) -> Config:
+    """Read defaults, the file (when it exists) and the environment.
+
+    Raises:
+        ConfigError: one line naming the file, the key and what is wrong.
+    """
+    environ = os.environ if environ is None else environ
+    explicit = path is not None or "POSTURE_CONFIG" in environ
+    path = path or default_config_path()
+    config = Config(path=path)
+    for setting in SETTINGS:
+        config.values[setting.key] = setting.default
+        config.sources[setting.key] = "default"
+    if path.exists():
+        _apply_file(config, path)
+    elif explicit:
+        raise ConfigError(f"config file {path} does not exist")
+    for variable, key in ENVIRONMENT.items():
+        if variable in environ:
+            raw = environ[variable]
+            try:
+                value: Any = int(raw)
+            except ValueError:
+                value = raw
+            config.values[key] = _validate(_BY_KEY[key], value, f"${variable}")
+            config.sources[key] = f"env {variable}"
+    return config
+
+
+def _apply_file(config: Config, path: Path) -> None:
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML ({error})") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read ({error})") from None
+    for section, table in data.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: '{section}' must be a [table]")
+        for name, value in table.items():
+            key = f"{section}.{name}"
+            setting = _BY_KEY.get(key)
+            if setting is None:
+                known = ", ".join(sorted(_BY_KEY))
+                raise ConfigError(f"{path}: unknown setting '{key}' (known: {known})")
+            config.values[key] = _validate(setting, value, f"{path}: {key}")
+            config.sources[key] = str(path)
+
+
+def _validate(setting: Setting, value: Any, where: str) -> Any:
+    if setting.kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where} must be a whole number (got {value!r})")
+        _check_range(setting, value, where)
+        return value
+    if setting.kind in ("str_list", "int_list"):
+        if isinstance(value, str) and setting.kind == "str_list":
+            value = [value]
+        if not isinstance(value, list):
+            raise ConfigError(f"{where} must be a list (got {value!r})")
+        for item in value:
+            if setting.kind == "str_list" and not (isinstance(item, str) and item):
+                raise ConfigError(f"{where} must hold non-empty strings (got {item!r})")
+            if setting.kind == "int_list":
+                if isinstance(item, bool) or not isinstance(item, int):
+                    raise ConfigError(f"{where} must hold whole numbers (got {item!r})")
+                _check_range(setting, item, where)
+        return list(value)
+    raise AssertionError(setting.kind)
+
+
+def _check_range(setting: Setting, value: int, where: str) -> None:
+    if setting.minimum is not None and value < setting.minimum:
+        raise ConfigError(f"{where} must be at least {setting.minimum} (got {value})")
+    if setting.maximum is not None and value > setting.maximum:
+        raise ConfigError(f"{where} must be at most {setting.maximum} (got {value})")

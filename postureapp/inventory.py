@@ -1,0 +1,129 @@
+"""The inventory of one poll: every resource seen, indexed, plus what could not be seen.
+
+Checks read only this. Knowing what is *missing* matters as much as what is present:
+a kind that a collector could not read (403, AccessDenied, a failed target) is
+recorded per provider and scope, so a check that needs it reports *unknown*.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from postureapp.model import CollectorRun, Resource, RunStatus, utcnow
+
+# A run that failed before it knew its scope blinds every scope of its provider.
+ALL_KINDS = "*"
+
+
+@dataclass
+class Inventory:
+    resources: list[Resource]
+    runs: list[CollectorRun] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)  # thresholds from the config
+    now: datetime = field(default_factory=utcnow)
+    # provider -> collector name, so runs can be matched to the resources they produce
+    collector_providers: dict[str, str] = field(default_factory=dict)
+    _excluded_scopes: frozenset[tuple[str, str]] = frozenset()
+
+    def __post_init__(self) -> None:
+        self._by_uid: dict[str, Resource] = {}
+        self._by_kind: dict[tuple[str, str], list[Resource]] = defaultdict(list)
+        self._scopes: dict[str, set[str]] = defaultdict(set)
+        for resource in self.resources:
+            if (resource.provider, resource.scope) in self._excluded_scopes:
+                continue
+            self._by_uid[resource.uid] = resource
+            self._by_kind[(resource.provider, resource.kind)].append(resource)
+            self._scopes[resource.provider].add(resource.scope)
+        self._unknown: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
+        self._blind_providers: dict[str, str] = {}
+        for run in self.runs:
+            provider = run.provider or self.collector_providers.get(run.collector, run.collector)
+            if run.status is RunStatus.FAILED:
+                reason = f"{run.collector} on {run.target} failed: {run.error}"
+                if run.scope:
+                    self._unknown[(provider, run.scope)][ALL_KINDS] = reason
+                    self._scopes[provider].add(run.scope)
+                else:
+                    self._blind_providers.setdefault(provider, reason)
+            elif run.unknown:
+                scope = run.scope
+                self._scopes[provider].add(scope)
+                self._unknown[(provider, scope)].update(run.unknown)
+
+    # -- reading -------------------------------------------------------------------
+
+    def get(self, uid: str) -> Resource | None:
+        return self._by_uid.get(uid)
+
+    def of(self, provider: str, kind: str, scope: str | None = None) -> list[Resource]:
+        """Every resource of one kind, optionally limited to one scope."""
+        found = self._by_kind.get((provider, kind), [])
+        if scope is None:
+            return found
+        return [r for r in found if r.scope == scope]
+
+    def scopes(self, provider: str) -> set[str]:
+        return set(self._scopes.get(provider, ()))
+
+    def __iter__(self) -> Iterator[Resource]:
+        return iter(self._by_uid.values())
+
+    def __len__(self) -> int:
+        return len(self._by_uid)
+
+    def setting(self, name: str, default: Any = None) -> Any:
+        return self.settings.get(name, default)
+
+    # -- what is missing -------------------------------------------------------------
+
+    def why_unknown(self, provider: str, scope: str, kinds: Iterable[str]) -> str | None:
+        """Why any of ``kinds`` is missing in this scope, or None when all were read."""
+        if provider in self._blind_providers:
+            return self._blind_providers[provider]
+        unknown: dict[str, str] = {}
+        # A run records its own scope; AWS resources live in "<account>/<region>" scopes
+        # below the run's "<account>", so gaps recorded on a prefix apply to all below it.
+        for candidate in _scope_prefixes(scope):
+            unknown.update(self._unknown.get((provider, candidate), {}))
+        if ALL_KINDS in unknown:
+            return unknown[ALL_KINDS]
+        reasons = [f"{kind}: {unknown[kind]}" for kind in kinds if kind in unknown]
+        return "; ".join(reasons) or None
+
+    def gaps(self, provider: str, scope: str) -> str | None:
+        """Why this scope was not fully seen (any kind missing), or None."""
+        if provider in self._blind_providers:
+            return self._blind_providers[provider]
+        unknown: dict[str, str] = {}
+        for candidate in _scope_prefixes(scope):
+            unknown.update(self._unknown.get((provider, candidate), {}))
+        if ALL_KINDS in unknown:
+            return unknown[ALL_KINDS]
+        return "; ".join(f"{kind}: {why}" for kind, why in sorted(unknown.items())) or None
+
+    def blind_providers(self) -> dict[str, str]:
+        """Providers with a failed target whose scope is not even known."""
+        return dict(self._blind_providers)
+
+    def without_scopes(self, excluded: Iterable[tuple[str, str]]) -> Inventory:
+        """The same inventory minus some (provider, scope) pairs, for a check that cannot
+        judge those scopes."""
+        excluded = frozenset(excluded) | self._excluded_scopes
+        return Inventory(
+            resources=self.resources,
+            runs=self.runs,
+            settings=self.settings,
+            now=self.now,
+            collector_providers=self.collector_providers,
+            _excluded_scopes=excluded,
+        )
+
+
+def _scope_prefixes(scope: str) -> list[str]:
+    parts = scope.split("/")
+    return ["/".join(parts[:end]) for end in range(1, len(parts) + 1)]

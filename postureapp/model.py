@@ -1,0 +1,289 @@
+"""The records every layer shares: resources, findings, controls, snapshots.
+
+Everything here is plain data. Collectors produce :class:`Resource` records and one
+:class:`CollectorRun` per target; checks turn resources into :class:`Finding` records;
+the store keeps them per :class:`Snapshot`. Nothing in this module does I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    """Outcome of one check on one resource."""
+
+    FAIL = "fail"
+    PASS = "pass"
+    UNKNOWN = "unknown"  # the data needed was not collected; never read as pass
+    ERROR = "error"  # the check itself raised
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse: critical 4 ... info 0, so ``>=`` reads as "at least"."""
+        return _SEVERITY_RANK[self]
+
+    @classmethod
+    def parse(cls, value: str) -> Severity:
+        try:
+            return cls(value.strip().lower())
+        except ValueError:
+            choices = ", ".join(s.value for s in cls)
+            raise ValueError(f"unknown severity {value!r} (choose one of: {choices})") from None
+
+
+_SEVERITY_RANK = {
+    Severity.CRITICAL: 4,
+    Severity.HIGH: 3,
+    Severity.MEDIUM: 2,
+    Severity.LOW: 1,
+    Severity.INFO: 0,
+}
+
+
+class View(StrEnum):
+    IDENTITIES = "identities"
+    ENDPOINTS = "endpoints"
+    SECRETS = "secrets"
+    GOVERNANCE = "governance"
+
+
+class Provider(StrEnum):
+    KUBERNETES = "kubernetes"
+    AWS = "aws"
+    PROBE = "probe"
+
+
+class RunStatus(StrEnum):
+    """How one collector fared on one target."""
+
+    OK = "ok"
+    PARTIAL = "partial"  # some kinds could not be read; they are listed in ``unknown``
+    FAILED = "failed"
+
+
+class SnapshotStatus(StrEnum):
+    COMPLETE = "complete"
+    PARTIAL = "partial"
+    FAILED = "failed"
+
+
+class ControlStatus(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    PARTIAL = "partial"
+    UNKNOWN = "unknown"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def isoformat(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a ``Z``, the one timestamp format the cache and exports use."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def canonical_json(value: Any) -> str:
+    """Stable JSON: the same data always gives the same bytes (hashes depend on it)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
+
+
+def k8s_uid(cluster: str, kind: str, name: str, namespace: str | None = None) -> str:
+    """The stable uid of a Kubernetes object; cluster-scoped objects use ``_``."""
+    return f"k8s://{cluster}/{namespace or '_'}/{kind}/{name}"
+
+
+@dataclass(slots=True)
+class Resource:
+    """One thing a collector saw. ``attrs`` is normalised JSON and never holds a secret value."""
+
+    uid: str
+    provider: str
+    scope: str  # the cluster, or "<account>/<region>" ("<account>/global" for IAM)
+    kind: str
+    name: str
+    namespace: str = ""
+    attrs: dict[str, Any] = field(default_factory=dict)
+    created_at: str | None = None  # when the resource itself was created, if the source says
+
+    def content_hash(self, attrs_json: str | None = None) -> str:
+        """Hash of everything but the uid; pass ``attrs_json`` when already serialised
+        with :func:`canonical_json` (the store does, to serialise only once)."""
+        return _digest(
+            self.provider,
+            self.scope,
+            self.kind,
+            self.name,
+            self.namespace,
+            self.created_at or "",
+            attrs_json if attrs_json is not None else canonical_json(self.attrs),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def fingerprint(check_id: str, resource_uid: str) -> str:
+    """Stable identity of a finding across snapshots: waivers, SARIF and CI gates use it."""
+    return _digest(check_id, resource_uid)
+
+
+@dataclass(slots=True)
+class Finding:
+    check_id: str
+    resource_uid: str
+    status: Status
+    severity: Severity
+    view: View
+    title: str
+    detail: str = ""
+    evidence: dict[str, Any] = field(default_factory=dict)
+    remediation: str = ""
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.check_id, self.resource_uid)
+
+    def content_hash(self, evidence_json: str | None = None) -> str:
+        """What makes two sightings of the same finding "the same"; status and severity
+        are compared separately by the diff, so they are left out."""
+        if evidence_json is None:
+            evidence_json = canonical_json(self.evidence)
+        return _digest(self.title, self.detail, evidence_json)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["fingerprint"] = self.fingerprint
+        return data
+
+
+@dataclass(slots=True)
+class CollectorRun:
+    """How one collector fared on one target during one poll."""
+
+    collector: str
+    target: str
+    status: RunStatus
+    scope: str = ""  # the scope the target resolved to, when the collector got that far
+    error: str = ""
+    items: int = 0
+    api_calls: int = 0
+    seconds: float = 0.0
+    # kinds (or calls) whose data could not be read, with the reason, e.g.
+    # {"Secret": "secrets is forbidden: list denied"}
+    unknown: dict[str, str] = field(default_factory=dict)
+    # the plane whose data this run read; defaults to the collector's own provider
+    # (an offline run reads kubernetes or aws data)
+    provider: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class Snapshot:
+    id: int
+    started_at: str
+    finished_at: str | None
+    status: SnapshotStatus
+    runs: list[CollectorRun] = field(default_factory=list)
+    resource_count: int = 0
+    finding_count: int = 0
+
+
+@dataclass(slots=True)
+class Attestation:
+    """A person vouching for a control no collector can see (a restore test, say)."""
+
+    control_id: str
+    by: str
+    at: str
+    expires_at: str | None = None
+    note: str = ""
+    id: int | None = None
+
+    def is_active(self, now: datetime | None = None) -> bool:
+        expires = parse_time(self.expires_at)
+        return expires is None or expires > (now or utcnow())
+
+
+@dataclass(slots=True)
+class Control:
+    """A governance control evidenced by checks (and possibly a manual attestation)."""
+
+    id: str
+    title: str
+    frameworks: dict[str, list[str]]
+    checks: list[str]
+    description: str = ""
+    needs_attestation: bool = False
+    status: ControlStatus = ControlStatus.UNKNOWN
+    coverage: float | None = None  # share of evidencing findings that pass
+    evidence: dict[str, dict[str, int]] = field(default_factory=dict)  # check_id -> status counts
+    attestation: Attestation | None = None
+
+
+@dataclass(slots=True)
+class Waiver:
+    """An accepted risk: matches a finding by fingerprint, or by check id and a resource glob."""
+
+    reason: str
+    owner: str
+    fingerprint: str | None = None
+    check_id: str | None = None
+    resource_glob: str | None = None
+    ticket: str = ""
+    created_at: str = ""
+    expires_at: str | None = None
+    id: int | None = None
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        expires = parse_time(self.expires_at)
+        return expires is not None and expires <= (now or utcnow())
+
+    def describe_selector(self) -> str:
+        if self.fingerprint:
+            return f"fingerprint {self.fingerprint}"
+        return f"check {self.check_id} on {self.resource_glob or '*'}"
+
+
+@dataclass(slots=True)
+class Target:
+    """Where a collector looks: a kube context, an AWS profile and region, an offline path."""
+
+    provider: str
+    name: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"{self.provider}:{self.name}"

@@ -1,0 +1,130 @@
+"""Schema of the cache, as sqlite-utils migrations (one transaction each).
+
+Resources and findings are stored as *versions*: a row is valid for the snapshots
+``valid_from <= id < valid_to`` (``valid_to`` NULL while it is still current). A poll
+that sees the same thing again writes nothing for it, so the file grows with change,
+not with estate size, and any retained snapshot can still be read back whole.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+# Bumped with every migration; a cache whose user_version is higher was written by a
+# newer postureapp and is refused rather than "upgraded" backwards.
+SCHEMA_VERSION = 1
+
+migrations = Migrations("postureapp")
+
+
+@migrations(name="0001_initial")
+def _initial(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE snapshots (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,
+            resource_count INTEGER NOT NULL DEFAULT 0,
+            finding_count INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE collector_runs (
+            id INTEGER PRIMARY KEY,
+            snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+            collector TEXT NOT NULL,
+            target TEXT NOT NULL,
+            scope TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL,
+            error TEXT NOT NULL DEFAULT '',
+            items INTEGER NOT NULL DEFAULT 0,
+            api_calls INTEGER NOT NULL DEFAULT 0,
+            seconds REAL NOT NULL DEFAULT 0,
+            unknown TEXT NOT NULL DEFAULT '{}',
+            provider TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX collector_runs_snapshot ON collector_runs(snapshot_id);
+
+        CREATE TABLE resources (
+            id INTEGER PRIMARY KEY,
+            uid TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            namespace TEXT NOT NULL DEFAULT '',
+            attrs TEXT NOT NULL,
+            created_at TEXT,
+            hash TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            valid_from INTEGER NOT NULL,
+            valid_to INTEGER
+        );
+        CREATE UNIQUE INDEX resources_current ON resources(uid) WHERE valid_to IS NULL;
+        CREATE INDEX resources_uid ON resources(uid, valid_from);
+
+        CREATE TABLE findings (
+            id INTEGER PRIMARY KEY,
+            fingerprint TEXT NOT NULL,
+            check_id TEXT NOT NULL,
+            resource_uid TEXT NOT NULL,
+            status TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            severity_rank INTEGER NOT NULL,
+            view TEXT NOT NULL,
+            title TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '',
+            evidence TEXT NOT NULL DEFAULT '{}',
+            hash TEXT NOT NULL,
+            waiver_id INTEGER,
+            first_seen TEXT NOT NULL,
+            valid_from INTEGER NOT NULL,
+            valid_to INTEGER
+        );
+        CREATE UNIQUE INDEX findings_current ON findings(fingerprint) WHERE valid_to IS NULL;
+        CREATE INDEX findings_fingerprint ON findings(fingerprint, valid_from);
+
+        CREATE TABLE checks (
+            id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            view TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            remediation TEXT NOT NULL,
+            frameworks TEXT NOT NULL DEFAULT '{}',
+            "references" TEXT NOT NULL DEFAULT '[]',
+            description TEXT NOT NULL DEFAULT ''
+        );
+
+        CREATE TABLE waivers (
+            id INTEGER PRIMARY KEY,
+            fingerprint TEXT,
+            check_id TEXT,
+            resource_glob TEXT,
+            reason TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            ticket TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            expires_at TEXT,
+            CHECK (fingerprint IS NOT NULL OR check_id IS NOT NULL)
+        );
+        CREATE TABLE notes (
+            id INTEGER PRIMARY KEY,
+            fingerprint TEXT NOT NULL,
+            author TEXT NOT NULL,
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX notes_fingerprint ON notes(fingerprint);
+        CREATE TABLE attestations (
+            id INTEGER PRIMARY KEY,
+            control_id TEXT NOT NULL,
+            by TEXT NOT NULL,
+            at TEXT NOT NULL,
+            expires_at TEXT,
+            note TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        );
+        """
+    )

@@ -1,0 +1,207 @@
+"""Writing one snapshot: a single transaction that records only what changed."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from postureapp.model import (
+    CollectorRun,
+    Finding,
+    Resource,
+    SnapshotStatus,
+    canonical_json,
+)
+
+
+@dataclass(slots=True)
+class WriteStats:
+    snapshot_id: int
+    resources_added: int = 0
+    resources_changed: int = 0
+    resources_removed: int = 0
+    findings_added: int = 0
+    findings_changed: int = 0
+    findings_removed: int = 0
+
+
+def write_snapshot(
+    conn: sqlite3.Connection,
+    *,
+    started_at: str,
+    finished_at: str,
+    status: SnapshotStatus,
+    runs: Iterable[CollectorRun],
+    resources: Iterable[Resource],
+    findings: Iterable[Finding],
+    waiver_ids: Mapping[str, int],
+    catalog: Iterable[dict],
+) -> WriteStats:
+    """Record a snapshot inside the caller's transaction and return what changed.
+
+    ``waiver_ids`` maps the fingerprints waived at collection time to their waiver, so
+    that a diff across a waiver added between two polls shows it.
+    """
+    resources = {resource.uid: resource for resource in resources}  # last sighting wins
+    findings = {finding.fingerprint: finding for finding in findings}
+    cursor = conn.execute(
+        "INSERT INTO snapshots (started_at, finished_at, status, resource_count, finding_count)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (started_at, finished_at, status.value, len(resources), len(findings)),
+    )
+    snapshot_id = cursor.lastrowid
+    stats = WriteStats(snapshot_id=snapshot_id)
+    conn.executemany(
+        "INSERT INTO collector_runs (snapshot_id, collector, target, scope, status, error,"
+        " items, api_calls, seconds, unknown, provider) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                snapshot_id,
+                run.collector,
+                run.target,
+                run.scope,
+                run.status.value,
+                run.error,
+                run.items,
+                run.api_calls,
+                run.seconds,
+                canonical_json(run.unknown),
+                run.provider,
+            )
+            for run in runs
+        ],
+    )
+    _write_resources(conn, snapshot_id, finished_at, resources, stats)
+    _write_findings(conn, snapshot_id, finished_at, findings, waiver_ids, stats)
+    _write_catalog(conn, catalog)
+    return stats
+
+
+def _write_resources(conn, snapshot_id, now, resources, stats) -> None:
+    current = {
+        uid: (row_id, digest, first_seen)
+        for row_id, uid, digest, first_seen in conn.execute(
+            "SELECT id, uid, hash, first_seen FROM resources WHERE valid_to IS NULL"
+        )
+    }
+    inserts, closes = [], []
+    for resource in resources.values():
+        attrs_json = canonical_json(resource.attrs)
+        digest = resource.content_hash(attrs_json)
+        previous = current.pop(resource.uid, None)
+        if previous is not None:
+            if previous[1] == digest:
+                continue
+            closes.append((snapshot_id, previous[0]))
+            stats.resources_changed += 1
+            first_seen = previous[2]
+        else:
+            stats.resources_added += 1
+            first_seen = now
+        inserts.append(
+            (
+                resource.uid,
+                resource.provider,
+                resource.scope,
+                resource.kind,
+                resource.name,
+                resource.namespace or "",
+                attrs_json,
+                resource.created_at,
+                digest,
+                first_seen,
+                snapshot_id,
+            )
+        )
+    closes.extend((snapshot_id, row_id) for row_id, _, _ in current.values())
+    stats.resources_removed = len(current)
+    # Close before inserting: the unique index allows one current row per uid.
+    conn.executemany("UPDATE resources SET valid_to = ? WHERE id = ?", closes)
+    conn.executemany(
+        "INSERT INTO resources (uid, provider, scope, kind, name, namespace, attrs, created_at,"
+        " hash, first_seen, valid_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        inserts,
+    )
+
+
+def _write_findings(conn, snapshot_id, now, findings, waiver_ids, stats) -> None:
+    current = {
+        fp: (row_id, state, first_seen)
+        for row_id, fp, first_seen, *state in conn.execute(
+            "SELECT id, fingerprint, first_seen, hash, status, severity, waiver_id"
+            " FROM findings WHERE valid_to IS NULL"
+        )
+    }
+    inserts, closes = [], []
+    for fp, finding in findings.items():
+        evidence_json = canonical_json(finding.evidence)
+        digest = finding.content_hash(evidence_json)
+        waiver_id = waiver_ids.get(fp)
+        state = [digest, finding.status.value, finding.severity.value, waiver_id]
+        previous = current.pop(fp, None)
+        if previous is not None:
+            if previous[1] == state:
+                continue
+            closes.append((snapshot_id, previous[0]))
+            stats.findings_changed += 1
+            first_seen = previous[2]
+        else:
+            stats.findings_added += 1
+            first_seen = now
+        inserts.append(
+            (
+                fp,
+                finding.check_id,
+                finding.resource_uid,
+                finding.status.value,
+                finding.severity.value,
+                finding.severity.rank,
+                finding.view.value,
+                finding.title,
+                finding.detail,
+                evidence_json,
+                digest,
+                waiver_id,
+                first_seen,
+                snapshot_id,
+            )
+        )
+    closes.extend((snapshot_id, row_id) for row_id, _, _ in current.values())
+    stats.findings_removed = len(current)
+    conn.executemany("UPDATE findings SET valid_to = ? WHERE id = ?", closes)
+    conn.executemany(
+        "INSERT INTO findings (fingerprint, check_id, resource_uid, status, severity,"
+        " severity_rank, view, title, detail, evidence, hash, waiver_id, first_seen, valid_from)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        inserts,
+    )
+
+
+def _write_catalog(conn, catalog) -> None:
+    existing = {
+        row[0]: row[1:]
+        for row in conn.execute(
+            'SELECT id, title, view, severity, provider, remediation, frameworks, "references",'
+            " description FROM checks"
+        )
+    }
+    rows = []
+    for meta in catalog:
+        row = (
+            meta["title"],
+            meta["view"],
+            meta["severity"],
+            meta["provider"],
+            meta["remediation"],
+            canonical_json(meta["frameworks"]),
+            canonical_json(meta["references"]),
+            meta["description"],
+        )
+        if existing.get(meta["id"]) != row:
+            rows.append((meta["id"], *row))
+    conn.executemany(
+        "INSERT OR REPLACE INTO checks (id, title, view, severity, provider, remediation,"
+        ' frameworks, "references", description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        rows,
+    )
