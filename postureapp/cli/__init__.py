@@ -282,6 +282,8 @@ def config_command(fmt: str) -> None:
 
 
 def main() -> None:
-    from postureapp.cli import triage  # noqa: F401  (registers its commands)
-
     run_guarded(lambda: cli.main(prog_name="posture"))
+
+
+# Registers the triage commands on `cli`; imported last because it imports `cli`.
+from postureapp.cli import triage  # noqa: E402, F401

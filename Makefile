@@ -1,0 +1,49 @@
+# The two commands of the README's quick start are `make demo` and `make test`; both
+# create .venv when missing and install what they need, so a fresh machine with
+# Python >= 3.11 needs nothing else.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP_FLAGS ?= --quiet --disable-pip-version-check
+
+.PHONY: demo test check lint format bench screenshots clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "postureapp needs Python >= 3.11 (set PYTHON=python3.11)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install $(PIP_FLAGS) --upgrade pip
+
+# Stamps so that a second `make test` does not reinstall; they follow pyproject.toml.
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install $(PIP_FLAGS) -e '.[test]'
+	@touch $@
+
+$(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install $(PIP_FLAGS) -e '.[demo]'
+	@touch $@
+
+demo: $(VENV)/.installed-demo
+	$(BIN)/posture demo
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check: lint test
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m tests.benchmarks.run
+
+screenshots: $(VENV)/.installed-test
+	$(BIN)/python -m tests.screenshots
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
