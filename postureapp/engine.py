@@ -34,6 +34,7 @@ from postureapp.model import (
     Target,
     View,
     isoformat,
+    k8s_uid,
     utcnow,
 )
 from postureapp.store import Store
@@ -57,9 +58,11 @@ class PollResult:
 
 
 def scope_uid(provider: str, scope: str) -> str:
-    """The uid findings about a whole scope hang on (a cluster, an account/region)."""
-    prefix = {"kubernetes": "k8s", "aws": "aws"}.get(provider, provider)
-    return f"{prefix}://{scope}"
+    """The uid findings about a whole scope hang on: the cluster's synthetic ``Cluster``
+    resource, or ``aws://<account>/<region>``."""
+    if provider == "kubernetes":
+        return k8s_uid(scope, "Cluster", scope)
+    return f"{provider}://{scope}"
 
 
 class Engine:

@@ -88,7 +88,7 @@ class Inventory:
         unknown: dict[str, str] = {}
         # A run records its own scope; AWS resources live in "<account>/<region>" scopes
         # below the run's "<account>", so gaps recorded on a prefix apply to all below it.
-        for candidate in _scope_prefixes(scope):
+        for candidate in _scope_prefixes(provider, scope):
             unknown.update(self._unknown.get((provider, candidate), {}))
         if ALL_KINDS in unknown:
             return unknown[ALL_KINDS]
@@ -100,7 +100,7 @@ class Inventory:
         if provider in self._blind_providers:
             return self._blind_providers[provider]
         unknown: dict[str, str] = {}
-        for candidate in _scope_prefixes(scope):
+        for candidate in _scope_prefixes(provider, scope):
             unknown.update(self._unknown.get((provider, candidate), {}))
         if ALL_KINDS in unknown:
             return unknown[ALL_KINDS]
@@ -124,6 +124,10 @@ class Inventory:
         )
 
 
-def _scope_prefixes(scope: str) -> list[str]:
+def _scope_prefixes(provider: str, scope: str) -> list[str]:
+    """AWS scopes nest ("<account>" above "<account>/<region>"); others do not (an EKS
+    context name such as "arn:aws:eks:...:cluster/prod" holds a "/" of its own)."""
+    if provider != "aws":
+        return [scope]
     parts = scope.split("/")
     return ["/".join(parts[:end]) for end in range(1, len(parts) + 1)]

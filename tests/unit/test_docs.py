@@ -38,3 +38,9 @@ def test_every_command_takes_db_and_help():
 def test_exit_codes_are_documented():
     for code in ("| 0 |", "| 1 |", "| 2 |", "| 3 |"):
         assert code in README
+
+
+def test_readme_carries_the_cluster_role_verbatim():
+    from collectors.kubernetes.permissions import CLUSTER_ROLE_YAML
+
+    assert CLUSTER_ROLE_YAML in README

@@ -34,7 +34,7 @@ def test_one_failed_target_makes_the_snapshot_partial_and_the_rest_lands(
     statuses = _statuses(store, result.snapshot_id)
     assert statuses["k8s://prod/shop/Pod/web"] == "pass"
     # the failed cluster is unknown, never pass
-    assert statuses["k8s://staging"] == "unknown"
+    assert statuses["k8s://staging/_/Cluster/staging"] == "unknown"
 
 
 def test_a_collector_that_raises_is_contained(make_engine, collector, store):
