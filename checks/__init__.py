@@ -1,6 +1,8 @@
 """The check catalog. Importing this package registers every shipped check and control
 in :data:`REGISTRY`; a duplicate id fails here, at import."""
 
+# Importing the packages registers their checks and controls.
+import checks.kubernetes  # noqa: F401
 from checks.registry import REGISTRY, CheckMeta, ControlMeta, Registry, Result, check, control
 
 __all__ = ["REGISTRY", "CheckMeta", "ControlMeta", "Registry", "Result", "check", "control"]

@@ -152,6 +152,6 @@ class OfflineCollector:
             self.name, target.name, scope=options["scope"], provider=options["provider"]
         )
         for kind in options["missing"]:
-            recorder.mark_unknown(kind, f"not in the offline dump ({options['source']})")
+            recorder.mark_unknown(kind, "not in the offline dump")
         resources = list(options["resources"])
         return CollectResult(resources, recorder.finish(len(resources)))

@@ -1,0 +1,13 @@
+"""The Kubernetes checks (issue 3): importing this package registers them and the
+Kubernetes governance controls in :data:`checks.registry.REGISTRY`.
+
+Modules, one per view: :mod:`.identities` (RBAC and workload identities),
+:mod:`.endpoints` (exposure, network policies, mesh mTLS), :mod:`.secrets` (tokens,
+rotation, certificates, literal credentials) and :mod:`.governance` (per-cluster
+verdicts and controls); :mod:`.rbac` resolves bindings into grants for them. Every check
+reads only the attrs documented in :mod:`collectors.kubernetes.normalise`.
+"""
+
+from checks.kubernetes import endpoints, governance, identities, secrets
+
+__all__ = ["endpoints", "governance", "identities", "secrets"]

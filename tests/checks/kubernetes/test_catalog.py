@@ -1,0 +1,125 @@
+"""The Kubernetes checks' metadata (a public contract), and properties every check keeps
+on the bundled fixture estate: no secret value in a finding, details that do not drift
+from poll to poll, one result per resource."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from checks.registry import REGISTRY
+from collectors.kubernetes.kinds import ALL_KINDS
+from collectors.kubernetes.offline import load_dump
+from postureapp.inventory import Inventory
+from postureapp.model import View, canonical_json
+from postureapp.testing.kube_estate import (
+    CANARY_ENV_VALUE,
+    CANARY_SECRET_B64,
+    CANARY_SECRET_VALUE,
+    fixtures_dir,
+)
+
+from .estate import NOW, SETTINGS, cluster, uid_of
+
+# check id -> the CIS Kubernetes Benchmark v1.9 section 5 ids it evidences (none: no
+# recommendation of section 5 is about it).
+EXPECTED_CIS = {
+    "k8s-rbac-cluster-admin": ["5.1.1"],
+    "k8s-rbac-wildcard": ["5.1.3"],
+    "k8s-rbac-secrets-read": ["5.1.2"],
+    "k8s-rbac-pod-exec": [],
+    "k8s-rbac-create-workloads": ["5.1.4"],
+    "k8s-rbac-escalation-verbs": ["5.1.8"],
+    "k8s-rbac-nodes-proxy": ["5.1.10"],
+    "k8s-rbac-anonymous": [],
+    "k8s-sa-default-used": ["5.1.5"],
+    "k8s-sa-shared": [],
+    "k8s-pod-automount-token": ["5.1.6"],
+    "k8s-pod-privileged": ["5.2.2"],
+    "k8s-pod-host-namespace": ["5.2.3", "5.2.4", "5.2.5"],
+    "k8s-svc-loadbalancer": [],
+    "k8s-svc-nodeport": [],
+    "k8s-svc-external-ips": [],
+    "k8s-ingress-no-tls": [],
+    "k8s-admin-ui-exposed": [],
+    "k8s-netpol-missing": ["5.3.2"],
+    "k8s-netpol-default-deny": ["5.3.2"],
+    "k8s-mesh-mtls": [],
+    "k8s-mesh-absent": [],
+    "k8s-secret-legacy-token": [],
+    "k8s-secret-stale": [],
+    "k8s-cert-expiry": [],
+    "k8s-env-literal-secret": ["5.4.1"],
+    "k8s-gov-default-deny-coverage": ["5.3.2"],
+    "k8s-gov-mtls-coverage": [],
+    "k8s-gov-admission-policy": ["5.2.1"],
+    "k8s-gov-least-privilege": ["5.1.1", "5.1.3"],
+    "k8s-gov-short-lived-credentials": [],
+}
+KUBERNETES_CHECKS = sorted(
+    check_id
+    for check_id, meta in REGISTRY.checks.items()
+    if meta.function.__module__.startswith("checks.kubernetes.")
+)
+KNOWN_KINDS = {spec.kind for spec in ALL_KINDS}
+
+
+def test_every_kubernetes_check_is_listed_here():
+    assert sorted(EXPECTED_CIS) == KUBERNETES_CHECKS
+
+
+@pytest.mark.parametrize("check_id", sorted(EXPECTED_CIS))
+def test_frameworks_include_iso_27001_and_cis_where_it_applies(check_id):
+    meta = REGISTRY.checks[check_id]
+    iso = meta.frameworks.get("ISO 27001:2022")
+    assert iso and all(re.fullmatch(r"A\.[5-8]\.\d+", control) for control in iso)
+    assert meta.frameworks.get("CIS Kubernetes", []) == EXPECTED_CIS[check_id]
+
+
+@pytest.mark.parametrize("check_id", sorted(EXPECTED_CIS))
+def test_metadata_is_complete(check_id):
+    meta = REGISTRY.checks[check_id]
+    assert re.fullmatch(r"k8s-[a-z0-9]+(-[a-z0-9]+)+", meta.id)
+    assert meta.provider == "kubernetes"
+    assert meta.title and meta.description and len(meta.remediation) > 80
+    assert meta.references and all(ref.startswith("https://") for ref in meta.references)
+    assert meta.requires and set(meta.requires) <= KNOWN_KINDS
+    if check_id.startswith("k8s-gov-"):
+        assert meta.view is View.GOVERNANCE
+    else:
+        assert meta.view is not View.GOVERNANCE
+
+
+def fixture_inventory(now=NOW) -> Inventory:
+    resources = load_dump(fixtures_dir(), scope="demo").resources
+    demo = cluster("demo", istio=True, cert_manager=True, gatekeeper=True)
+    return Inventory(resources=[*resources, demo], settings=dict(SETTINGS), now=now)
+
+
+def test_fixture_estate_findings_carry_no_secret_value_and_one_result_per_resource():
+    inv = fixture_inventory()
+    for check_id in KUBERNETES_CHECKS:
+        seen = set()
+        for result in REGISTRY.checks[check_id].function(inv):
+            uid = uid_of(result)
+            assert uid not in seen, f"{check_id} judged {uid} twice"
+            seen.add(uid)
+            text = result.detail + canonical_json(result.evidence)
+            for canary in (CANARY_ENV_VALUE, CANARY_SECRET_VALUE, CANARY_SECRET_B64):
+                assert canary not in text, check_id
+            assert not re.search(r"\bdays? ago\b", text)
+
+
+def test_fixture_estate_details_are_stable_from_one_poll_to_the_next():
+    today = fixture_inventory()
+    tomorrow = fixture_inventory(NOW + timedelta(days=1))
+    for check_id in KUBERNETES_CHECKS:
+        function = REGISTRY.checks[check_id].function
+        before = {uid_of(r): r for r in function(today)}
+        after = {uid_of(r): r for r in function(tomorrow)}
+        assert set(before) == set(after)
+        for uid, result in before.items():
+            if result.status is after[uid].status:
+                assert (result.detail, result.evidence) == (after[uid].detail, after[uid].evidence)
