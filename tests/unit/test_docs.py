@@ -44,3 +44,9 @@ def test_readme_carries_the_cluster_role_verbatim():
     from collectors.kubernetes.permissions import CLUSTER_ROLE_YAML
 
     assert CLUSTER_ROLE_YAML in README
+
+
+def test_readme_carries_the_iam_policy_verbatim():
+    from collectors.aws.permissions import IAM_POLICY_JSON
+
+    assert IAM_POLICY_JSON.strip() in README

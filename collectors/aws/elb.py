@@ -1,0 +1,116 @@
+"""Elastic Load Balancing v2 (application, network and gateway load balancers).
+
+Kind and attrs (scope ``"{account}/{region}"``)
+-----------------------------------------------
+
+``LoadBalancer`` (uid: load balancer ARN)
+    name, arn, type: "application"|"network"|"gateway", scheme: "internet-facing"|
+    "internal", internet_facing: bool, dns_name, vpc_id, state, ip_address_type,
+    security_groups: [group id] (sorted), availability_zones: [zone] (sorted),
+    created_time,
+    listeners: null when they could not be read, else [
+        {"arn", "port": int, "protocol": "HTTP"|"HTTPS"|"TCP"|"TLS"|"UDP"|...,
+         "ssl_policy": str|null, "certificates": [certificate ARN],
+         "default_actions": [action type]}] (sorted by port),
+    protocols: [listener protocol] (sorted, deduplicated; [] when listeners is null),
+    access_logs_enabled: bool|null, deletion_protection: bool|null,
+    drop_invalid_header_fields: bool|null (null: attribute absent or not readable)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from collectors.aws._common import iso, scope, to_bool
+from collectors.aws._context import Context, Unit
+from postureapp.model import Resource
+
+KINDS = ("LoadBalancer",)
+
+
+def units(ctx: Context, regions: list[str]) -> list[Unit]:
+    return [Unit(f"elbv2 {region}", KINDS, lambda r=region: _region(ctx, r)) for region in regions]
+
+
+def _region(ctx: Context, region: str) -> list[Resource]:
+    client = ctx.client("elbv2", region)
+    found: list[Resource] = []
+    with ctx.reading("LoadBalancer"):
+        for page in ctx.pages(
+            client, "describe_load_balancers", marker_in="Marker", marker_out="NextMarker"
+        ):
+            for balancer in page.get("LoadBalancers", []):
+                found.append(_balancer(ctx, client, balancer, scope(ctx.account, region)))
+    return found
+
+
+def _balancer(ctx: Context, client: Any, lb: Mapping[str, Any], where: str) -> Resource:
+    arn = lb["LoadBalancerArn"]
+    listeners = None
+    with ctx.reading("LoadBalancer"):
+        collected = []
+        for page in ctx.pages(
+            client,
+            "describe_listeners",
+            marker_in="Marker",
+            marker_out="NextMarker",
+            LoadBalancerArn=arn,
+        ):
+            for listener in page.get("Listeners", []):
+                collected.append(
+                    {
+                        "arn": listener.get("ListenerArn"),
+                        "port": listener.get("Port"),
+                        "protocol": listener.get("Protocol"),
+                        "ssl_policy": listener.get("SslPolicy")
+                        if listener.get("Protocol") in ("HTTPS", "TLS")
+                        else None,
+                        "certificates": sorted(
+                            c["CertificateArn"]
+                            for c in listener.get("Certificates", [])
+                            if c.get("CertificateArn")
+                        ),
+                        "default_actions": [
+                            a.get("Type") for a in listener.get("DefaultActions", [])
+                        ],
+                    }
+                )
+        listeners = sorted(collected, key=lambda item: (item["port"] or 0, item["arn"] or ""))
+    attributes: dict[str, str] = {}
+    with ctx.reading("LoadBalancer"):
+        answer = ctx.call(client, "describe_load_balancer_attributes", LoadBalancerArn=arn) or {}
+        attributes = {a["Key"]: a.get("Value", "") for a in answer.get("Attributes", [])}
+    scheme = lb.get("Scheme")
+    attrs = {
+        "name": lb.get("LoadBalancerName"),
+        "arn": arn,
+        "type": lb.get("Type"),
+        "scheme": scheme,
+        "internet_facing": scheme == "internet-facing",
+        "dns_name": lb.get("DNSName"),
+        "vpc_id": lb.get("VpcId"),
+        "state": (lb.get("State") or {}).get("Code"),
+        "ip_address_type": lb.get("IpAddressType"),
+        "security_groups": sorted(lb.get("SecurityGroups", [])),
+        "availability_zones": sorted(
+            z.get("ZoneName", "") for z in lb.get("AvailabilityZones", [])
+        ),
+        "created_time": iso(lb.get("CreatedTime")),
+        "listeners": listeners,
+        "protocols": sorted({item["protocol"] for item in listeners or [] if item["protocol"]}),
+        "access_logs_enabled": to_bool(attributes.get("access_logs.s3.enabled")),
+        "deletion_protection": to_bool(attributes.get("deletion_protection.enabled")),
+        "drop_invalid_header_fields": to_bool(
+            attributes.get("routing.http.drop_invalid_header_fields.enabled")
+        ),
+    }
+    return Resource(
+        uid=arn,
+        provider="aws",
+        scope=where,
+        kind="LoadBalancer",
+        name=lb.get("LoadBalancerName") or arn,
+        attrs=attrs,
+        created_at=attrs["created_time"],
+    )
