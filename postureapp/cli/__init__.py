@@ -18,7 +18,6 @@ from postureapp.cli.common import (
     command,
     config_option,
     db_option,
-    open_output,
     pick_snapshot,
     run_guarded,
     severity_type,
@@ -43,54 +42,45 @@ def cli(ctx: click.Context) -> None:
     above --fail-on, 2 usage or input error, 3 collection failed or partial.
     """
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        from postureapp.cli.dashboard import tui_command
+
+        ctx.invoke(tui_command)
 
 
 # -- collect -------------------------------------------------------------------------
 
 
-@command(cli, "collect")
-@click.option("--context", "contexts", multiple=True, help="Kube context (repeatable).")
-@click.option("--kubeconfig", type=click.Path(dir_okay=False), help="Kubeconfig file.")
-@click.option("--profile", "profiles", multiple=True, help="AWS profile (repeatable).")
-@click.option("--region", "regions", multiple=True, help="AWS region (repeatable).")
-@click.option("--all-regions", is_flag=True, help="Every enabled AWS region.")
-@click.option("--endpoint-url", help="AWS endpoint for every client (else $AWS_ENDPOINT_URL).")
-@click.option(
-    "--from",
-    "offline",
-    multiple=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="Offline dump: kubectl -o json, aws iam get-account-authorization-details JSON, "
-    "or a credential report CSV (file or directory; repeatable).",
-)
-@click.option(
-    "--fail-on", callback=severity_type, help="Exit 1 if an unwaived finding is at least this."
-)
-@click.option("--allow-partial", is_flag=True, help="Exit 0 rather than 3 on a partial poll.")
-def collect_command(
-    contexts,
-    kubeconfig,
-    profiles,
-    regions,
-    all_regions,
-    endpoint_url,
-    offline,
-    fail_on,
-    allow_partial,
-) -> None:
-    """Poll every target once and write a snapshot to the cache.
+def target_options(function):
+    """The options that name what to poll, shared by collect, snapshot and tui."""
+    options = [
+        click.option("--context", "contexts", multiple=True, help="Kube context (repeatable)."),
+        click.option("--kubeconfig", type=click.Path(dir_okay=False), help="Kubeconfig file."),
+        click.option("--profile", "profiles", multiple=True, help="AWS profile (repeatable)."),
+        click.option("--region", "regions", multiple=True, help="AWS region (repeatable)."),
+        click.option("--all-regions", is_flag=True, help="Every enabled AWS region."),
+        click.option(
+            "--endpoint-url", help="AWS endpoint for every client (else $AWS_ENDPOINT_URL)."
+        ),
+        click.option(
+            "--from",
+            "offline",
+            multiple=True,
+            type=click.Path(exists=True, path_type=Path),
+            help="Offline dump: kubectl -o json, aws iam get-account-authorization-details "
+            "JSON, or a credential report CSV (file or directory; repeatable).",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
 
-    \b
-    Examples:
-      posture collect --context prod-eu --profile prod --region eu-west-1
-      posture collect --from ./dumps/          # kubectl get ... -o json files
-    """
-    from collectors.registry import TargetRequest, resolve_targets
-    from postureapp.poll import run_poll
 
-    config = state().config
-    request = TargetRequest(
+def target_request(
+    config, contexts, kubeconfig, profiles, regions, all_regions, endpoint_url, offline
+):
+    from collectors.registry import TargetRequest
+
+    return TargetRequest(
         contexts=list(contexts) or config.get("targets.kube_contexts"),
         kubeconfig=kubeconfig or next(iter(config.get("targets.kubeconfig")), None),
         profiles=list(profiles) or config.get("targets.aws_profiles"),
@@ -99,9 +89,33 @@ def collect_command(
         endpoint_url=endpoint_url,
         offline_paths=list(offline),
     )
-    targets = resolve_targets(request)  # bad input fails here, before the cache is touched
+
+
+@command(cli, "collect")
+@target_options
+@click.option(
+    "--fail-on",
+    callback=severity_type,
+    metavar="SEVERITY",
+    help="Exit 1 if an unwaived failing finding is at least this severe.",
+)
+@click.option("--allow-partial", is_flag=True, help="Exit 0 rather than 3 on a partial poll.")
+def collect_command(fail_on, allow_partial, **targets) -> None:
+    """Poll every target once and write a snapshot to the cache.
+
+    \b
+    Examples:
+      posture collect --context prod-eu --profile prod --region eu-west-1
+      posture collect --from ./dumps/          # kubectl get ... -o json files
+    """
+    from collectors.registry import resolve_targets
+    from postureapp.poll import run_poll
+
+    config = state().config
+    # Bad input (a malformed dump, nothing to poll) fails here, before the cache is touched.
+    resolved = resolve_targets(target_request(config, **targets))
     with state().store() as store:
-        result = run_poll(store, config, targets, progress_to=sys.stderr)
+        result = run_poll(store, config, resolved, progress_to=sys.stderr)
     summary = (
         f"snapshot {result.snapshot_id} {result.status.value}: {result.resources} resources, "
         f"{result.findings} findings in {result.seconds:.1f}s"
@@ -110,7 +124,12 @@ def collect_command(
     click.echo(summary + (f"; failing: {failing}" if failing else ""), err=True)
     for run in result.runs:
         if run.status.value != "ok":
-            click.echo(f"  {run.collector} {run.target}: {run.status.value}: {run.error}", err=True)
+            click.echo(
+                f"  {run.collector} {_printable(run.target)}: {run.status.value}: "
+                f"{_printable(run.error)}",
+                err=True,
+            )
+    # 1 wins over 3, as in the export gate: a failure seen in a partial poll is certain.
     if fail_on is not None and any(
         count and _rank(sev) >= fail_on.rank for sev, count in result.failing.items()
     ):
@@ -127,33 +146,6 @@ def _rank(severity: str) -> int:
 
 def _by_severity(counts: dict[str, int]) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: -_rank(item[0]))
-
-
-# -- export --------------------------------------------------------------------------
-
-
-@command(cli, "export")
-@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
-@click.option("-o", "--output", default="-", show_default=True, help="File, or - for stdout.")
-@click.option("--snapshot", "snapshot_id", type=int, help="Snapshot id (default: the latest).")
-def export_command(fmt: str, output: str, snapshot_id: int | None) -> None:
-    """Export a snapshot from the cache (no collection; works offline).
-
-    \b
-    Example:
-      posture export --format json -o posture.json
-    """
-    from postureapp.export import build_document, write_json
-
-    with state().store(create=False) as store:
-        snapshot = pick_snapshot(store, snapshot_id)
-        document = build_document(store, snapshot)
-    out, close = open_output(output)
-    try:
-        write_json(document, out)
-    finally:
-        if close:
-            out.close()
 
 
 # -- diff ----------------------------------------------------------------------------
@@ -282,8 +274,22 @@ def config_command(fmt: str) -> None:
 
 
 def main() -> None:
-    run_guarded(lambda: cli.main(prog_name="posture"))
+    run_guarded(_main)
 
 
-# Registers the triage commands on `cli`; imported last because it imports `cli`.
-from postureapp.cli import triage  # noqa: E402, F401
+def _main() -> None:
+    # Not click's standalone mode: it turns Ctrl-C into "Aborted!" and exit 1, where a
+    # shell script expects 130; usage errors keep click's message and exit 2.
+    try:
+        code = cli.main(prog_name="posture", standalone_mode=False)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.Abort:
+        raise KeyboardInterrupt from None
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+# These modules register their commands on `cli`; imported last because they import it.
+from postureapp.cli import dashboard, exporting, triage  # noqa: E402, F401

@@ -5,13 +5,13 @@ Fields are only ever added to v1, never renamed or removed; a breaking change ge
 
 from __future__ import annotations
 
-import json
 from importlib.metadata import PackageNotFoundError, version
 from typing import IO, Any
 
 from checks.registry import REGISTRY, Registry
+from postureapp.export.common import bulk, write_records_json
 from postureapp.governance import evaluate_controls
-from postureapp.model import Snapshot, isoformat, utcnow
+from postureapp.model import Severity, Snapshot, Status, View, isoformat, utcnow
 from postureapp.store import Store
 
 SCHEMA_ID = "postureapp/snapshot/v1"
@@ -24,10 +24,23 @@ def tool_version() -> str:
         return "0+unknown"
 
 
+@bulk
 def build_document(
-    store: Store, snapshot: Snapshot, registry: Registry = REGISTRY
+    store: Store,
+    snapshot: Snapshot,
+    registry: Registry = REGISTRY,
+    *,
+    compare_to: int | None = None,
 ) -> dict[str, Any]:
-    """Everything a consumer needs about one snapshot, waivers evaluated as of now."""
+    """Everything a consumer needs about one snapshot, waivers evaluated as of now.
+
+    Args:
+        compare_to: the snapshot id ``changes`` is computed from; by default the one
+            before ``snapshot`` (``changes`` is null when there is none).
+
+    Raises:
+        LookupError: ``compare_to`` names a snapshot the cache does not hold.
+    """
     catalog = store.catalog()
     findings = list(store.findings(snapshot.id))
     waived = store.waived_fingerprints(findings)
@@ -53,6 +66,9 @@ def build_document(
     controls = evaluate_controls(
         registry.controls.values(), store.status_counts(snapshot.id), store.attestations(), now
     )
+    if compare_to is None:
+        previous = store.previous(snapshot.id)
+        compare_to = previous.id if previous is not None else None
     return {
         "schema": SCHEMA_ID,
         "generated_at": isoformat(now),
@@ -89,9 +105,65 @@ def build_document(
             for control in controls
         ],
         "checks": [catalog[check_id] for check_id in sorted(catalog)],
+        # Added in v1 (additive): the headline numbers and what changed, so every format
+        # (and any consumer) reads them from the document instead of recomputing them.
+        "summary": summarize(findings),
+        "changes": None if compare_to is None else _changes(store, compare_to, snapshot.id),
     }
 
 
+def summarize(findings: list[dict[str, Any]]) -> dict[str, Any]:
+    """Counts for a headline: every status, and *open* failures (failing and not waived)
+    by severity and by view. Waived failures are counted apart: an accepted risk is
+    still listed, but it is not what a reader has to act on."""
+    by_status = {status.value: 0 for status in Status}
+    by_severity = {severity.value: 0 for severity in Severity}
+    by_view = {view.value: {severity.value: 0 for severity in Severity} for view in View}
+    waived = 0
+    for finding in findings:
+        status = finding["status"]
+        by_status[status] = by_status.get(status, 0) + 1
+        if status != Status.FAIL:
+            continue
+        if finding["waived"]:
+            waived += 1
+            continue
+        severity = finding["severity"]
+        by_severity[severity] = by_severity.get(severity, 0) + 1
+        by_view.setdefault(finding["view"], dict.fromkeys(by_severity, 0))
+        by_view[finding["view"]][severity] = by_view[finding["view"]].get(severity, 0) + 1
+    return {
+        "findings": len(findings),
+        "by_status": by_status,
+        "open": sum(by_severity.values()),
+        "open_by_severity": by_severity,
+        "open_by_view": by_view,
+        "waived_failing": waived,
+    }
+
+
+def _changes(store: Store, from_id: int, to_id: int) -> dict[str, Any]:
+    diff = store.diff(from_id, to_id).to_dict()
+    for key in ("opened", "resolved", "changed"):
+        # The store sorts by severity and check; the uid makes the order total, so an
+        # export of the same cache is byte-for-byte the same (golden files rely on it).
+        diff[key].sort(
+            key=lambda row: (-_RANK.get(row["severity"], 0), row["check_id"], row["resource_uid"])
+        )
+    return diff
+
+
+_RANK = {severity.value: severity.rank for severity in Severity}
+
+
+# Lists written one element per line (see write_records_json).
+RECORD_KEYS = frozenset(
+    {"collector_runs", "resources", "findings", "controls", "checks"}
+    | {"opened", "resolved", "changed"}
+)
+
+
+@bulk
 def write_json(document: dict[str, Any], out: IO[str]) -> None:
-    json.dump(document, out, indent=1, ensure_ascii=False, sort_keys=False)
-    out.write("\n")
+    """The document as UTF-8 JSON: indented, with one finding (resource, check...) a line."""
+    write_records_json(document, out, RECORD_KEYS)

@@ -1,0 +1,101 @@
+"""``posture tui`` (the dashboard, also plain ``posture``) and ``posture demo``."""
+
+from __future__ import annotations
+
+import click
+
+from postureapp.cli import cli, target_options, target_request
+from postureapp.cli.common import command, state
+from postureapp.errors import InputError, PostureError
+from postureapp.export import FORMATS
+
+
+@command(cli, "tui")
+@target_options
+@click.option("--offline", is_flag=True, help="Read the cache only: no polling, no credentials.")
+@click.option(
+    "--interval", type=click.IntRange(10, 86400), help="Seconds between polls (default: config)."
+)
+def tui_command(offline: bool = False, interval: int | None = None, **targets) -> None:
+    """Open the dashboard (the default when `posture` runs with no command).
+
+    With no target named and none configured, it polls what the environment has (the
+    current kube context, the default AWS credentials); with nothing at all, or with
+    --offline, it shows the cache alone.
+
+    \b
+    Examples:
+      posture tui --context prod-eu --interval 120
+      posture --offline            # on call, no credentials: the cache alone
+    """
+    from collectors.registry import resolve_targets
+    from postureapp.tui import run
+
+    config = state().config
+    resolved = None
+    if not offline:
+        defaults = {
+            "contexts": (),
+            "kubeconfig": None,
+            "profiles": (),
+            "regions": (),
+            "all_regions": False,
+            "endpoint_url": None,
+            "offline": (),
+        }
+        try:
+            resolved = resolve_targets(target_request(config, **{**defaults, **targets}))
+        except InputError as error:
+            if "nothing to poll" not in str(error):
+                raise
+            click.echo("posture: nothing to poll; showing the cache alone", err=True)
+    store = state().store(create=resolved is not None)  # offline: the cache must exist
+    path = store.path
+    store.close()
+    run(path, config=config, targets=resolved, offline=resolved is None, interval=interval)
+
+
+@command(cli, "demo")
+@click.option("--headless", is_flag=True, help="Collect once and export; no dashboard.")
+@click.option(
+    "--format", "fmt", type=click.Choice(list(FORMATS)), default="html", show_default=True
+)
+@click.option("-o", "--output", default="-", show_default=True, help="With --headless.")
+@click.option(
+    "--interval",
+    type=click.IntRange(5, 3600),
+    default=15,
+    show_default=True,
+    help="Seconds between polls in the dashboard.",
+)
+def demo_command(headless: bool, fmt: str, output: str, interval: int) -> None:
+    """The dashboard on a local demo estate (no cluster or AWS account needed).
+
+    Starts the project's Kubernetes API test server and moto's AWS server on free
+    127.0.0.1 ports, seeds a microservice estate with planted problems, and polls it
+    with the real collectors into a temporary cache. Every few polls the estate changes.
+
+    \b
+    Examples:
+      posture demo
+      posture demo --headless --format html -o report.html
+    """
+    try:
+        import moto  # noqa: F401
+    except ImportError:
+        raise PostureError(
+            "the demo needs moto's server: pip install 'postureapp[demo]' (or run make demo)"
+        ) from None
+    from postureapp import demo
+
+    if headless:
+        from postureapp.cli.exporting import write_report
+        from postureapp.store import Store
+
+        def export(db_path, chosen_format, destination):
+            with Store(db_path) as store:
+                write_report(store, store.latest(), chosen_format, destination)
+
+        demo.run_headless(state().config, fmt, output, export)
+        return
+    demo.run_dashboard(state().config, interval)

@@ -1,0 +1,196 @@
+"""``posture demo``: the real collectors, engine and store against a local demo estate.
+
+The project's Kubernetes API test server and moto's server start on free 127.0.0.1
+ports in this process, are seeded with the demo estate (``kube_estate``, ``aws_estate``),
+and are reached through a temporary kubeconfig and AWS config — the same code paths as a
+real cluster and account. Both servers are threads of this process and everything
+lives in one temporary directory, so exit, Ctrl-C or a crash leave nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from postureapp.model import Target, utcnow
+
+KUBE_CONTEXT = "demo-prod"
+AWS_PROFILE = "demo"
+
+
+class DemoEnvironment:
+    """Starts, seeds and stops the demo's servers; ``targets`` point the collectors at
+    them. Use as a context manager."""
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="posture-demo-"))
+        self._saved_env: dict[str, str | None] = {}
+        self._moto: Any = None
+        self._kube: Any = None
+        self.account: Any = None
+        self.targets: list[Target] = []
+        self.changes = 0
+
+    @property
+    def db_path(self) -> Path:
+        return self.folder / "cache.db"
+
+    def __enter__(self) -> DemoEnvironment:
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _setenv(self, name: str, value: str) -> None:
+        self._saved_env.setdefault(name, os.environ.get(name))
+        os.environ[name] = value
+
+    def _start(self) -> None:
+        # Before moto builds its IAM backend, so AdministratorAccess & co. exist.
+        self._setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log on the TUI
+        from moto.server import ThreadedMotoServer
+
+        from postureapp.demo.aws_estate import REGION, DemoAccount
+        from postureapp.demo.kube_estate import cluster_objects
+        from postureapp.testing.kube_api import KubeAPIServer
+
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._moto.start()
+        host, port = self._moto.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        self.account = DemoAccount(endpoint)
+        self.account.seed()
+
+        self._kube = KubeAPIServer(cluster_objects(utcnow())).start()
+        kubeconfig = self._kube.write_kubeconfig(self.folder / "kubeconfig", context=KUBE_CONTEXT)
+
+        config = self.folder / "aws-config"
+        config.write_text(f"[profile {AWS_PROFILE}]\nregion = {REGION}\n")
+        credentials = self.folder / "aws-credentials"
+        credentials.write_text(
+            f"[{AWS_PROFILE}]\naws_access_key_id = AKIADEMO0000000000\n"
+            "aws_secret_access_key = demo-secret-not-a-real-key\n"
+        )
+        self._setenv("AWS_CONFIG_FILE", str(config))
+        self._setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+
+        from collectors.aws import targets as aws_targets
+        from collectors.kubernetes import targets as kube_targets
+
+        self.targets = [
+            *kube_targets([KUBE_CONTEXT], str(kubeconfig)),
+            *aws_targets([AWS_PROFILE], [REGION], False, endpoint),
+        ]
+
+    def describe(self) -> str:
+        """Where the servers listen, for the user (and the tests that check they stop)."""
+        host, port = self._moto.get_host_and_port()
+        return f"(kubernetes API {self._kube.url}, AWS http://{host}:{port})"
+
+    def evolve(self) -> str:
+        """Make the next change of the demo's story; returns what changed."""
+        from postureapp.demo.kube_estate import grafana_goes_public
+
+        step = self.changes % 3
+        self.changes += 1
+        if step == 0:
+            self._kube.apply(grafana_goes_public())
+            self.account.load_balancer(f"grafana-public-{self.changes}", https=False)
+            return "a new internet-facing load balancer exposes Grafana"
+        if step == 1:
+            self.account.rotate_legacy_key()
+            return "legacy-batch's access key was rotated"
+        self._kube.remove(
+            "rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "argocd-server-admin"
+        )
+        return "argocd-server's cluster-admin binding was removed"
+
+    def close(self) -> None:
+        for server in (self._kube, self._moto):
+            if server is not None:
+                with contextlib.suppress(Exception):  # it may never have started
+                    server.stop()
+        self._kube = self._moto = None
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env.clear()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _raise_on_sigterm() -> Callable[[], None]:
+    """SIGTERM unwinds like Ctrl-C, so the servers stop and the folder is removed."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    return lambda: signal.signal(signal.SIGTERM, previous)
+
+
+def run_headless(
+    config: Any, fmt: str, output: str, write: Callable[[Path, str, str], None]
+) -> None:
+    """Collect once from the demo estate and export the snapshot."""
+    from postureapp.poll import run_poll
+    from postureapp.store import Store
+
+    restore = _raise_on_sigterm()
+    try:
+        with DemoEnvironment() as demo:
+            print(
+                f"demo: estate up in {demo.folder} {demo.describe()}", file=sys.stderr, flush=True
+            )
+            with Store(demo.db_path) as store:
+                result = run_poll(store, config, demo.targets, progress_to=sys.stderr)
+            print(
+                f"demo: snapshot {result.snapshot_id} {result.status.value}: "
+                f"{result.resources} resources, {result.findings} findings",
+                file=sys.stderr,
+            )
+            write(demo.db_path, fmt, output)
+    finally:
+        restore()
+
+
+def run_dashboard(config: Any, interval: int, change_every: int = 3) -> None:
+    """Open the dashboard on the demo estate; the story moves on every few polls."""
+    from postureapp.tui import run
+
+    restore = _raise_on_sigterm()
+    stop = threading.Event()
+    try:
+        with DemoEnvironment() as demo:
+
+            def evolve_now_and_then() -> None:
+                while not stop.wait(interval * change_every):
+                    try:
+                        demo.evolve()
+                    except Exception:  # the demo's story must never crash the dashboard
+                        logging.getLogger(__name__).exception("demo change failed")
+
+            threading.Thread(target=evolve_now_and_then, name="demo-story", daemon=True).start()
+            run(demo.db_path, config=config, targets=demo.targets, offline=False, interval=interval)
+    finally:
+        stop.set()
+        restore()

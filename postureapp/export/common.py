@@ -1,0 +1,177 @@
+"""Small helpers every export format shares: joining findings to their resources,
+ordering by severity, and making outside text safe to show."""
+
+from __future__ import annotations
+
+import functools
+import gc
+import json
+import re
+from collections.abc import Callable, Iterator
+from typing import IO, Any, ParamSpec, TypeVar
+
+from postureapp.model import Severity
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def bulk(function: Callable[P, R]) -> Callable[P, R]:
+    """Run ``function`` with the cyclic garbage collector paused.
+
+    Building or writing a 100,000-finding document allocates millions of small dicts
+    and strings; every few thousand allocations the collector would walk the whole heap
+    (the document included) looking for cycles that JSON-like data cannot have. That
+    made a writer two to ten times slower (``json.loads`` of a large baseline: 6 s
+    against 0.6 s). Memory is still freed by reference counting; the collector resumes
+    afterwards and catches anything cyclic then.
+    """
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return wrapper
+
+
+SEVERITY_ORDER = [severity.value for severity in Severity]  # worst first
+SEVERITY_RANK = {severity.value: severity.rank for severity in Severity}
+
+# C0 and C1 controls, DEL, and the line/paragraph separators: they reach a terminal,
+# a spreadsheet or a JS string as commands, not text.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+class ResourceIndex:
+    """uid -> (name, kind, namespace, provider, scope) for the document's resources.
+
+    Only those fields: a format that joins a finding to its resource can never reach
+    ``attrs`` through here (attrs stay in the JSON export, by contract)."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self._rows = {
+            r["uid"]: (r["name"], r["kind"], r["namespace"], r["provider"], r["scope"])
+            for r in document["resources"]
+        }
+
+    def name(self, uid: str) -> str:
+        row = self._rows.get(uid)
+        return row[0] if row else uid
+
+    def kind(self, uid: str) -> str:
+        row = self._rows.get(uid)
+        return row[1] if row else ""
+
+    def get(self, uid: str) -> dict[str, str] | None:
+        row = self._rows.get(uid)
+        if row is None:
+            return None
+        return dict(zip(("name", "kind", "namespace", "provider", "scope"), row, strict=True))
+
+
+def failing(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The document's failing findings, in its order (worst first)."""
+    return (f for f in document["findings"] if f["status"] == "fail")
+
+
+def visible_controls(text: str) -> str:
+    """Control characters spelled out (``\\x1b``) so they show as text and do nothing."""
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(_spell, text)
+
+
+def _spell(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}"
+
+
+def one_line(text: str) -> str:
+    """Line breaks become spaces (a table cell or a summary stays on its line); other
+    control characters are spelled out."""
+    return visible_controls(re.sub(r"\r\n|[\r\n\u2028\u2029]", " ", text))
+
+
+def runs_in_trouble(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Collector runs that did not finish cleanly (failed, or partial with unread kinds)."""
+    return [run for run in document["collector_runs"] if run["status"] != "ok"]
+
+
+def describe_run(run: dict[str, Any]) -> str:
+    """One line naming a collector run and what went wrong (outside text made visible)."""
+    text = f"{run['collector']} on {run['target']}: {run['status']}"
+    if run["error"]:
+        text += f": {run['error']}"
+    if run["unknown"]:
+        unread = "; ".join(f"{kind} ({why})" for kind, why in sorted(run["unknown"].items()))
+        text += f"; not read: {unread}"
+    return one_line(text)
+
+
+_encode = json.JSONEncoder(ensure_ascii=False).encode  # the C encoder (no indent)
+
+# JSON leaves these raw inside strings, yet many line readers (Python's str.splitlines,
+# JavaScript) break lines at them: one record would read as two broken lines.
+LINE_BREAKERS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def no_line_breakers(text: str) -> str:
+    """``text`` (JSON) with U+0085, U+2028 and U+2029 written as escapes."""
+    if "\u2028" in text or "\u2029" in text or "\x85" in text:
+        return text.translate(LINE_BREAKERS)
+    return text
+
+
+def _compact(value: Any) -> str:
+    return no_line_breakers(_encode(value))
+
+
+def write_records_json(value: Any, out: IO[str], records: frozenset[str]) -> None:
+    """JSON laid out for people and line tools, at the C encoder's speed.
+
+    Objects are indented (one space per level); a list under one of the ``records``
+    keys gets one element per line, each element compact (``{"a": 1, "b": 2}``). So a
+    100,000-finding export is 100,000 greppable lines, and a changed finding is a
+    one-line diff. (``json.dump(indent=...)`` runs the pure-Python encoder: about five
+    times slower on a large snapshot.)
+    """
+    _emit(value, out, 0, records, None)
+    out.write("\n")
+
+
+def _emit(value: Any, out: IO[str], depth: int, records: frozenset[str], key: str | None):
+    pad = " " * (depth + 1)
+    if isinstance(value, dict) and value:
+        out.write("{\n")
+        last = len(value) - 1
+        for index, (name, item) in enumerate(value.items()):
+            out.write(pad + _compact(name) + ": ")
+            _emit(item, out, depth + 1, records, name)
+            out.write(",\n" if index < last else "\n")
+        out.write(" " * depth + "}")
+    elif (
+        isinstance(value, list)
+        and value
+        and (key in records or any(isinstance(item, dict | list) for item in value))
+    ):
+        out.write("[\n")
+        last = len(value) - 1
+        flat = key in records
+        for index, item in enumerate(value):
+            out.write(pad)
+            if flat:
+                out.write(_compact(item))
+            else:
+                _emit(item, out, depth + 1, records, None)
+            out.write(",\n" if index < last else "\n")
+        out.write(" " * depth + "]")
+    else:
+        out.write(_compact(value))

@@ -1,0 +1,176 @@
+"""Markdown for an incident ticket or a pull-request comment: a summary line, collection
+health, the top open findings (worst first, capped) and what changed since the previous
+snapshot.
+
+Outside text goes through :func:`md_text`: ``&``, ``<`` and ``>`` become entities (no raw
+HTML, no ``<http://...>`` autolinks), Markdown punctuation is backslash-escaped (no links,
+images, emphasis, code spans or math, and ``|`` cannot split a table cell), line breaks
+become spaces and control characters are spelled out. A bare ``https://host.tld`` in a
+name may still be auto-linked by GitHub; the link text is then the URL itself, so it
+cannot pose as something else.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import IO, Any
+
+from postureapp.export.common import SEVERITY_ORDER, failing, one_line
+from postureapp.export.snapshot_json import summarize
+
+TOP_FINDINGS = 50
+TOP_CHANGES = 50
+CELL_LIMIT = 200
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~$])")
+
+
+def md_text(text: Any, limit: int | None = CELL_LIMIT) -> str:
+    """Outside text made inert for Markdown (and one line, at most ``limit`` chars)."""
+    text = one_line(str(text))
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _table(headers: list[str], rows: list[list[str]], right: set[int] = frozenset()) -> str:
+    lines = ["| " + " | ".join(headers) + " |"]
+    lines.append("|" + "|".join("---:" if i in right else "---" for i in range(len(headers))) + "|")
+    lines += ["| " + " | ".join(cell or " " for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _counts(by_severity: dict[str, int]) -> str:
+    parts = [f"{by_severity[s]} {s}" for s in SEVERITY_ORDER if by_severity.get(s)]
+    return ", ".join(parts) if parts else "none"
+
+
+def render_markdown(document: dict[str, Any]) -> str:
+    snapshot = document["snapshot"]
+    summary = document.get("summary") or summarize(document["findings"])
+    status = snapshot["status"]
+    out: list[str] = []
+    badge = "" if status == "complete" else f" — {status.upper()}"
+    out.append(f"## Posture snapshot {snapshot['id']}{badge}")
+    out.append("")
+    out.append(
+        f"**{summary['open']} open failing findings** ({_counts(summary['open_by_severity'])})"
+        f" · {summary['waived_failing']} waived · {snapshot['resource_count']} resources"
+        f" · {summary['findings']} findings judged · snapshot {status},"
+        f" finished {snapshot['finished_at'] or 'never'}"
+    )
+    out.append("")
+    out += _health(document)
+    out += _top_findings(document)
+    out += _changes(document)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def write_markdown(document: dict[str, Any], out: IO[str]) -> None:
+    out.write(render_markdown(document))
+
+
+def _health(document: dict[str, Any]) -> list[str]:
+    runs = document["collector_runs"]
+    out = ["### Collection health", ""]
+    troubled = [run for run in runs if run["status"] != "ok"]
+    if document["snapshot"]["status"] != "complete":
+        out.append(
+            f"> **Warning:** this snapshot is {document['snapshot']['status']}:"
+            f" {len(troubled)} of {len(runs)} collector runs did not finish cleanly."
+            " Findings in what they could not read are unknown, not passing."
+        )
+        out.append("")
+    if not runs:
+        out += ["No collector runs were recorded.", ""]
+        return out
+    rows = []
+    for run in runs:
+        problem = run["error"]
+        if run["unknown"]:
+            unread = "; ".join(f"{kind}: {why}" for kind, why in sorted(run["unknown"].items()))
+            problem = f"{problem}; not read: {unread}" if problem else f"not read: {unread}"
+        rows.append(
+            [
+                md_text(run["collector"]),
+                md_text(run["target"]),
+                run["status"] if run["status"] == "ok" else f"**{run['status']}**",
+                str(run["items"]),
+                str(run["api_calls"]),
+                f"{run['seconds']:.1f}",
+                md_text(problem),
+            ]
+        )
+    out.append(
+        _table(
+            ["Collector", "Target", "Status", "Items", "API calls", "Seconds", "Problem"],
+            rows,
+            right={3, 4, 5},
+        )
+    )
+    out.append("")
+    return out
+
+
+def _top_findings(document: dict[str, Any]) -> list[str]:
+    open_findings = [f for f in failing(document) if not f["waived"]]
+    open_findings.sort(key=lambda f: SEVERITY_ORDER.index(f["severity"]))  # stable: keeps order
+    out = ["### Top open findings", ""]
+    if not open_findings:
+        out += ["No open failing findings.", ""]
+        return out
+    rows = [
+        [
+            f"**{f['severity']}**" if f["severity"] in ("critical", "high") else f["severity"],
+            md_text(f["check_id"]),
+            md_text(f["resource_uid"]),
+            md_text(f["title"] + (f": {f['detail']}" if f["detail"] else "")),
+        ]
+        for f in open_findings[:TOP_FINDINGS]
+    ]
+    out.append(_table(["Severity", "Check", "Resource", "Finding"], rows))
+    hidden = len(open_findings) - TOP_FINDINGS
+    if hidden > 0:
+        out += ["", f"…and {hidden} more open failing findings (see the CSV or HTML export)."]
+    out.append("")
+    return out
+
+
+def _changes(document: dict[str, Any]) -> list[str]:
+    changes = document.get("changes")
+    out = []
+    if changes is None:
+        return ["### Changes", "", "No previous snapshot to compare with.", ""]
+    out += [f"### Changes since snapshot {changes['from']}", ""]
+    opened, resolved, changed = changes["opened"], changes["resolved"], changes["changed"]
+    out += [
+        f"Opened: **{len(opened)}** · resolved: **{len(resolved)}** · changed: **{len(changed)}**",
+        "",
+    ]
+    rows = []
+    for label, bucket in (("opened", opened), ("changed", changed), ("resolved", resolved)):
+        for row in bucket:
+            what = f"{row['previous_status']} → {row['status']}"
+            if row.get("fields"):
+                what += f" ({', '.join(row['fields'])})"
+            rows.append(
+                [
+                    label,
+                    row["severity"],
+                    md_text(row["check_id"]),
+                    md_text(row["resource_uid"]),
+                    md_text(row["title"]),
+                    md_text(what),
+                ]
+            )
+    if rows:
+        out.append(
+            _table(
+                ["Change", "Severity", "Check", "Resource", "Finding", "Status"], rows[:TOP_CHANGES]
+            )
+        )
+        if len(rows) > TOP_CHANGES:
+            out += ["", f"…and {len(rows) - TOP_CHANGES} more changes (see `posture diff`)."]
+        out.append("")
+    return out
