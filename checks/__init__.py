@@ -2,6 +2,8 @@
 in :data:`REGISTRY`; a duplicate id fails here, at import."""
 
 # Importing the packages registers their checks and controls.
+import checks.aws
+import checks.governance
 import checks.kubernetes  # noqa: F401
 from checks.registry import REGISTRY, CheckMeta, ControlMeta, Registry, Result, check, control
 

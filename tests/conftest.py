@@ -6,12 +6,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+import freezegun
 import pytest
 
 from checks.registry import Registry, Result
 from collectors.base import CollectResult, RunRecorder
 from postureapp.model import Resource, Severity, Status, Target, View, k8s_uid
 from postureapp.store import Store
+
+# freezegun walks every loaded module's attributes when it starts; on the kubernetes
+# client (lazy __getattr__ imports of pydantic models) that imports model modules while
+# datetime is faked, and pydantic cannot build a schema for FakeDatetime.
+freezegun.configure(extend_ignore_list=["kubernetes", "pydantic", "py_ocsf_models"])
 
 
 class ScriptedCollector:

@@ -22,6 +22,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import httpx
+
 from postureapp.model import Target, utcnow
 
 KUBE_CONTEXT = "demo-prod"
@@ -74,6 +76,9 @@ class DemoEnvironment:
         self._moto.start()
         host, port = self._moto.get_host_and_port()
         endpoint = f"http://{host}:{port}"
+        # moto's backends are global to the process: start from a clean account even if
+        # something else in this process used moto before (the test suite does).
+        httpx.post(f"{endpoint}/moto-api/reset", timeout=30).raise_for_status()
         self.account = DemoAccount(endpoint)
         self.account.seed()
 

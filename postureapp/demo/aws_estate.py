@@ -72,7 +72,12 @@ class DemoAccount:
     # -- seeding ---------------------------------------------------------------------
 
     def seed(self) -> None:
+        import freezegun
         from freezegun import freeze_time
+
+        # Starting freezegun walks every loaded module; on the kubernetes client that
+        # triggers lazy imports of pydantic models under a fake datetime. Skip them.
+        freezegun.configure(extend_ignore_list=["kubernetes", "pydantic", "py_ocsf_models"])
 
         self._identities()
         now = utcnow()

@@ -1,0 +1,20 @@
+"""The AWS checks and governance controls.
+
+Importing this package registers them in :data:`checks.registry.REGISTRY`. Each check
+reads only the kinds and attrs the AWS collector documents (``collectors/aws/*.py``
+module docstrings) and names them in ``requires``, so a kind that could not be collected
+makes the check *unknown* for that account rather than green.
+
+- :mod:`~checks.aws.identities` -- administrators, privilege escalation, MFA, root user,
+  dormant users and roles, cross-account trust;
+- :mod:`~checks.aws.endpoints` -- security groups, load balancers, API Gateway, S3,
+  RDS and EKS exposure;
+- :mod:`~checks.aws.secrets` -- access keys, Secrets Manager, KMS rotation, certificates;
+- :mod:`~checks.aws.governance` -- CloudTrail, GuardDuty, Config, Security Hub, backups,
+  encryption at rest, MFA coverage, and the AWS governance controls;
+- :mod:`~checks.aws.policy` -- the IAM policy-document helpers the identity checks use.
+"""
+
+from checks.aws import endpoints, governance, identities, secrets
+
+__all__ = ["endpoints", "governance", "identities", "secrets"]

@@ -1,0 +1,618 @@
+"""AWS identity checks: who can do everything, who can make themselves able to, which
+credentials are weak, which identities are dormant, and which roles outsiders can assume.
+
+One identity per service with least privilege is what keeps the blast radius of a
+breached service small; an ``AdministratorAccess`` role behind a microservice is the
+monolith's super-user identity again. Policy evaluation is in :mod:`checks.aws.policy`
+(what it honours and what it deliberately ignores is documented there).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checks.aws import policy
+from checks.aws._common import (
+    PROVIDER,
+    UNUSED_DAYS,
+    account_of,
+    cutoff,
+    day,
+    listing,
+    threshold,
+    when,
+)
+from checks.registry import Result, check
+from postureapp.inventory import Inventory
+from postureapp.model import Resource, Severity, Status, View
+
+IAM_KINDS = ("IAMUser", "IAMGroup", "IAMRole", "IAMPolicy")
+_PRINCIPAL_WORD = {"IAMUser": "user", "IAMGroup": "group", "IAMRole": "role"}
+_MAX_LISTED = 4
+_MAX_EVIDENCE = 10
+
+
+def _who(principal: Resource) -> str:
+    return f'{_PRINCIPAL_WORD.get(principal.kind, "principal")} "{principal.name}"'
+
+
+def _unreadable(missing: list[str]) -> str:
+    return f"cannot judge every policy: {listing(missing, 3)} not collected"
+
+
+def _first_per_statement(
+    found: list[tuple[str, list[policy.Match], Severity]],
+) -> list[tuple[str, policy.Match, Severity]]:
+    """Each statement once, under the strongest grant it makes (found is ordered
+    strongest first): ``Action: *`` also covers iam:* and sts:AssumeRole."""
+    seen: set[tuple[str, int]] = set()
+    grants = []
+    for what, matches, severity in found:
+        for match in matches:
+            key = (match.policy.label, match.index)
+            if key not in seen:
+                seen.add(key)
+                grants.append((what, match, severity))
+    return grants
+
+
+# -- administrative privileges -------------------------------------------------------------
+
+
+@check(
+    id="aws-iam-admin-policy",
+    title="IAM principal with administrative privileges",
+    view=View.IDENTITIES,
+    severity=Severity.CRITICAL,
+    provider=PROVIDER,
+    requires=IAM_KINDS,
+    remediation=(
+        "Replace the grant with a policy listing only the actions and resources the "
+        "principal uses (IAM console > Roles/Users > Access Advisor shows what was used; "
+        "IAM Access Analyzer can generate a policy from CloudTrail). Detach it with "
+        "`aws iam detach-role-policy --role-name ROLE --policy-arn ARN` (or "
+        "detach-user-policy / detach-group-policy), or edit the inline policy with "
+        "`aws iam put-role-policy`. Keep administrator access for a break-glass role "
+        "that requires MFA, and waive that one finding with a reason."
+    ),
+    frameworks={
+        "CIS AWS": ["1.16"],
+        "AWS FSBP": ["IAM.1"],
+        "ISO 27001:2022": ["A.8.2", "A.5.15"],
+        "SOC 2": ["CC6.1", "CC6.3"],
+    },
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege",
+        "https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html#iam-1",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-policy-generation.html",
+    ),
+)
+def admin_policy(inv: Inventory):
+    """Users (with their groups' policies), groups and roles whose identity policies allow
+    ``*`` on ``*``, ``iam:*``, every action but a few (``Allow`` + ``NotAction``), or
+    ``sts:AssumeRole`` on any role. An unconditional ``Deny`` of the same action in the
+    same principal's policies cancels the grant. Service-linked roles are skipped."""
+    principals = policy.Principals(inv)
+    for principal in principals.all():
+        policies, missing = principals.policies(principal)
+        everything = policy.canaries(principal, "any", "role")
+        iam_any = policy.canaries(principal, "role", "user", "policy")
+        any_role = policy.canaries(principal, "role")
+        grants = _first_per_statement(
+            [
+                (
+                    "*",
+                    policy.allows(policies, "*", everything, not_action=False),
+                    Severity.CRITICAL,
+                ),
+                (
+                    "iam:*",
+                    policy.allows(policies, "iam:*", iam_any, not_action=False),
+                    Severity.CRITICAL,
+                ),
+                ("every action", policy.not_action_allows(policies, everything), Severity.HIGH),
+                (
+                    "sts:AssumeRole",
+                    policy.allows(policies, "sts:AssumeRole", any_role, not_action=False),
+                    Severity.HIGH,
+                ),
+            ]
+        )
+        if grants:
+            severity = max((g[2] for g in grants), key=lambda s: s.rank)
+            lines = [match.describe(what) for what, match, _ in grants]
+            detail = f"{_who(principal)}: {listing(lines, _MAX_LISTED)}"
+            boundary = principal.attrs.get("permissions_boundary")
+            if boundary:
+                detail += f"; a permissions boundary ({boundary}) may limit this, not evaluated"
+            evidence: dict[str, Any] = {
+                "grants": [{"grants": what, **match.evidence()} for what, match, _ in grants][
+                    :_MAX_EVIDENCE
+                ],
+                "permissions_boundary": boundary,
+            }
+            yield Result(principal, Status.FAIL, detail, evidence, severity=severity)
+        elif missing:
+            yield Result(principal, Status.UNKNOWN, f"{_who(principal)}: {_unreadable(missing)}")
+        else:
+            yield Result(
+                principal,
+                Status.PASS,
+                f"{_who(principal)}: no policy allows *, iam:*, NotAction or "
+                "sts:AssumeRole on any role",
+            )
+
+
+# -- privilege escalation ------------------------------------------------------------------
+
+# Actions that let a principal give itself (or a principal it controls) more rights, with
+# the kind of resource that must be "any" for the action to count. None: any resource
+# (even one role or policy is enough to escalate through). "user": the action must apply
+# to other users, so self-service policies scoped to ``${aws:username}`` are fine.
+ESCALATION_ACTIONS: dict[str, str | None] = {
+    "iam:CreatePolicyVersion": None,
+    "iam:SetDefaultPolicyVersion": None,
+    "iam:AttachUserPolicy": None,
+    "iam:AttachGroupPolicy": None,
+    "iam:AttachRolePolicy": None,
+    "iam:PutUserPolicy": None,
+    "iam:PutGroupPolicy": None,
+    "iam:PutRolePolicy": None,
+    "iam:UpdateAssumeRolePolicy": None,
+    "iam:AddUserToGroup": None,
+    "iam:CreateAccessKey": "user",
+    "iam:CreateLoginProfile": "user",
+    "iam:UpdateLoginProfile": "user",
+}
+# iam:PassRole on any role plus one of these runs code with a role of one's choosing.
+COMPUTE_CREATE = (
+    "ec2:RunInstances",
+    "lambda:CreateFunction",
+    "ecs:RunTask",
+    "glue:CreateDevEndpoint",
+    "cloudformation:CreateStack",
+)
+
+
+@check(
+    id="aws-iam-privilege-escalation",
+    title="IAM principal can escalate its own privileges",
+    view=View.IDENTITIES,
+    severity=Severity.HIGH,
+    provider=PROVIDER,
+    requires=IAM_KINDS,
+    remediation=(
+        "Remove the escalation actions from the principal's policies or scope them: "
+        "iam:PassRole to the exact role ARNs the service launches (with an "
+        "iam:PassedToService condition), iam:CreateAccessKey / *LoginProfile to "
+        "arn:aws:iam::ACCOUNT:user/${aws:username}, and policy-management actions "
+        "(CreatePolicyVersion, Attach*/Put*Policy, UpdateAssumeRolePolicy) to a "
+        "deployment role only. Edit with `aws iam create-policy-version --set-as-default` "
+        "or `aws iam put-role-policy`, or cap the principal with a permissions boundary "
+        "(`aws iam put-role-permissions-boundary`)."
+    ),
+    frameworks={
+        "ISO 27001:2022": ["A.8.2", "A.5.18"],
+        "SOC 2": ["CC6.1", "CC6.3"],
+    },
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html",
+    ),
+)
+def privilege_escalation(inv: Inventory):
+    """Principals allowed an action that grants more rights: policy versions and
+    attachments, inline policy writes, trust policy edits, group membership, access keys
+    or console passwords for other users, or iam:PassRole on any role together with a
+    compute create (ec2:RunInstances, lambda:CreateFunction, ecs:RunTask,
+    glue:CreateDevEndpoint, cloudformation:CreateStack). Action wildcards (``iam:*``,
+    ``iam:Attach*``, ``*``) match; an unconditional Deny in the same policies cancels."""
+    principals = policy.Principals(inv)
+    for principal in principals.all():
+        policies, missing = principals.policies(principal)
+        found: list[tuple[str, policy.Match]] = []
+        for action, scope in ESCALATION_ACTIONS.items():
+            arns = policy.canaries(principal, scope) if scope else ()
+            matches = policy.allows(policies, action, arns)
+            if matches:
+                found.append((action, matches[0]))
+        passrole = policy.allows(policies, "iam:PassRole", policy.canaries(principal, "role"))
+        if passrole:
+            for action in COMPUTE_CREATE:
+                launch = policy.allows(policies, action, ())
+                if launch:
+                    found.append(("iam:PassRole", passrole[0]))
+                    found.append((action, launch[0]))
+                    break
+        if found:
+            by_statement: dict[tuple[str, int], tuple[policy.Match, list[str]]] = {}
+            for action, match in found:
+                key = (match.policy.label, match.index)
+                by_statement.setdefault(key, (match, []))[1].append(action)
+            lines = [
+                match.describe(listing(actions, 3)) for match, actions in by_statement.values()
+            ]
+            actions = sorted({action for action, _ in found})
+            detail = (
+                f"{_who(principal)} can escalate ({listing(actions, 6)}): "
+                f"{'; '.join(lines[:_MAX_LISTED])}"
+                + (f"; and {len(lines) - _MAX_LISTED} more" if len(lines) > _MAX_LISTED else "")
+            )
+            evidence = {
+                "actions": actions,
+                "statements": [
+                    {**match.evidence(), "grants": granted}
+                    for match, granted in by_statement.values()
+                ][:_MAX_EVIDENCE],
+            }
+            yield Result(principal, Status.FAIL, detail, evidence)
+        elif missing:
+            yield Result(principal, Status.UNKNOWN, f"{_who(principal)}: {_unreadable(missing)}")
+        else:
+            yield Result(principal, Status.PASS, f"{_who(principal)}: no escalation action allowed")
+
+
+# -- credentials ---------------------------------------------------------------------------
+
+
+@check(
+    id="aws-iam-user-console-mfa",
+    title="IAM user with a console password and no MFA",
+    view=View.IDENTITIES,
+    severity=Severity.HIGH,
+    provider=PROVIDER,
+    requires=("IAMUser",),
+    remediation=(
+        "Have the user register an MFA device (IAM console > Users > USER > Security "
+        "credentials > Assign MFA device; a passkey or security key is strongest), or "
+        "remove the console password if the user does not need it: "
+        "`aws iam delete-login-profile --user-name USER`. Better still, move people to "
+        "IAM Identity Center and keep IAM users for nothing."
+    ),
+    frameworks={
+        "CIS AWS": ["1.10"],
+        "AWS FSBP": ["IAM.5"],
+        "ISO 27001:2022": ["A.8.5", "A.5.17"],
+        "SOC 2": ["CC6.1"],
+    },
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa.html",
+        "https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html#iam-5",
+    ),
+)
+def user_console_mfa(inv: Inventory):
+    """Users whose credential report row shows a console password without MFA. A user
+    missing from the report (created since, or the report unreadable) is unknown."""
+    for user in sorted(inv.of(PROVIDER, "IAMUser"), key=lambda r: r.uid):
+        credentials = user.attrs.get("credentials")
+        if credentials is None:
+            yield Result(
+                user,
+                Status.UNKNOWN,
+                f'user "{user.name}" is not in the credential report (created after it was '
+                "generated, or the report could not be read)",
+            )
+        elif not credentials.get("password_enabled"):
+            yield Result(user, Status.PASS, f'user "{user.name}" has no console password')
+        elif credentials.get("mfa_active"):
+            yield Result(user, Status.PASS, f'user "{user.name}" signs in with MFA')
+        else:
+            yield Result(
+                user,
+                Status.FAIL,
+                f'user "{user.name}" has a console password and no MFA device',
+                {"password_enabled": True, "mfa_active": False},
+            )
+
+
+@check(
+    id="aws-iam-root-mfa",
+    title="Root user without MFA",
+    view=View.IDENTITIES,
+    severity=Severity.CRITICAL,
+    provider=PROVIDER,
+    requires=("IAMAccount",),
+    remediation=(
+        "Sign in as the root user and enable MFA: account menu > Security credentials > "
+        "Multi-factor authentication > Assign MFA device (a hardware security key is "
+        "preferred). In an AWS Organization, consider centralised root access "
+        "management to remove root credentials from member accounts."
+    ),
+    frameworks={
+        "CIS AWS": ["1.5"],
+        "AWS FSBP": ["IAM.9"],
+        "ISO 27001:2022": ["A.8.5", "A.8.2"],
+        "SOC 2": ["CC6.1"],
+    },
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/enable-mfa-for-root.html",
+        "https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html#iam-9",
+    ),
+)
+def root_mfa(inv: Inventory):
+    """The root user of each account must have MFA (unknown when neither the credential
+    report nor the account summary could be read)."""
+    for account in sorted(inv.of(PROVIDER, "IAMAccount"), key=lambda r: r.uid):
+        active = account.attrs.get("root_mfa_active")
+        if active is None:
+            yield Result(account, Status.UNKNOWN, "root MFA status could not be read")
+        elif active:
+            yield Result(account, Status.PASS, f"root user of {account.name} has MFA")
+        else:
+            yield Result(
+                account,
+                Status.FAIL,
+                f"root user of account {account.name} has no MFA device",
+                {"root_mfa_active": False},
+            )
+
+
+@check(
+    id="aws-iam-root-access-keys",
+    title="Root user has access keys",
+    view=View.IDENTITIES,
+    severity=Severity.CRITICAL,
+    provider=PROVIDER,
+    requires=("IAMAccount",),
+    remediation=(
+        "Sign in as the root user, open Security credentials > Access keys, deactivate "
+        "then delete every key. Move whatever used it to an IAM role with only the "
+        "permissions it needs."
+    ),
+    frameworks={
+        "CIS AWS": ["1.4"],
+        "AWS FSBP": ["IAM.4"],
+        "ISO 27001:2022": ["A.8.2", "A.5.17"],
+        "SOC 2": ["CC6.1"],
+    },
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user_manage_delete-key.html",
+        "https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html#iam-4",
+    ),
+)
+def root_access_keys(inv: Inventory):
+    """Root access keys never expire and cannot be limited by any policy."""
+    for account in sorted(inv.of(PROVIDER, "IAMAccount"), key=lambda r: r.uid):
+        present = account.attrs.get("root_access_keys_present")
+        if present is None:
+            yield Result(account, Status.UNKNOWN, "root access key status could not be read")
+        elif not present:
+            yield Result(account, Status.PASS, f"root user of {account.name} has no access key")
+        else:
+            used = (
+                "has been used"
+                if account.attrs.get("root_access_key_last_used")
+                else ("has no recorded use")
+            )
+            yield Result(
+                account,
+                Status.FAIL,
+                f"root user of account {account.name} has an active access key ({used})",
+                {"root_access_keys_present": True},
+            )
+
+
+# -- dormant identities --------------------------------------------------------------------
+
+
+@check(
+    id="aws-iam-unused-user",
+    title="IAM user unused for too long",
+    view=View.IDENTITIES,
+    severity=Severity.MEDIUM,
+    provider=PROVIDER,
+    requires=("IAMUser", "IAMAccessKey"),
+    remediation=(
+        "Confirm with the owner, then remove the user's credentials "
+        "(`aws iam delete-login-profile --user-name USER`, "
+        "`aws iam update-access-key --status Inactive ...`) and delete the user once "
+        "nothing breaks. Off-boarding should do this the day someone leaves."
+    ),
+    frameworks={
+        "CIS AWS": ["1.12"],
+        "AWS FSBP": ["IAM.8", "IAM.22"],
+        "ISO 27001:2022": ["A.5.18", "A.5.16"],
+        "SOC 2": ["CC6.2", "CC6.3"],
+    },
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_finding-unused.html",
+        "https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html#iam-22",
+    ),
+)
+def unused_user(inv: Inventory):
+    """Users with credentials and no console sign-in or access-key use for more than
+    ``unused_days`` (never used counts from the user's creation). Users without any
+    credential pass: nothing can sign in as them."""
+    days = threshold(inv, "unused_days", UNUSED_DAYS)
+    limit = cutoff(inv, days)
+    keys: dict[str, list[Resource]] = {}
+    for key in inv.of(PROVIDER, "IAMAccessKey"):
+        keys.setdefault(key.attrs.get("user_arn") or key.attrs.get("user_name") or "", []).append(
+            key
+        )
+    for user in sorted(inv.of(PROVIDER, "IAMUser"), key=lambda r: r.uid):
+        credentials = user.attrs.get("credentials")
+        if credentials is None:
+            yield Result(
+                user,
+                Status.UNKNOWN,
+                f'user "{user.name}" is not in the credential report; its sign-ins are unknown',
+            )
+            continue
+        mine = keys.get(user.uid, []) + keys.get(user.name, [])
+        has_key = any(key.attrs.get("active") for key in mine)
+        if not credentials.get("password_enabled") and not has_key:
+            yield Result(user, Status.PASS, f'user "{user.name}" has no password or active key')
+            continue
+        uses = [when(credentials.get("password_last_used"))]
+        uses += [when(key.attrs.get("last_used_date")) for key in mine]
+        last = max((moment for moment in uses if moment), default=None)
+        created = when(user.attrs.get("create_date"))
+        if last is not None:
+            if last >= limit:
+                yield Result(user, Status.PASS, f'user "{user.name}" used within {days} days')
+            else:
+                yield Result(
+                    user,
+                    Status.FAIL,
+                    f'user "{user.name}" last signed in or used a key on {day(last)} '
+                    f"(more than {days} days ago)",
+                    {"last_used": day(last), "unused_days": days},
+                )
+        elif created is None:
+            yield Result(user, Status.UNKNOWN, f'user "{user.name}": no creation date')
+        elif created >= limit:
+            yield Result(
+                user, Status.PASS, f'user "{user.name}" never used yet, created {day(created)}'
+            )
+        else:
+            yield Result(
+                user,
+                Status.FAIL,
+                f'user "{user.name}" has never signed in or used a key since it was created '
+                f"on {day(created)} (more than {days} days ago)",
+                {"last_used": None, "created": day(created), "unused_days": days},
+            )
+
+
+@check(
+    id="aws-iam-unused-role",
+    title="IAM role unused for too long",
+    view=View.IDENTITIES,
+    severity=Severity.LOW,
+    provider=PROVIDER,
+    requires=("IAMRole",),
+    remediation=(
+        "Check the role's owner and its last activity (IAM console > Roles > ROLE > "
+        "Last activity), then delete it: `aws iam delete-role --role-name ROLE` after "
+        "detaching its policies and removing it from instance profiles."
+    ),
+    frameworks={
+        "ISO 27001:2022": ["A.5.18"],
+        "SOC 2": ["CC6.3"],
+    },
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_manage_delete.html",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_access-advisor.html",
+    ),
+)
+def unused_role(inv: Inventory):
+    """Roles not assumed for more than ``unused_days``: never used and created before
+    that, or last used before that. Service-linked roles are AWS's and are skipped.
+    (IAM tracks ``RoleLastUsed`` over the last 400 days only.)"""
+    days = threshold(inv, "unused_days", UNUSED_DAYS)
+    limit = cutoff(inv, days)
+    for role in sorted(inv.of(PROVIDER, "IAMRole"), key=lambda r: r.uid):
+        if role.attrs.get("service_linked"):
+            continue
+        last = when(role.attrs.get("last_used_date"))
+        created = when(role.attrs.get("create_date"))
+        if last is not None:
+            if last >= limit:
+                yield Result(role, Status.PASS, f'role "{role.name}" used within {days} days')
+            else:
+                yield Result(
+                    role,
+                    Status.FAIL,
+                    f'role "{role.name}" last used on {day(last)} (more than {days} days ago)',
+                    {"last_used": day(last), "unused_days": days},
+                )
+        elif created is None:
+            yield Result(role, Status.UNKNOWN, f'role "{role.name}": no creation date')
+        elif created >= limit:
+            yield Result(
+                role, Status.PASS, f'role "{role.name}" not used yet, created {day(created)}'
+            )
+        else:
+            yield Result(
+                role,
+                Status.FAIL,
+                f'role "{role.name}" has no recorded use since it was created on '
+                f"{day(created)} (more than {days} days ago)",
+                {"last_used": None, "created": day(created), "unused_days": days},
+            )
+
+
+# -- who can assume a role -----------------------------------------------------------------
+
+
+@check(
+    id="aws-iam-role-external-trust",
+    title="IAM role assumable by anyone or by another account without an external id",
+    view=View.IDENTITIES,
+    severity=Severity.HIGH,
+    provider=PROVIDER,
+    requires=("IAMRole",),
+    remediation=(
+        "Edit the trust policy (IAM console > Roles > ROLE > Trust relationships, or "
+        "`aws iam update-assume-role-policy --role-name ROLE --policy-document "
+        "file://trust.json`): "
+        'never trust "*"; name the exact role ARN of the other account rather than its '
+        'root, and for a third party add `"Condition": {"StringEquals": '
+        '{"sts:ExternalId": "<id the vendor gave you>"}}`.'
+    ),
+    frameworks={
+        "ISO 27001:2022": ["A.5.15", "A.5.19"],
+        "SOC 2": ["CC6.1", "CC6.3"],
+    },
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-user_externalid.html",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html",
+    ),
+)
+def role_external_trust(inv: Inventory):
+    """Trust policies that let ``Principal: {"AWS": "*"}`` (or a ``NotPrincipal``) or
+    another account (id or ARN) call sts:AssumeRole without an ``sts:ExternalId``
+    condition. "*" without any condition is critical; "*" narrowed by conditions (say
+    ``aws:PrincipalOrgID``) is high; a named account without an external id is medium.
+    ``Service`` and ``Federated`` principals are not cross-account and are not judged."""
+    for role in sorted(inv.of(PROVIDER, "IAMRole"), key=lambda r: r.uid):
+        if role.attrs.get("service_linked"):
+            continue
+        trust = role.attrs.get("trust_policy")
+        if trust is None:
+            yield Result(role, Status.UNKNOWN, f'role "{role.name}": trust policy not collected')
+            continue
+        grants = policy.trust_grants(trust, account_of(role))
+        bad = [grant for grant in grants if grant.anyone or not grant.external_id]
+        if not bad:
+            outside = sorted({g.account for g in grants if g.account})
+            detail = f'role "{role.name}" trusts no principal outside its account'
+            if outside:
+                detail = (
+                    f'role "{role.name}" trusts {listing(outside)} with an sts:ExternalId condition'
+                )
+            yield Result(role, Status.PASS, detail)
+            continue
+        severity = Severity.MEDIUM
+        parts = []
+        for grant in bad:
+            where = f'statement "{grant.sid}"' if grant.sid else f"statement #{grant.index}"
+            if grant.anyone:
+                if grant.conditions:
+                    severity = max(severity, Severity.HIGH, key=lambda s: s.rank)
+                    parts.append(
+                        f"{where} trusts {grant.principal} (conditional on "
+                        f"{', '.join(grant.conditions)})"
+                    )
+                else:
+                    severity = Severity.CRITICAL
+                    parts.append(f"{where} trusts {grant.principal}: anyone can assume it")
+            else:
+                parts.append(
+                    f"{where} trusts account {grant.account} ({grant.principal}) without "
+                    "sts:ExternalId"
+                )
+        yield Result(
+            role,
+            Status.FAIL,
+            f'role "{role.name}": {listing(parts, _MAX_LISTED)}',
+            {
+                "principals": sorted({grant.principal for grant in bad}),
+                "accounts": sorted({grant.account for grant in bad if grant.account}),
+                "statements": sorted({grant.index for grant in bad}),
+            },
+            severity=severity,
+        )
