@@ -24,14 +24,19 @@ def test_kubectl_dump_is_collected_and_missing_kinds_are_unknown(tmp_path):
     assert {"Pod", "ServiceAccount", "ClusterRoleBinding", "Secret"} <= kinds
     [run] = document["collector_runs"]
     assert run["provider"] == "kubernetes" and run["status"] == "partial"
-    assert posture("collect", "--from", str(fixtures_dir()), "--allow-partial",
-                   "--db", str(db)).returncode == 0
+    assert (
+        posture(
+            "collect", "--from", str(fixtures_dir()), "--allow-partial", "--db", str(db)
+        ).returncode
+        == 0
+    )
 
 
 def test_offline_secrets_never_reach_the_cache(tmp_path):
     db = tmp_path / "cache.db"
-    posture("collect", "--from", str(fixtures_dir()), "--allow-partial", "--db", str(db),
-            check=True)
+    posture(
+        "collect", "--from", str(fixtures_dir()), "--allow-partial", "--db", str(db), check=True
+    )
     raw = b"".join(path.read_bytes() for path in tmp_path.iterdir())
     for canary in (CANARY_SECRET_VALUE, CANARY_ENV_VALUE):
         assert canary.encode() not in raw
@@ -41,8 +46,9 @@ def test_offline_secrets_never_reach_the_cache(tmp_path):
 
 def test_bad_dumps_exit_2_and_leave_the_cache_alone(tmp_path):
     db = tmp_path / "cache.db"
-    posture("collect", "--from", str(fixtures_dir()), "--allow-partial", "--db", str(db),
-            check=True)
+    posture(
+        "collect", "--from", str(fixtures_dir()), "--allow-partial", "--db", str(db), check=True
+    )
     posture("export", "--db", str(db), check=True)  # checkpoint-free read
     before = _digest(db)
     truncated = tmp_path / "pods.json"
@@ -60,5 +66,11 @@ def test_bad_dumps_exit_2_and_leave_the_cache_alone(tmp_path):
         [line] = result.stderr.strip().splitlines()
         assert line.startswith("posture: error:") and "Traceback" not in result.stderr
     assert _digest(db) == before
-    assert len(json.loads(posture("diff", "1", "1", "--format", "json", "--db", str(db),
-                                  check=True).stdout)["opened"]) == 0
+    assert (
+        len(
+            json.loads(
+                posture("diff", "1", "1", "--format", "json", "--db", str(db), check=True).stdout
+            )["opened"]
+        )
+        == 0
+    )
