@@ -1,0 +1,1 @@
+"""One module per dashboard screen; modal forms and prompts in ``modals``."""

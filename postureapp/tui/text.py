@@ -1,0 +1,108 @@
+"""Turning outside data into safe, styled text.
+
+Anything that came from a cluster or a cloud account (names, labels, error messages)
+is data. It is rendered through :func:`safe` into a ``rich.text.Text``, which is never
+parsed as markup, after control characters (ANSI escapes, newlines, bidi overrides)
+are replaced by visible stand-ins, so a resource named ``[bold red]x[/]`` or
+``\\x1b[2J`` shows exactly those characters and cannot restyle or clear the screen.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from rich.text import Text
+
+from postureapp.model import parse_time
+
+# C0 and C1 control characters, DEL, and the bidi embedding/override/isolate marks
+# that can make text display in another order than it is stored ("Trojan Source").
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _stand_in(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)  # U+2400.. "control pictures": ␛ ␊ ␀
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    return "\ufffd"
+
+
+def clean(value: object) -> str:
+    """A one-line string with every control character made visible."""
+    text = "" if value is None else str(value)
+    return _UNSAFE.sub(_stand_in, text)
+
+
+def safe(value: object, style: str = "") -> Text:
+    """Outside data as a Text: never markup, no control characters."""
+    return Text(clean(value), style=style, no_wrap=False)
+
+
+def multiline(value: object, style: str = "") -> Text:
+    """Like :func:`safe` but keeps newlines (for evidence and notes)."""
+    lines = ("" if value is None else str(value)).split("\n")
+    return Text("\n").join(Text(clean(line), style=style) for line in lines)
+
+
+SEVERITY_STYLES = {
+    "critical": "bold white on red",
+    "high": "bold red",
+    "medium": "yellow",
+    "low": "cyan",
+    "info": "dim",
+}
+STATUS_STYLES = {
+    "fail": "bold red",
+    "pass": "green",
+    "unknown": "magenta",
+    "error": "bold magenta",
+    "partial": "yellow",
+    "ok": "green",
+    "failed": "bold red",
+    "complete": "green",
+}
+
+
+def severity(value: str | None) -> Text:
+    name = value or ""
+    return Text(name, style=SEVERITY_STYLES.get(name, ""))
+
+
+def status(value: str | None) -> Text:
+    name = value or ""
+    return Text(name, style=STATUS_STYLES.get(name, ""))
+
+
+def age(moment: str | None, now: datetime) -> str:
+    """Compact age of an ISO timestamp: 45s, 12m, 5h, 3d."""
+    when = parse_time(moment) if moment else None
+    if when is None:
+        return ""
+    seconds = max(0, int((now - when).total_seconds()))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 48 * 3600:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86400}d"
+
+
+def duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def short_time(moment: str | None) -> str:
+    """2026-11-20 09:00 (UTC) from an ISO timestamp."""
+    when = parse_time(moment) if moment else None
+    return when.strftime("%Y-%m-%d %H:%M") if when else "never"

@@ -1,0 +1,1 @@
+"""Widgets: the status header, the virtual table, the finding detail pane."""

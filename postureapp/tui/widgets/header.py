@@ -1,0 +1,120 @@
+"""The header: what is watched, how fresh the cache is, and what polling is doing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from rich.table import Table
+from rich.text import Text
+from textual.widget import Widget
+
+from postureapp.model import RunStatus, SnapshotStatus
+from postureapp.store.views import HeaderInfo
+from postureapp.tui import text as fmt
+
+
+@dataclass
+class HeaderState:
+    """Everything the header shows; the app builds it, the header only renders it."""
+
+    info: HeaderInfo | None
+    now: datetime
+    polling: bool = False
+    progress: tuple[int, int] | None = None
+    paused: bool = False
+    offline: bool = False
+    next_poll_in: float | None = None
+    poll_error: str = ""
+    db_name: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+class StatusHeader(Widget):
+    """Three lines: targets and poll state; snapshot and its status; collector runs."""
+
+    DEFAULT_CSS = """
+    StatusHeader { height: 3; background: $panel; padding: 0 1; }
+    """
+
+    def render(self) -> Table:
+        state: HeaderState = self.app.header_state()  # type: ignore[attr-defined]
+        grid = Table.grid(expand=True)
+        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        grid.add_column(justify="right", no_wrap=True)
+        grid.add_row(self._targets(state), self._poll(state))
+        grid.add_row(self._snapshot(state), Text(""))
+        grid.add_row(self._runs(state), Text(""))
+        return grid
+
+    def _targets(self, state: HeaderState) -> Text:
+        line = Text.assemble(("posture", "bold"), " ")
+        info = state.info
+        parts: list[Text] = []
+        if info is not None:
+            if info.kube_contexts:
+                parts.append(Text("kube ", "dim") + fmt.safe(", ".join(info.kube_contexts)))
+            if info.aws_scopes:
+                parts.append(Text("aws ", "dim") + fmt.safe(", ".join(info.aws_scopes)))
+            if info.other_targets:
+                parts.append(fmt.safe(", ".join(info.other_targets)))
+        if not parts:
+            parts.append(Text("no targets", "dim"))
+        return line + Text(" · ", "dim").join(parts)
+
+    def _poll(self, state: HeaderState) -> Text:
+        if state.polling:
+            label = "⟳ polling"
+            if state.progress:
+                label += f" {state.progress[0]}/{state.progress[1]}"
+            return Text(label + "…", "bold yellow")
+        if state.offline:
+            return Text("offline · cache only", "bold cyan")
+        if state.poll_error:
+            return Text("poll failed: ", "bold red") + fmt.safe(state.poll_error[:60])
+        if state.paused:
+            return Text("⏸ paused", "bold yellow")
+        if state.next_poll_in is not None:
+            return Text(f"next poll in {fmt.duration(state.next_poll_in)}", "dim")
+        return Text("")
+
+    def _snapshot(self, state: HeaderState) -> Text:
+        snapshot = state.info.snapshot if state.info else None
+        if snapshot is None:
+            return Text("no snapshot in the cache yet", "italic dim")
+        moment = snapshot.finished_at or snapshot.started_at
+        line = Text.assemble(
+            (f"snapshot #{snapshot.id}", "bold"),
+            f" {fmt.short_time(moment)} UTC ",
+            (f"({fmt.age(moment, state.now)} ago)", "dim"),
+            f" · {snapshot.resource_count:,} resources · {snapshot.finding_count:,} findings",
+        )
+        if snapshot.status is SnapshotStatus.PARTIAL:
+            line.append("  ")
+            line.append(" PARTIAL ", "bold black on yellow")
+        elif snapshot.status is SnapshotStatus.FAILED:
+            line.append("  ")
+            line.append(" FAILED ", "bold white on red")
+        return line
+
+    def _runs(self, state: HeaderState) -> Text:
+        info = state.info
+        if info is None or info.snapshot is None or not info.snapshot.runs:
+            return Text("no collector runs recorded", "dim")
+        parts = []
+        for run in info.snapshot.runs:
+            part = fmt.safe(f"{run.collector}@{run.target} ")
+            last_ok = info.last_ok.get((run.collector, run.target))
+            if run.status is RunStatus.OK:
+                part.append("✓ ok", "green")
+                part.append(f" {fmt.age(last_ok, state.now)} ago", "dim")
+            else:
+                mark = "✗ failed" if run.status is RunStatus.FAILED else "◐ partial"
+                part.append(mark, fmt.STATUS_STYLES[run.status.value])
+                ok = f"last ok {fmt.age(last_ok, state.now)} ago" if last_ok else "never ok"
+                part.append(f" ({ok})", "dim")
+                if run.error:
+                    part.append(" ")
+                    part.append_text(fmt.safe(run.error[:80], "red"))
+            parts.append(part)
+        return Text(" · ", "dim").join(parts)

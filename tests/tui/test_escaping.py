@@ -1,0 +1,86 @@
+"""Names from outside are data: markup, ANSI escapes and control characters in a
+resource name, a namespace, an attribute or a collector error render literally."""
+
+from __future__ import annotations
+
+import pytest
+from rich.text import Text
+
+from postureapp.model import Resource, k8s_uid
+from postureapp.tui.markdown import code, finding_markdown
+from postureapp.tui.text import clean, safe
+from postureapp.tui.widgets.vtable import VirtualTable
+from tests.tui.test_app import SIZE, screen_text, settle
+
+pytestmark = pytest.mark.anyio
+
+MARKUP_NAME = "[bold red]x[/]"
+ANSI_NAME = "evil\x1b[2J\x1b[31mred"
+HOSTILE_NS = "ns[/]\u202emoc.evil"
+HOSTILE_SA = "[link=https://evil.example]click[/link]\r\nline2"
+HOSTILE_ERROR = "[blink]denied[/blink] \x1b]8;;https://evil.example\x07here\x1b]8;;\x07"
+
+
+def test_clean_makes_controls_visible():
+    assert clean("a\x1b[31mb") == "a\u241b[31mb"
+    assert clean("x\ny\tz\x00") == "x\u240ay\u2409z\u2400"
+    assert clean("\u202eabc") == "\ufffdabc"
+    assert clean("\x9b") == "\ufffd"
+    assert safe(MARKUP_NAME).plain == MARKUP_NAME  # a Text: markup is not parsed
+    assert isinstance(safe("x"), Text)
+
+
+def test_markdown_code_spans_hold_backticks():
+    assert code("a`b") == "``a`b``"
+    assert code("`x`") == "`` `x` ``"
+    assert "\x1b" not in code(ANSI_NAME)
+
+
+async def test_hostile_names_render_literally(make_app):
+    fixture = make_app.fixture
+    fixture.set_stage(2)
+    fixture.kube.extra["prod-eu"] = [
+        Resource(
+            uid=k8s_uid("prod-eu", "Pod", name, HOSTILE_NS),
+            provider="kubernetes",
+            scope="prod-eu",
+            kind="Pod",
+            name=name,
+            namespace=HOSTILE_NS,
+            attrs={"serviceAccountName": HOSTILE_SA, "privileged": True},
+        )
+        for name in (MARKUP_NAME, ANSI_NAME)
+    ]
+    fixture.kube.fail["staging"] = HOSTILE_ERROR
+    app = make_app(polling=True, initial_view="identities")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.screen.query_one("#filter").value = "kind:Pod ns:ns*"
+        await settle(app, pilot)
+        table = app.screen.query_one("#table", VirtualTable)
+        names = {table.source.row(i)["name"] for i in range(table.row_count)}
+        assert names == {MARKUP_NAME, ANSI_NAME}
+        text = screen_text(app)
+        assert MARKUP_NAME in text  # shown as typed, not turned into bold red
+        assert "evil\u241b[2J\u241b[31mred" in text  # the escape is visible, not obeyed
+        assert "\u202e" not in text and "\x1b" not in text
+        # the detail pane, with the hostile attribute in the detail and the evidence
+        await pilot.press("enter")
+        await pilot.pause()
+        body = app.screen.query_one("#detail-body").content
+        assert isinstance(body, Text)
+        assert "[link=https://evil.example]click[/link]\u240d\nline2" in body.plain
+        assert not any(span.style and "link" in str(span.style) for span in body.spans)
+        # copy as Markdown: no raw control characters reach the ticket
+        await pilot.press("c")
+        await pilot.pause()
+        assert "\x1b" not in app.clipboard and "\u202e" not in app.clipboard
+        finding = app.screen.app.queries.finding(table.current_row["fid"])
+        assert "\x1b" not in finding_markdown(finding, app.clock())
+        await pilot.press("escape")
+        # the collector error in the header and the overview
+        app.switch_view("overview")
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert "[blink]denied[/blink]" in text
+        assert "\x1b" not in text and "\x07" not in text
