@@ -1,12 +1,15 @@
 """Render every view of the dashboard to SVG in ``screenshots/`` (``make screenshots``).
 
-The pictures come from a deterministic fixture cache (``tests/tui/estate.py``: two
-kube contexts and an AWS account polled three times through the real Engine, with a
-waiver, an expired waiver, a note and an attestation) shown with a fixed "now", so
-regenerating them changes nothing unless the dashboard changed. Never edit the SVGs
-by hand.
+By default the pictures show the demo estate (``postureapp.demo``): its servers are
+started, polled four times through the real collectors and the shipped checks while
+its story moves on, and a waiver, a note and an attestation are recorded, as a user
+would. Ages and moto's generated ids differ from run to run.
 
-Run: ``python -m tests.screenshots [OUTPUT_DIR]``.
+``--fixture`` renders the deterministic fixture cache instead (``tests/tui/estate.py``,
+a fixed "now"), so regenerating changes nothing unless the dashboard changed.
+Never edit the SVGs by hand.
+
+Run: ``python -m tests.screenshots [--fixture] [OUTPUT_DIR]``.
 """
 
 from __future__ import annotations
@@ -60,14 +63,28 @@ SHOTS: dict[str, tuple[str, list[Step]]] = {
 }
 
 
-async def _shoot(path: Path, fixture, out: Path, name: str, view: str, steps: list[Step]):
+DEMO_SHOTS: dict[str, tuple[str, list[Step]]] = {
+    **SHOTS,
+    "identities-detail": (
+        "identities",
+        [
+            _press("slash"),
+            _type("data-pipeline check:aws-iam-admin-policy"),
+            _press("enter", "enter"),
+        ],
+    ),
+    "endpoints": ("endpoints", []),
+}
+
+
+async def _shoot(path: Path, registry, now, out: Path, name: str, view: str, steps: list[Step]):
     from postureapp.tui.app import PostureApp
 
     app = PostureApp(
         path,
         targets=None,
-        registry=fixture.registry,
-        clock=clock,
+        registry=registry,
+        clock=now,
         user="dana",
         initial_view=view,
     )
@@ -79,20 +96,76 @@ async def _shoot(path: Path, fixture, out: Path, name: str, view: str, steps: li
         app.save_screenshot(f"{name}.svg", path=str(out))
 
 
-async def _main(out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
+async def _fixture_shots(out: Path) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "posture.db"
         fixture = build_cache(path)
         for name, (view, steps) in SHOTS.items():
-            await _shoot(path, fixture, out, name, view, steps)
+            await _shoot(path, fixture.registry, clock, out, name, view, steps)
+            print(out / f"{name}.svg")
+
+
+def _demo_cache(path: Path) -> None:
+    """Poll the demo estate four times as its story moves on, then triage a little."""
+    from postureapp.config import load_config
+    from postureapp.demo import DemoEnvironment
+    from postureapp.model import Attestation, Waiver, isoformat, utcnow
+    from postureapp.poll import run_poll
+    from postureapp.store import Store
+
+    empty = path.parent / "config.toml"
+    empty.write_text("")
+    config = load_config(empty, environ={})
+    with DemoEnvironment() as demo, Store(path) as store:
+        for poll in range(4):
+            if poll:
+                demo.evolve()
+            run_poll(store, config, demo.targets)
+            if poll == 1:
+                bastion = next(
+                    row
+                    for row in store.findings(store.latest().id)
+                    if row["check_id"] == "aws-ec2-sg-admin-ports-open" and row["status"] == "fail"
+                )
+                store.add_waiver(
+                    Waiver(
+                        fingerprint=bastion["fingerprint"],
+                        reason="bastion goes away with the VPN migration",
+                        owner="platform-team",
+                        ticket="SEC-142",
+                        expires_at=isoformat(utcnow().replace(year=utcnow().year + 1)),
+                    )
+                )
+                store.add_attestation(
+                    Attestation(
+                        "backup-restore-tested",
+                        "dana",
+                        isoformat(utcnow()),
+                        note="restored payments-db to staging, RUNBOOK-12",
+                    )
+                )
+
+
+async def _demo_shots(out: Path) -> None:
+    from checks import REGISTRY
+    from postureapp.model import utcnow
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "posture.db"
+        _demo_cache(path)
+        moment = utcnow()
+        for name, (view, steps) in DEMO_SHOTS.items():
+            await _shoot(path, REGISTRY, lambda: moment, out, name, view, steps)
             print(out / f"{name}.svg")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    fixture = "--fixture" in args
+    args = [arg for arg in args if arg != "--fixture"]
     out = Path(args[0]) if args else ROOT / "screenshots"
-    asyncio.run(_main(out))
+    out.mkdir(parents=True, exist_ok=True)
+    asyncio.run(_fixture_shots(out) if fixture else _demo_shots(out))
     return 0
 
 

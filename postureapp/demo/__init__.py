@@ -122,7 +122,7 @@ class DemoEnvironment:
             self.account.rotate_legacy_key()
             return "legacy-batch's access key was rotated"
         self._kube.remove(
-            "rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "argocd-server-admin"
+            "ClusterRoleBinding", "argocd-server-admin", api_version="rbac.authorization.k8s.io/v1"
         )
         return "argocd-server's cluster-admin binding was removed"
 

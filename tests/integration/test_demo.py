@@ -35,12 +35,17 @@ def demo_run(tmp_path_factory):
         second = run_poll(store, config, demo.targets)
         documents = {snapshot.id: build_document(store, snapshot) for snapshot in store.snapshots()}
         diff = store.diff(first.snapshot_id, second.snapshot_id)
+        later_changes = [demo.evolve(), demo.evolve()]
+        third = run_poll(store, config, demo.targets)
+        later = store.diff(second.snapshot_id, third.snapshot_id)
         cache = b"".join(p.read_bytes() for p in demo.folder.glob("cache.db*"))
         yield {
             "first": documents[first.snapshot_id],
             "second": documents[second.snapshot_id],
             "diff": diff,
             "change": change,
+            "later": later,
+            "later_changes": later_changes,
             "cache": cache,
             "runs": first.runs,
         }
@@ -103,6 +108,13 @@ def test_the_story_moves_on_and_the_diff_shows_it(demo_run):
     assert "Grafana" in demo_run["change"]
     opened = {row["resource_uid"] for row in demo_run["diff"].opened}
     assert any("grafana-public" in uid for uid in opened), opened
+    assert "rotated" in demo_run["later_changes"][0]
+    assert "cluster-admin" in demo_run["later_changes"][1]
+    resolved = {(row["check_id"], row["resource_uid"]) for row in demo_run["later"].resolved}
+    assert any(
+        check == "k8s-rbac-cluster-admin" and uid.endswith("argocd-server-admin")
+        for check, uid in resolved
+    ), resolved
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
