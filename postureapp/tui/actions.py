@@ -145,6 +145,14 @@ ACTIONS: tuple[Action, ...] = (
         "7 d",
         "changes",
     ),
+    Action(
+        "compare",
+        "changes: compare two snapshots",
+        "Pick any two retained snapshots by id",
+        "b",
+        "Between",
+        "changes",
+    ),
 )
 
 

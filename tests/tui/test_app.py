@@ -406,6 +406,30 @@ async def test_changes_feed_and_presets(make_app):
         assert app.screen.query_one("#table", VirtualTable).current_row["name"] == "debug-shell"
 
 
+async def test_changes_between_any_two_snapshots(make_app):
+    app = make_app(initial_view="changes")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        await pilot.press("b")
+        await settle(app, pilot)
+        for key in "1 9":
+            await pilot.press("space" if key == " " else key)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert "no snapshot #9 retained" in screen_text(app)  # the prompt stays, says why
+        await pilot.press("backspace", "2")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert (screen.from_id, screen.to_id) == (1, 2)
+        assert "snapshot #1 to #2" in screen_text(app)
+        rows = table_rows(screen, "#changes")
+        assert any(row["change"] == "resolved" for row in rows)  # the rotated stripe key
+        await pilot.press("1")  # back to the default
+        await settle(app, pilot)
+        assert (screen.from_id, screen.to_id) == (2, 3)
+
+
 # -- keys, palette, help, theme ------------------------------------------------------
 
 

@@ -65,6 +65,7 @@ class ChangesScreen(DashboardScreen):
     def __init__(self) -> None:
         super().__init__()
         self.hours: int | None = None  # None: since the previous snapshot
+        self.pair: tuple[int, int] | None = None  # two snapshots the user picked
         self.label = "since previous snapshot"
         self.from_id: int | None = None
         self.to_id: int | None = None
@@ -91,6 +92,15 @@ class ChangesScreen(DashboardScreen):
             self.error = "no snapshot in the cache yet"
             self._set_rows([])
             return
+        if self.pair is not None:
+            if all(queries.store.snapshot(n) is not None for n in self.pair):
+                self.from_id, self.to_id = self.pair
+                self.loading = True
+                self._update_bar()
+                self.posture.compute_diff(self.from_id, self.to_id, self.label)
+                return
+            self.pair = None  # pruned since it was picked: back to the default
+            self.label = "since previous snapshot"
         base = queries.previous if self.hours is None else queries.snapshot_near(self.hours)
         self.to_id = snapshot.id
         self.from_id = base.id if base is not None and base.id != snapshot.id else None
@@ -139,7 +149,7 @@ class ChangesScreen(DashboardScreen):
         bar.append(f"  {self.label}", "bold")
         if self.from_id is not None and self.to_id is not None:
             before = queries.store.snapshot(self.from_id)
-            after = queries.snapshot
+            after = queries.store.snapshot(self.to_id)
             bar.append(
                 f" · #{self.from_id} {fmt.short_time(before.finished_at if before else None)}"
                 f" → #{self.to_id} {fmt.short_time(after.finished_at if after else None)} UTC",
@@ -157,13 +167,26 @@ class ChangesScreen(DashboardScreen):
         self.query_one("#tablebar", TextBar).show(bar)
 
     def action_since_previous(self) -> None:
-        self.hours, self.label = None, "since previous snapshot"
+        self.hours, self.pair, self.label = None, None, "since previous snapshot"
         self.refresh_data()
 
     def action_since_hours(self, hours: int) -> None:
-        self.hours = hours
+        self.hours, self.pair = hours, None
         self.label = "last 24 h" if hours == 24 else f"last {hours // 24} d"
         self.refresh_data()
+
+    def action_compare(self) -> None:
+        from postureapp.tui.screens.modals import ComparePrompt
+
+        retained = [snapshot.id for snapshot in self.posture.queries.store.snapshots()]
+
+        def chosen(pair: tuple[int, int] | None) -> None:
+            if pair is not None:
+                self.pair, self.hours = pair, None
+                self.label = f"snapshot #{pair[0]} to #{pair[1]}"
+                self.refresh_data()
+
+        self.app.push_screen(ComparePrompt(retained), chosen)
 
     def action_details(self) -> None:
         row = self.query_one("#changes", VirtualTable).current_row

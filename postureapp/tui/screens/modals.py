@@ -299,6 +299,54 @@ class JumpPrompt(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+class ComparePrompt(ModalScreen[tuple[int, int] | None]):
+    """Ask for two retained snapshots to compare: ``FROM TO`` (ids, as `posture diff`)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, retained: list[int]) -> None:
+        super().__init__()
+        self.retained = retained
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog prompt"):
+            yield Label(Text(f"Compare two snapshots (retained: {self._span()})"))
+            yield Input(placeholder="FROM TO, e.g. 12 15", id="compare")
+            yield Static("", id="compare-error", classes="field-error")
+
+    def _span(self) -> str:
+        if not self.retained:
+            return "none"
+        return f"#{min(self.retained)} to #{max(self.retained)}"
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        event.stop()
+        parts = event.value.replace("#", " ").replace(",", " ").split()
+        problem = ""
+        if len(parts) != 2 or not all(part.isdigit() for part in parts):
+            problem = "type two snapshot ids, oldest first: FROM TO"
+        else:
+            first, second = (int(part) for part in parts)
+            missing = [n for n in (first, second) if n not in self.retained]
+            if missing:
+                problem = f"no snapshot #{missing[0]} retained ({self._span()})"
+            elif first == second:
+                problem = "pick two different snapshots"
+            else:
+                self.dismiss((min(first, second), max(first, second)))
+                return
+        error = self.query_one("#compare-error", Static)
+        error.update(Text(problem, "red"))
+        error.add_class("-visible")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 class MarkdownView(ModalScreen[None]):
     """The Markdown that was copied, shown so it can be read or selected by hand
     (some terminals ignore clipboard requests)."""
