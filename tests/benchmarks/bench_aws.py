@@ -132,6 +132,9 @@ def collect_once(endpoint: str) -> dict[str, Any]:
     started = time.perf_counter()
     result = collector.collect(target)
     seconds = time.perf_counter() - started
+    judged = time.perf_counter()
+    findings = _judge(result)
+    check_seconds = time.perf_counter() - judged
     calls = collector.calls_by_service["default"]
     kinds: dict[str, int] = {}
     for item in result.resources:
@@ -146,8 +149,19 @@ def collect_once(endpoint: str) -> dict[str, Any]:
         "kinds": kinds,
         "unknown": sorted(result.run.unknown),
         "seconds": round(seconds, 2),
+        "checks_seconds": round(check_seconds, 2),
+        "findings": len(findings),
         "peak_rss_mb": round(peak, 1),
     }
+
+
+def _judge(result) -> list:
+    """Run the shipped checks on what was collected, as a poll does."""
+    import checks  # noqa: F401
+    from postureapp.engine import Engine
+
+    engine = Engine(None, {})  # judging needs no store and no collector
+    return engine.judge(result.resources, [result.run])
 
 
 def main() -> None:
@@ -193,7 +207,15 @@ def main() -> None:
         print(f"resources by kind (run 1): {runs[0]['kinds']}", file=sys.stderr)
         medians = {
             key: statistics.median(run[key] for run in runs)
-            for key in ("api_calls", "iam_calls", "resources", "seconds", "peak_rss_mb")
+            for key in (
+                "api_calls",
+                "iam_calls",
+                "resources",
+                "seconds",
+                "checks_seconds",
+                "findings",
+                "peak_rss_mb",
+            )
         }
         medians["principals"] = ROLES + USERS
         print(json.dumps(medians))

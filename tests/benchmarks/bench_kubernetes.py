@@ -11,6 +11,7 @@ real API server. Budget: the collect well under 10 s, peak RSS under 500 MB.
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import resource
 import statistics
@@ -93,6 +94,13 @@ def main(argv: list[str] | None = None) -> int:
                 )
             kinds = Counter(r.kind for r in result.resources)
             print("kinds: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
+            import checks  # noqa: F401  (the shipped catalog)
+            from postureapp.engine import Engine
+
+            began = time.perf_counter()
+            findings = Engine(None, {}).judge(result.resources, [result.run])
+            check_seconds = time.perf_counter() - began
+            print(f"checks: {len(findings)} findings in {check_seconds:.2f} s")
     finally:
         parent.send("stop")
         server.join(timeout=10)
@@ -100,6 +108,16 @@ def main(argv: list[str] | None = None) -> int:
         f"collect: median {statistics.median(timings):.2f} s over {len(timings)} run(s); "
         f"peak RSS {_peak_rss_mb():.0f} MB (before collecting: {rss_before:.0f} MB)"
     )
+    figures = {
+        "collect_s": round(statistics.median(timings), 2),
+        "checks_s": round(check_seconds, 2),
+        "collect_plus_checks_s": round(statistics.median(timings) + check_seconds, 2),
+        "resources": len(result.resources),
+        "findings": len(findings),
+        "api_calls": result.run.api_calls,
+        "peak_rss_mb": round(_peak_rss_mb()),
+    }
+    print(json.dumps(figures))
     return 0 if result.run.status.value == "ok" else 1
 
 
