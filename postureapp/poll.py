@@ -41,19 +41,31 @@ def run_poll(
     return engine.poll(targets, progress)
 
 
-def _terminal_progress(out: IO[str], total: int) -> ProgressCallback:
+def _terminal_progress(out: IO[str], total: int, width: int = 24) -> ProgressCallback:
+    """A progress bar on the terminal: one line, redrawn as each target starts and
+    finishes, naming the collector and target and how it went."""
     done = 0
+    running: list[str] = []
+
+    def draw(message: str) -> None:
+        filled = width * done // max(total, 1)
+        bar = "#" * filled + "-" * (width - filled)
+        out.write(f"\r[{bar}] {done}/{total} {message}\x1b[K")
+        out.flush()
 
     def report(event: str, target: Target, run: CollectorRun | None) -> None:
         nonlocal done
-        if event == "finished" and run is not None:
-            done += 1
-            out.write(
-                f"\r[{done}/{total}] {target.label}: {run.status.value} "
-                f"({run.items} items, {run.seconds:.1f}s)\x1b[K"
-            )
-            if done == total:
-                out.write("\n")
+        if event == "started":
+            running.append(target.label)
+            draw(f"collecting {target.label}")
+            return
+        done += 1
+        if target.label in running:
+            running.remove(target.label)
+        if run is not None:
+            draw(f"{target.label}: {run.status.value} ({run.items} items, {run.seconds:.1f}s)")
+        if done == total:
+            out.write("\n")
             out.flush()
 
     return report

@@ -180,3 +180,12 @@ def test_ctrl_c_stops_the_servers_and_removes_the_folder(tmp_path):
     assert not folder.exists()
     assert not any(_listening(port) for port in ports)
     assert not (tmp_path / "r.json").exists()
+
+
+def test_a_crash_inside_the_demo_still_stops_everything():
+    with pytest.raises(RuntimeError, match="boom"), DemoEnvironment() as demo:
+        folder, ports = _announced(f"demo: estate up in {demo.folder} {demo.describe()}")
+        assert folder.exists() and all(_listening(port) for port in ports)
+        raise RuntimeError("boom")
+    assert not folder.exists()
+    assert not any(_listening(port) for port in ports)
