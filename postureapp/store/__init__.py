@@ -7,7 +7,6 @@ versioned layout and ``writer.py`` for how a snapshot is written.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +21,6 @@ from postureapp.model import (
     Snapshot,
     SnapshotStatus,
     Waiver,
-    isoformat,
-    utcnow,
 )
 from postureapp.store.database import (
     connect,
@@ -352,12 +349,4 @@ def _diff_row(fp: str, now: tuple | None, then: tuple | None, fields=None) -> di
     return row
 
 
-def is_database_error(error: BaseException) -> bool:
-    return isinstance(error, sqlite3.DatabaseError)
-
-
-def now_iso() -> str:
-    return isoformat(utcnow())
-
-
-__all__ += ["Attestation", "WriteStats", "is_database_error", "now_iso"]
+__all__ += ["Attestation", "WriteStats"]
