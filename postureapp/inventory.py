@@ -39,6 +39,7 @@ class Inventory:
             self._by_uid[resource.uid] = resource
             self._by_kind[(resource.provider, resource.kind)].append(resource)
             self._scopes[resource.provider].add(resource.scope)
+        self._narrowed: dict[frozenset[tuple[str, str]], Inventory] = {}
         self._unknown: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
         self._blind_providers: dict[str, str] = {}
         for run in self.runs:
@@ -112,16 +113,19 @@ class Inventory:
 
     def without_scopes(self, excluded: Iterable[tuple[str, str]]) -> Inventory:
         """The same inventory minus some (provider, scope) pairs, for a check that cannot
-        judge those scopes."""
+        judge those scopes. Built once per set: many checks need the same kinds, and a
+        partial poll would otherwise re-index the whole estate for each of them."""
         excluded = frozenset(excluded) | self._excluded_scopes
-        return Inventory(
-            resources=self.resources,
-            runs=self.runs,
-            settings=self.settings,
-            now=self.now,
-            collector_providers=self.collector_providers,
-            _excluded_scopes=excluded,
-        )
+        if excluded not in self._narrowed:
+            self._narrowed[excluded] = Inventory(
+                resources=self.resources,
+                runs=self.runs,
+                settings=self.settings,
+                now=self.now,
+                collector_providers=self.collector_providers,
+                _excluded_scopes=excluded,
+            )
+        return self._narrowed[excluded]
 
 
 def _scope_prefixes(provider: str, scope: str) -> list[str]:

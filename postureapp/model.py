@@ -54,6 +54,10 @@ _SEVERITY_RANK = {
 }
 
 
+# By value ("high" -> 3), for rows read back from the cache or an export.
+SEVERITY_RANK: dict[str, int] = {severity.value: rank for severity, rank in _SEVERITY_RANK.items()}
+
+
 class View(StrEnum):
     IDENTITIES = "identities"
     ENDPOINTS = "endpoints"

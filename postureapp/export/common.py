@@ -41,7 +41,6 @@ def bulk(function: Callable[P, R]) -> Callable[P, R]:
 
 
 SEVERITY_ORDER = [severity.value for severity in Severity]  # worst first
-SEVERITY_RANK = {severity.value: severity.rank for severity in Severity}
 
 # C0 and C1 controls, DEL, and the line/paragraph separators: they reach a terminal,
 # a spreadsheet or a JS string as commands, not text.

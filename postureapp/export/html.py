@@ -33,7 +33,6 @@ from typing import IO, Any
 
 from postureapp.export.common import (
     SEVERITY_ORDER,
-    SEVERITY_RANK,
     ResourceIndex,
     bulk,
     describe_run,
@@ -41,7 +40,7 @@ from postureapp.export.common import (
     runs_in_trouble,
 )
 from postureapp.export.snapshot_json import summarize
-from postureapp.model import View
+from postureapp.model import SEVERITY_RANK, View
 
 PAGE_SIZE = 100
 VIEWS = [view.value for view in View]

@@ -11,7 +11,7 @@ from typing import IO, Any
 from checks.registry import REGISTRY, Registry
 from postureapp.export.common import bulk, write_records_json
 from postureapp.governance import evaluate_controls
-from postureapp.model import Severity, Snapshot, Status, View, isoformat, utcnow
+from postureapp.model import SEVERITY_RANK, Severity, Snapshot, Status, View, isoformat, utcnow
 from postureapp.store import Store
 
 SCHEMA_ID = "postureapp/snapshot/v1"
@@ -148,12 +148,13 @@ def _changes(store: Store, from_id: int, to_id: int) -> dict[str, Any]:
         # The store sorts by severity and check; the uid makes the order total, so an
         # export of the same cache is byte-for-byte the same (golden files rely on it).
         diff[key].sort(
-            key=lambda row: (-_RANK.get(row["severity"], 0), row["check_id"], row["resource_uid"])
+            key=lambda row: (
+                -SEVERITY_RANK.get(row["severity"], 0),
+                row["check_id"],
+                row["resource_uid"],
+            )
         )
     return diff
-
-
-_RANK = {severity.value: severity.rank for severity in Severity}
 
 
 # Lists written one element per line (see write_records_json).

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from postureapp.model import (
+    SEVERITY_RANK,
     Attestation,
     CollectorRun,
     Finding,
@@ -302,7 +303,7 @@ class Store(TriageMixin):
             if fp not in after and then[0] == "fail":
                 result.resolved.append(_diff_row(fp, None, then))
         for bucket in (result.opened, result.resolved, result.changed):
-            bucket.sort(key=lambda row: (-_RANK.get(row["severity"], 0), row["check_id"]))
+            bucket.sort(key=lambda row: (-SEVERITY_RANK.get(row["severity"], 0), row["check_id"]))
         return result
 
     # -- export helpers --------------------------------------------------------------
@@ -318,7 +319,6 @@ class Store(TriageMixin):
         return result
 
 
-_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
 _STATE_FIELDS = ("status", "severity", "waived", "content")
 
 
