@@ -15,9 +15,10 @@ from checks.aws import policy
 from checks.aws._common import (
     PROVIDER,
     UNUSED_DAYS,
+    DormancyWording,
     account_of,
     cutoff,
-    day,
+    dormancy,
     listing,
     threshold,
     when,
@@ -449,31 +450,25 @@ def unused_user(inv: Inventory):
         uses += [when(key.attrs.get("last_used_date")) for key in mine]
         last = max((moment for moment in uses if moment), default=None)
         created = when(user.attrs.get("create_date"))
-        if last is not None:
-            if last >= limit:
-                yield Result(user, Status.PASS, f'user "{user.name}" used within {days} days')
-            else:
-                yield Result(
-                    user,
-                    Status.FAIL,
-                    f'user "{user.name}" last signed in or used a key on {day(last)} '
-                    f"(more than {days} days ago)",
-                    {"last_used": day(last), "unused_days": days},
-                )
-        elif created is None:
-            yield Result(user, Status.UNKNOWN, f'user "{user.name}": no creation date')
-        elif created >= limit:
-            yield Result(
-                user, Status.PASS, f'user "{user.name}" never used yet, created {day(created)}'
-            )
-        else:
-            yield Result(
-                user,
-                Status.FAIL,
-                f'user "{user.name}" has never signed in or used a key since it was created '
-                f"on {day(created)} (more than {days} days ago)",
-                {"last_used": None, "created": day(created), "unused_days": days},
-            )
+        yield dormancy(user, f'user "{user.name}"', last, created, limit, days, _USER_WORDING)
+
+
+_USER_WORDING = DormancyWording(
+    recent="{name} used within {days} days",
+    stale="{name} last signed in or used a key on {when} (more than {days} days ago)",
+    no_date="{name}: no creation date",
+    never_old="{name} has never signed in or used a key since it was created on {when} "
+    "(more than {days} days ago)",
+    never_new="{name} never used yet, created {when}",
+)
+_ROLE_WORDING = DormancyWording(
+    recent="{name} used within {days} days",
+    stale="{name} last used on {when} (more than {days} days ago)",
+    no_date="{name}: no creation date",
+    never_old="{name} has no recorded use since it was created on {when} "
+    "(more than {days} days ago)",
+    never_new="{name} not used yet, created {when}",
+)
 
 
 @check(
@@ -508,30 +503,7 @@ def unused_role(inv: Inventory):
             continue
         last = when(role.attrs.get("last_used_date"))
         created = when(role.attrs.get("create_date"))
-        if last is not None:
-            if last >= limit:
-                yield Result(role, Status.PASS, f'role "{role.name}" used within {days} days')
-            else:
-                yield Result(
-                    role,
-                    Status.FAIL,
-                    f'role "{role.name}" last used on {day(last)} (more than {days} days ago)',
-                    {"last_used": day(last), "unused_days": days},
-                )
-        elif created is None:
-            yield Result(role, Status.UNKNOWN, f'role "{role.name}": no creation date')
-        elif created >= limit:
-            yield Result(
-                role, Status.PASS, f'role "{role.name}" not used yet, created {day(created)}'
-            )
-        else:
-            yield Result(
-                role,
-                Status.FAIL,
-                f'role "{role.name}" has no recorded use since it was created on '
-                f"{day(created)} (more than {days} days ago)",
-                {"last_used": None, "created": day(created), "unused_days": days},
-            )
+        yield dormancy(role, f'role "{role.name}"', last, created, limit, days, _ROLE_WORDING)
 
 
 # -- who can assume a role -----------------------------------------------------------------

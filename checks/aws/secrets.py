@@ -17,8 +17,10 @@ from checks.aws._common import (
     PROVIDER,
     ROTATION_DAYS,
     UNUSED_DAYS,
+    DormancyWording,
     cutoff,
     day,
+    dormancy,
     now,
     threshold,
     when,
@@ -126,28 +128,17 @@ def access_key_unused(inv: Inventory):
             continue
         last = when(key.attrs.get("last_used_date"))
         created = when(key.attrs.get("created"))
-        if last is not None:
-            if last < limit:
-                yield Result(
-                    key,
-                    Status.FAIL,
-                    f"{name} was last used on {day(last)} (more than {days} days ago)",
-                    {"last_used": day(last), "unused_days": days},
-                )
-            else:
-                yield Result(key, Status.PASS, f"{name} used within {days} days")
-        elif created is None:
-            yield Result(key, Status.UNKNOWN, f"{name}: never used and creation date unknown")
-        elif created < limit:
-            yield Result(
-                key,
-                Status.FAIL,
-                f"{name} has never been used since it was created on {day(created)} "
-                f"(more than {days} days ago)",
-                {"last_used": None, "created": day(created), "unused_days": days},
-            )
-        else:
-            yield Result(key, Status.PASS, f"{name} not used yet, created {day(created)}")
+        yield dormancy(key, name, last, created, limit, days, _KEY_WORDING)
+
+
+_KEY_WORDING = DormancyWording(
+    recent="{name} used within {days} days",
+    stale="{name} was last used on {when} (more than {days} days ago)",
+    no_date="{name}: never used and creation date unknown",
+    never_old="{name} has never been used since it was created on {when} "
+    "(more than {days} days ago)",
+    never_new="{name} not used yet, created {when}",
+)
 
 
 @check(
@@ -340,28 +331,18 @@ def secret_unused(inv: Inventory):
         name = f'secret "{secret.name}"'
         accessed = when(secret.attrs.get("last_accessed_date"))
         created = when(secret.attrs.get("created_date"))
-        if accessed is not None:
-            if accessed < limit:
-                yield Result(
-                    secret,
-                    Status.FAIL,
-                    f"{name} was last accessed on {day(accessed)} (more than {days} days ago)",
-                    {"last_accessed": day(accessed), "unused_days": days},
-                )
-            else:
-                yield Result(secret, Status.PASS, f"{name} accessed within {days} days")
-        elif created is None:
-            yield Result(secret, Status.UNKNOWN, f"{name}: never accessed, creation date unknown")
-        elif created < limit:
-            yield Result(
-                secret,
-                Status.FAIL,
-                f"{name} has never been accessed since it was created on {day(created)} "
-                f"(more than {days} days ago)",
-                {"last_accessed": None, "created": day(created), "unused_days": days},
-            )
-        else:
-            yield Result(secret, Status.PASS, f"{name} not accessed yet, created {day(created)}")
+        yield dormancy(secret, name, accessed, created, limit, days, _SECRET_WORDING)
+
+
+_SECRET_WORDING = DormancyWording(
+    recent="{name} accessed within {days} days",
+    stale="{name} was last accessed on {when} (more than {days} days ago)",
+    no_date="{name}: never accessed, creation date unknown",
+    never_old="{name} has never been accessed since it was created on {when} "
+    "(more than {days} days ago)",
+    never_new="{name} not accessed yet, created {when}",
+    evidence_key="last_accessed",
+)
 
 
 # -- KMS -----------------------------------------------------------------------------------
