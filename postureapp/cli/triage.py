@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from postureapp.cli import cli
+from postureapp.cli import _printable, cli
 from postureapp.cli.common import command, state
 from postureapp.errors import InputError
 from postureapp.model import Attestation, Waiver, isoformat, parse_time, utcnow
@@ -78,9 +78,12 @@ def waivers_list() -> None:
         click.echo("no waivers")
     for waiver in waivers:
         expired = " EXPIRED" if waiver.is_expired() else ""
+        # Waiver files come from many hands: never let their text drive the terminal.
         click.echo(
-            f"{waiver.id:>4}  {waiver.describe_selector()}  owner={waiver.owner}  "
-            f"expires={waiver.expires_at or 'never'}{expired}  {waiver.reason}"
+            _printable(
+                f"{waiver.id:>4}  {waiver.describe_selector()}  owner={waiver.owner}  "
+                f"expires={waiver.expires_at or 'never'}{expired}  {waiver.reason}"
+            )
         )
 
 

@@ -231,3 +231,12 @@ def test_missing_cache_is_not_created_by_readers(tmp_path):
 def test_posture_db_environment_variable(populated):
     result = posture("diff", env={"POSTURE_DB": str(populated)}, check=True)
     assert "snapshot 1 -> 2" in result.stdout
+
+
+def test_waiver_text_cannot_drive_the_terminal(tmp_path):
+    db = str(tmp_path / "c.db")
+    posture(
+        "waive", "f" * 32, "--reason", "evil \x1b[31mred", "--owner", "o", "--db", db, check=True
+    )
+    listing = posture("waivers", "list", "--db", db, check=True).stdout
+    assert "\x1b" not in listing and "evil \\x1b[31mred" in listing
