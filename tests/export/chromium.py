@@ -14,6 +14,7 @@ import itertools
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -111,7 +112,11 @@ def browser() -> Iterator[Page]:
     """A headless Chromium listening on 127.0.0.1 only, on a port it picks."""
     import websocket  # websocket-client
 
-    with tempfile.TemporaryDirectory() as profile:
+    # Chromium's helper processes (crashpad, zygote) outlive the browser by a
+    # moment and keep writing into the profile, so the directory is removed by
+    # hand once the whole process group is gone, not by TemporaryDirectory.
+    profile = tempfile.mkdtemp(prefix="posture-chromium-")
+    try:
         process = subprocess.Popen(
             [
                 chromium_path(),
@@ -123,6 +128,7 @@ def browser() -> Iterator[Page]:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         socket = None
         try:
@@ -148,3 +154,15 @@ def browser() -> Iterator[Page]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+    finally:
+        _remove_profile(profile)
+
+
+def _remove_profile(profile: str) -> None:
+    for _ in range(20):
+        shutil.rmtree(profile, ignore_errors=True)
+        if not os.path.exists(profile):
+            return
+        time.sleep(0.1)
