@@ -12,9 +12,29 @@ makes the check *unknown* for that account rather than green.
 - :mod:`~checks.aws.secrets` -- access keys, Secrets Manager, KMS rotation, certificates;
 - :mod:`~checks.aws.governance` -- CloudTrail, GuardDuty, Config, Security Hub, backups,
   encryption at rest, MFA coverage, and the AWS governance controls;
+- :mod:`~checks.aws.resilience` -- rate limiting (WAF, API Gateway throttling) and where
+  TLS terminates at load balancers;
+- :mod:`~checks.aws.observability` -- log retention, X-Ray tracing, EKS control-plane logs;
+- :mod:`~checks.aws.trust` -- EKS issuers registered as IAM identity providers;
 - :mod:`~checks.aws.policy` -- the IAM policy-document helpers the identity checks use.
 """
 
-from checks.aws import endpoints, governance, identities, secrets
+from checks.aws import (
+    endpoints,
+    governance,
+    identities,
+    observability,
+    resilience,
+    secrets,
+    trust,
+)
 
-__all__ = ["endpoints", "governance", "identities", "secrets"]
+__all__ = [
+    "endpoints",
+    "governance",
+    "identities",
+    "observability",
+    "resilience",
+    "secrets",
+    "trust",
+]

@@ -16,7 +16,10 @@ Kinds and attrs (scope ``"{account}/{region}"``)
     stages: null when not readable, else [
         {"name", "deployment_id", "invoke_url", "tracing_enabled": bool,
          "access_log_destination": ARN|null, "web_acl_arn": ARN|null,
-         "client_certificate_id": str|null, "cache_cluster_enabled": bool}]
+         "client_certificate_id": str|null, "cache_cluster_enabled": bool,
+         "throttling": {"rate_limit": float|null, "burst_limit": int|null}|null (the
+         stage-wide ``*/*`` method setting), "throttled_methods": ["/path/VERB" with a
+         throttling setting of its own] (sorted)}]
     tags
 
 ``ApiGatewayHttpApi`` (uid: ``arn:{partition}:apigateway:{region}::/apis/{id}``)
@@ -32,8 +35,15 @@ Kinds and attrs (scope ``"{account}/{region}"``)
         {"id", "name", "type": "JWT"|"REQUEST", "identity_source": [..],
          "jwt_issuer": str|null, "jwt_audience": [..]}] (those the routes use),
     stages: null when not readable, else [
-        {"name", "invoke_url", "auto_deploy": bool, "access_log_destination": ARN|null}]
+        {"name", "invoke_url", "auto_deploy": bool, "access_log_destination": ARN|null,
+         "throttling": {"rate_limit", "burst_limit"}|null (default route settings),
+         "throttled_routes": [route key with throttling of its own] (sorted)}]
     tags
+
+``ApiGatewayUsagePlan`` (uid: ``arn:{partition}:apigateway:{region}::/usageplans/{id}``)
+    id, name, description, throttle: {"rate_limit", "burst_limit"}|null,
+    quota: {"limit": int, "period": str}|null,
+    api_stages: [{"api_id", "stage", "throttled_methods": ["/path/VERB"]}] (sorted)
 """
 
 from __future__ import annotations
@@ -45,7 +55,7 @@ from collectors.aws._common import dns_suffix, iso, normalise_policy, scope, tag
 from collectors.aws._context import Context, Unit
 from postureapp.model import Resource
 
-KINDS = ("ApiGatewayRestApi", "ApiGatewayHttpApi")
+KINDS = ("ApiGatewayRestApi", "ApiGatewayHttpApi", "ApiGatewayUsagePlan")
 
 
 def units(ctx: Context, regions: list[str]) -> list[Unit]:
@@ -56,6 +66,13 @@ def units(ctx: Context, regions: list[str]) -> list[Unit]:
         )
         result.append(
             Unit(f"apigatewayv2 {region}", ("ApiGatewayHttpApi",), lambda r=region: _http(ctx, r))
+        )
+        result.append(
+            Unit(
+                f"apigateway usage plans {region}",
+                ("ApiGatewayUsagePlan",),
+                lambda r=region: _usage_plans(ctx, r),
+            )
         )
     return result
 
@@ -137,6 +154,7 @@ def _rest_api(ctx: Context, client: Any, region: str, api: Mapping[str, Any]) ->
                     "web_acl_arn": stage.get("webAclArn"),
                     "client_certificate_id": stage.get("clientCertificateId"),
                     "cache_cluster_enabled": bool(stage.get("cacheClusterEnabled", False)),
+                    **_rest_throttling(stage.get("methodSettings") or {}),
                 }
                 for stage in answer.get("item", [])
             ),
@@ -242,6 +260,18 @@ def _http_api(ctx: Context, client: Any, region: str, api: Mapping[str, Any]) ->
                         "access_log_destination": (stage.get("AccessLogSettings") or {}).get(
                             "DestinationArn"
                         ),
+                        "throttling": throttle(
+                            stage.get("DefaultRouteSettings") or {},
+                            "ThrottlingRateLimit",
+                            "ThrottlingBurstLimit",
+                        ),
+                        "throttled_routes": sorted(
+                            key
+                            for key, settings in (stage.get("RouteSettings") or {}).items()
+                            if throttle(
+                                settings or {}, "ThrottlingRateLimit", "ThrottlingBurstLimit"
+                            )
+                        ),
                     }
                 )
         stages = sorted(found, key=lambda s: s["name"] or "")
@@ -275,4 +305,74 @@ def _http_api(ctx: Context, client: Any, region: str, api: Mapping[str, Any]) ->
         name=api.get("Name") or api_id,
         attrs=attrs,
         created_at=attrs["created_date"],
+    )
+
+
+# -- throttling ---------------------------------------------------------------------------
+
+
+def throttle(settings: Mapping[str, Any], rate: str, burst: str) -> dict[str, Any] | None:
+    """``{"rate_limit", "burst_limit"}`` from a settings object, or None when neither is
+    set."""
+    if settings.get(rate) is None and settings.get(burst) is None:
+        return None
+    return {"rate_limit": settings.get(rate), "burst_limit": settings.get(burst)}
+
+
+def _rest_throttling(method_settings: Mapping[str, Any]) -> dict[str, Any]:
+    """A REST stage's ``methodSettings``: the stage-wide ``*/*`` entry and the methods with
+    throttling of their own (keys are ``{path}/{VERB}``, the path without its leading /)."""
+    keys = ("throttlingRateLimit", "throttlingBurstLimit")
+    return {
+        "throttling": throttle(method_settings.get("*/*") or {}, *keys),
+        "throttled_methods": sorted(
+            "/" + key.lstrip("/")
+            for key, settings in method_settings.items()
+            if key != "*/*" and throttle(settings or {}, *keys)
+        ),
+    }
+
+
+def _usage_plans(ctx: Context, region: str) -> list[Resource]:
+    client = ctx.client("apigateway", region)
+    found = []
+    with ctx.reading("ApiGatewayUsagePlan"):
+        for page in ctx.pages(client, "get_usage_plans", marker_in="position", limit=500):
+            for plan in page.get("items", []):
+                found.append(usage_plan(ctx.partition, ctx.account, region, plan))
+    return found
+
+
+def usage_plan(partition: str, account: str, region: str, plan: Mapping[str, Any]) -> Resource:
+    """One usage plan (``GetUsagePlans`` item) as a resource."""
+    quota = plan.get("quota") or {}
+    attrs = {
+        "id": plan["id"],
+        "name": plan.get("name", ""),
+        "description": plan.get("description", ""),
+        "throttle": throttle(plan.get("throttle") or {}, "rateLimit", "burstLimit"),
+        "quota": {"limit": quota.get("limit"), "period": quota.get("period")} if quota else None,
+        "api_stages": sorted(
+            (
+                {
+                    "api_id": item.get("apiId"),
+                    "stage": item.get("stage"),
+                    "throttled_methods": sorted(
+                        "/" + key.lstrip("/")
+                        for key, settings in (item.get("throttle") or {}).items()
+                        if throttle(settings or {}, "rateLimit", "burstLimit")
+                    ),
+                }
+                for item in plan.get("apiStages", [])
+            ),
+            key=lambda item: (item["api_id"] or "", item["stage"] or ""),
+        ),
+    }
+    return Resource(
+        uid=f"arn:{partition}:apigateway:{region}::/usageplans/{plan['id']}",
+        provider="aws",
+        scope=scope(account, region),
+        kind="ApiGatewayUsagePlan",
+        name=plan.get("name") or plan["id"],
+        attrs=attrs,
     )

@@ -30,7 +30,19 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from collectors.aws import apigateway, ec2, eks, elb, governance, iam, rds, s3, secrets
+from collectors.aws import (
+    apigateway,
+    ec2,
+    eks,
+    elb,
+    governance,
+    iam,
+    logs,
+    rds,
+    s3,
+    secrets,
+    waf,
+)
 from collectors.aws._common import (
     AwsCallError,
     account_of_arn,
@@ -61,6 +73,8 @@ SERVICES = (
     "guardduty",
     "backup",
     "securityhub",
+    "wafv2",
+    "logs",
 )
 DEFAULT_REGION = "us-east-1"
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
@@ -286,6 +300,8 @@ def _plan(ctx: Context, regions: list[str], services: set[str]) -> list[Unit]:
         units += ec2.units(ctx, regions)
     if "elbv2" in services:
         units += elb.units(ctx, regions)
+    if "wafv2" in services:
+        units += waf.units(ctx, regions)
     if "apigateway" in services:
         units += apigateway.units(ctx, regions)
     if "rds" in services:
@@ -293,6 +309,7 @@ def _plan(ctx: Context, regions: list[str], services: set[str]) -> list[Unit]:
     if "eks" in services:
         units += eks.units(ctx, regions)
     units += secrets.units(ctx, regions, services)
+    units += logs.units(ctx, regions, services)
     units += governance.units(ctx, regions, services)
     return units
 

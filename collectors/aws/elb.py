@@ -11,10 +11,20 @@ Kind and attrs (scope ``"{account}/{region}"``)
     listeners: null when they could not be read, else [
         {"arn", "port": int, "protocol": "HTTP"|"HTTPS"|"TCP"|"TLS"|"UDP"|...,
          "ssl_policy": str|null, "certificates": [certificate ARN],
-         "default_actions": [action type]}] (sorted by port),
+         "default_actions": [action type],
+         "target_groups": [{"arn", "protocol": "HTTP"|"HTTPS"|"TCP"|"TLS"|...|null,
+                            "port": int|null}] (the default action's forward targets,
+                            sorted by ARN; protocol null when the group was not listed)}]
+        (sorted by port),
     protocols: [listener protocol] (sorted, deduplicated; [] when listeners is null),
     access_logs_enabled: bool|null, deletion_protection: bool|null,
-    drop_invalid_header_fields: bool|null (null: attribute absent or not readable)
+    drop_invalid_header_fields: bool|null (null: attribute absent or not readable),
+    web_acl_arn: str|null (the AWS WAF web ACL of an application load balancer, from
+    ``wafv2:GetWebACLForResource``; null when none, or when that could not be asked, in
+    which case ``WAFWebACL`` is marked unknown; always null for other types)
+
+Only the listeners' default actions are followed to their target groups; listener rules
+(``DescribeRules``) can forward elsewhere and are not read.
 """
 
 from __future__ import annotations
@@ -22,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from collectors.aws._common import iso, scope, to_bool
+from collectors.aws._common import AwsCallError, iso, scope, to_bool
 from collectors.aws._context import Context, Unit
 from postureapp.model import Resource
 
@@ -47,6 +57,7 @@ def _region(ctx: Context, region: str) -> list[Resource]:
 
 def _balancer(ctx: Context, client: Any, lb: Mapping[str, Any], where: str) -> Resource:
     arn = lb["LoadBalancerArn"]
+    groups = _target_groups(ctx, client, arn)
     listeners = None
     with ctx.reading("LoadBalancer"):
         collected = []
@@ -74,6 +85,7 @@ def _balancer(ctx: Context, client: Any, lb: Mapping[str, Any], where: str) -> R
                         "default_actions": [
                             a.get("Type") for a in listener.get("DefaultActions", [])
                         ],
+                        "target_groups": _forwards(listener.get("DefaultActions", []), groups),
                     }
                 )
         listeners = sorted(collected, key=lambda item: (item["port"] or 0, item["arn"] or ""))
@@ -82,6 +94,9 @@ def _balancer(ctx: Context, client: Any, lb: Mapping[str, Any], where: str) -> R
         answer = ctx.call(client, "describe_load_balancer_attributes", LoadBalancerArn=arn) or {}
         attributes = {a["Key"]: a.get("Value", "") for a in answer.get("Attributes", [])}
     scheme = lb.get("Scheme")
+    web_acl_arn = (
+        _web_acl(ctx, arn, where.split("/", 1)[-1]) if lb.get("Type") == "application" else None
+    )
     attrs = {
         "name": lb.get("LoadBalancerName"),
         "arn": arn,
@@ -104,6 +119,7 @@ def _balancer(ctx: Context, client: Any, lb: Mapping[str, Any], where: str) -> R
         "drop_invalid_header_fields": to_bool(
             attributes.get("routing.http.drop_invalid_header_fields.enabled")
         ),
+        "web_acl_arn": web_acl_arn,
     }
     return Resource(
         uid=arn,
@@ -114,3 +130,67 @@ def _balancer(ctx: Context, client: Any, lb: Mapping[str, Any], where: str) -> R
         attrs=attrs,
         created_at=attrs["created_time"],
     )
+
+
+def _target_groups(ctx: Context, client: Any, arn: str) -> dict[str, dict[str, Any]]:
+    """Target group ARN -> protocol and port, for the listeners' forward actions; {} when
+    they could not be read (the listeners then name groups without a protocol)."""
+    groups: dict[str, dict[str, Any]] = {}
+    with ctx.reading("LoadBalancer"):
+        try:
+            for page in ctx.pages(
+                client,
+                "describe_target_groups",
+                marker_in="Marker",
+                marker_out="NextMarker",
+                LoadBalancerArn=arn,
+            ):
+                for group in page.get("TargetGroups", []):
+                    groups[group["TargetGroupArn"]] = {
+                        "protocol": group.get("Protocol"),
+                        "port": group.get("Port"),
+                    }
+        except AwsCallError as exc:
+            # Some endpoints answer "not found" for a load balancer without target groups.
+            if exc.code != "TargetGroupNotFound":
+                raise
+    return groups
+
+
+def _forwards(
+    actions: list[Mapping[str, Any]], groups: Mapping[str, Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    arns: set[str] = set()
+    for action in actions:
+        if action.get("Type") != "forward":
+            continue
+        if action.get("TargetGroupArn"):
+            arns.add(action["TargetGroupArn"])
+        for weighted in (action.get("ForwardConfig") or {}).get("TargetGroups", []):
+            if weighted.get("TargetGroupArn"):
+                arns.add(weighted["TargetGroupArn"])
+    return [
+        {
+            "arn": arn,
+            "protocol": (groups.get(arn) or {}).get("protocol"),
+            "port": (groups.get(arn) or {}).get("port"),
+        }
+        for arn in sorted(arns)
+    ]
+
+
+def _web_acl(ctx: Context, arn: str, region: str) -> str | None:
+    """The WAF web ACL protecting an application load balancer; a failed lookup marks
+    ``WAFWebACL`` unknown (see ``collectors.aws.waf``), not the load balancer."""
+    services = ctx.options.services
+    if services is not None and "wafv2" not in services:
+        return None
+    with ctx.reading("WAFWebACL"):
+        answer = ctx.call(
+            ctx.client("wafv2", region),
+            "get_web_acl_for_resource",
+            ResourceArn=arn,
+            absent=("WAFNonexistentItemException",),
+        )
+        return ((answer or {}).get("WebACL") or {}).get("ARN")
+    return None

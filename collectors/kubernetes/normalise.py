@@ -109,7 +109,24 @@ AuthorizationPolicy (Istio)
     ``provider``; ``rules`` (verbatim from the spec, camelCase); ``rule_count``.
 DestinationRule (Istio)
     ``host``; ``tls_mode`` (trafficPolicy.tls.mode or None); ``port_level_tls``
-    ({port: mode}); ``subsets``: [{name, tls_mode}]; ``export_to``.
+    ({port: mode}); ``subsets``: [{name, tls_mode, circuit_breaking (bool: outlier
+    detection or connection-pool limits of its own)}]; ``export_to``;
+    ``outlier_detection``: {consecutive_5xx_errors, consecutive_gateway_errors, interval,
+    base_ejection_time, max_ejection_percent} | None; ``connection_pool``:
+    {max_connections, connect_timeout, http1_max_pending_requests, http2_max_requests,
+    max_requests_per_connection, max_retries} | None (trafficPolicy, host-wide).
+EnvoyFilter (Istio, networking.istio.io/v1alpha3)
+    ``workload_selector`` ({str: str} | None: none = every proxy of the namespace, or of
+    the mesh in the root namespace); ``target_refs``: [{kind, name}];
+    ``config_patches``: [{apply_to, context (SIDECAR_INBOUND | GATEWAY | ...),
+    operation, rate_limit_filter (the Envoy rate-limit filter it adds, by name or typed
+    config, or None)}]; ``rate_limit_filters`` (sorted, unique; e.g.
+    ``envoy.filters.http.local_ratelimit``).
+PodDisruptionBudget (policy/v1)
+    ``selector`` (selector | None); ``min_available``, ``max_unavailable`` (int, a
+    percentage string, or None); ``unhealthy_pod_eviction_policy``; from status:
+    ``expected_pods``, ``current_healthy``, ``desired_healthy``,
+    ``disruptions_allowed`` (int | None).
 Gateway (Gateway API)
     ``gateway_class``; ``listeners``: [{name, protocol, port, hostname, tls_mode,
     certificate_refs: [{kind, name, namespace}], allowed_routes_from}]; ``addresses``
@@ -144,6 +161,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from collectors.kubernetes.kinds import CLUSTER_KIND
+from collectors.kubernetes.normalise_traffic import (
+    circuit_breaking,
+    envoy_filter,
+    pod_disruption_budget,
+)
 from postureapp.model import Resource, isoformat, k8s_uid, parse_time
 
 PROVIDER = "kubernetes"
@@ -787,10 +809,14 @@ def _destination_rule(obj: Mapping[str, Any]) -> dict[str, Any]:
             {
                 "name": subset.get("name"),
                 "tls_mode": _map(_map(subset.get("trafficPolicy")).get("tls")).get("mode"),
+                "circuit_breaking": any(
+                    circuit_breaking(_map(subset.get("trafficPolicy"))).values()
+                ),
             }
             for subset in map(_map, _list(spec.get("subsets")))
         ],
         "export_to": _strs(spec.get("exportTo")),
+        **circuit_breaking(policy),
     }
 
 
@@ -944,6 +970,8 @@ NORMALISERS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     "PeerAuthentication": _peer_authentication,
     "AuthorizationPolicy": _authorization_policy,
     "DestinationRule": _destination_rule,
+    "EnvoyFilter": envoy_filter,
+    "PodDisruptionBudget": lambda obj: pod_disruption_budget(obj, selector),
     "Gateway": _gateway,
     "HTTPRoute": _http_route,
     "Certificate": _certificate,

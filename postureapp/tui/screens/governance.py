@@ -1,5 +1,6 @@
 """Governance: the checklist of controls with status, coverage, evidence, frameworks and
-attestations; ``a`` records an attestation for the highlighted control."""
+attestations; ``a`` records an attestation for the highlighted control. Below the
+control's detail, the trust domains seen in the snapshot and their identity providers."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from postureapp.governance import TrustDomain, trust_domains_of_snapshot
 from postureapp.model import Control
 from postureapp.store.views import ListRows
 from postureapp.tui import text as fmt
@@ -93,6 +95,27 @@ def control_text(control: Control, now: Any) -> Text:
     return out
 
 
+def trust_text(domains: list[TrustDomain]) -> Text:
+    """The trust-domain section; every name comes from the estate, so all of it is data."""
+    out = Text()
+    out.append("Trust domains", "bold")
+    out.append(f"  {len(domains)} seen in this snapshot", "dim")
+    if not domains:
+        out.append("\n  none: no cluster, account or mesh was collected", "dim")
+    for domain in domains:
+        out.append("\n  ")
+        out.append_text(fmt.safe(domain.kind, "cyan"))
+        out.append("  ")
+        out.append_text(fmt.safe(domain.name, "bold"))
+        for provider in domain.providers:
+            out.append("\n      backed by ", "dim")
+            out.append_text(fmt.safe(provider))
+        for note in domain.notes:
+            out.append("\n      ")
+            out.append_text(fmt.safe(note, "dim"))
+    return out
+
+
 class GovernanceScreen(DashboardScreen):
     VIEW: ClassVar[str] = "governance"
     ACTION_SCOPES: ClassVar[tuple[str, ...]] = ("governance",)
@@ -101,6 +124,7 @@ class GovernanceScreen(DashboardScreen):
     def __init__(self) -> None:
         super().__init__()
         self.controls: list[Control] = []
+        self._trust: tuple[int | None, Text] | None = None
 
     def compose_body(self) -> ComposeResult:
         yield TextBar(id="tablebar", classes="tablebar")
@@ -109,6 +133,7 @@ class GovernanceScreen(DashboardScreen):
         )
         with VerticalScroll(id="control-detail", classes="panel"):
             yield Static(id="control-body")
+            yield Static(id="trust-body")
 
     def on_mount(self) -> None:
         self.query_one("#controls", VirtualTable).focus()
@@ -150,6 +175,18 @@ class GovernanceScreen(DashboardScreen):
         bar.append(" · waivers do not change a control", "dim")
         self.query_one("#tablebar", TextBar).show(bar)
         self._show(table.current_row)
+        self._show_trust()
+
+    def _show_trust(self) -> None:
+        """Read once per snapshot: a handful of small resources, by kind."""
+        queries = self.posture.queries
+        snapshot_id = queries.snapshot.id if queries.snapshot else None
+        if self._trust is None or self._trust[0] != snapshot_id:
+            domains = (
+                [] if snapshot_id is None else trust_domains_of_snapshot(queries.store, snapshot_id)
+            )
+            self._trust = (snapshot_id, trust_text(domains))
+        self.query_one("#trust-body", Static).update(Text("\n").join([Text(""), self._trust[1]]))
 
     @on(VirtualTable.Highlighted, "#controls")
     def _highlighted(self, event: VirtualTable.Highlighted) -> None:

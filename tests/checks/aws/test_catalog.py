@@ -22,6 +22,11 @@ NO_BENCHMARK = {
     "aws-apigateway-rest-no-auth",
     "aws-backup-plan",
     "aws-s3-default-encryption",
+    # No benchmark control covers throttling or re-encryption to targets.
+    "aws-apigw-rest-rate-limit",
+    "aws-apigw-http-rate-limit",
+    "aws-elb-tls-termination",
+    "aws-eks-oidc-provider",
 }
 ISO_ANNEX_A = re.compile(r"^A\.[5-8]\.\d{1,2}$")
 SOC2 = re.compile(r"^(CC[1-9]\.\d|A1\.\d|C1\.\d|PI1\.\d|P\d\.\d)$")

@@ -57,6 +57,11 @@ EXPECTED_CIS = {
     "k8s-gov-admission-policy": ["5.2.1"],
     "k8s-gov-least-privilege": ["5.1.1", "5.1.3"],
     "k8s-gov-short-lived-credentials": [],
+    "k8s-public-rate-limit": [],
+    "k8s-tls-at-proxy": [],
+    "k8s-cascading-failure": [],
+    "k8s-gov-log-shipping": [],
+    "k8s-gov-tracing": [],
 }
 KUBERNETES_CHECKS = sorted(
     check_id

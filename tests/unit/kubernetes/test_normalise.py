@@ -402,7 +402,7 @@ def test_istio_kinds() -> None:
         "networking.istio.io/v1",
     )
     assert dr["tls_mode"] is None and dr["port_level_tls"] == {"5432": "DISABLE"}
-    assert dr["subsets"] == [{"name": "v1", "tls_mode": "ISTIO_MUTUAL"}]
+    assert dr["subsets"] == [{"name": "v1", "tls_mode": "ISTIO_MUTUAL", "circuit_breaking": False}]
 
 
 def test_gateway_api_kinds() -> None:

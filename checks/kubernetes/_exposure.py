@@ -1,0 +1,164 @@
+"""What the cluster exposes, and what protects it: public entry points (Ingresses,
+LoadBalancer Services, Gateways), the Services behind them, and which Istio EnvoyFilters,
+PodDisruptionBudgets and DestinationRules apply to a Service's pods.
+
+Pure functions over the inventory, shared by :mod:`.resilience`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from checks.kubernetes._common import PROVIDER, labels_match, selector_matches
+from checks.kubernetes.endpoints import _lb_internal, mesh_root, pods_by_namespace, selected_pods
+from postureapp.inventory import Inventory
+from postureapp.model import Resource, k8s_uid
+
+# The AWS Load Balancer Controller makes an Ingress internal with this annotation.
+ALB_SCHEME = "alb.ingress.kubernetes.io/scheme"
+
+
+def ingress_internal(ingress: Resource) -> str | None:
+    """Why an Ingress is not reachable from the internet, or None."""
+    value = str((ingress.attrs.get("annotations") or {}).get(ALB_SCHEME, "")).lower()
+    return f"{ALB_SCHEME}={value}" if value == "internal" else None
+
+
+def service_internal(service: Resource) -> str | None:
+    return _lb_internal(service)
+
+
+@dataclass
+class Exposed:
+    """One Service behind a public entry point, and the entry points that reach it."""
+
+    service: Resource
+    via: list[str] = field(default_factory=list)
+
+
+def exposed_services(inv: Inventory) -> list[Exposed]:
+    """Services reachable from outside the cluster: public LoadBalancer Services, the
+    backends of public Ingresses and of HTTPRoutes (routes attach to Gateways, which
+    are the cluster's entry points)."""
+    found: dict[str, Exposed] = {}
+
+    def add(service: Resource | None, via: str) -> None:
+        if service is None:
+            return
+        entry = found.setdefault(service.uid, Exposed(service))
+        if via not in entry.via:
+            entry.via.append(via)
+
+    for service in inv.of(PROVIDER, "Service"):
+        if service.attrs.get("type") == "LoadBalancer" and not service_internal(service):
+            add(service, "LoadBalancer")
+    for ingress in inv.of(PROVIDER, "Ingress"):
+        if ingress_internal(ingress):
+            continue
+        for name in ingress.attrs.get("backend_services") or []:
+            add(_service(inv, ingress, name), f"Ingress {ingress.namespace}/{ingress.name}")
+    for route in inv.of(PROVIDER, "HTTPRoute"):
+        for backend in route.attrs.get("backends") or []:
+            if (backend.get("kind") or "Service") != "Service" or not backend.get("name"):
+                continue
+            namespace = backend.get("namespace") or route.namespace
+            uid = k8s_uid(route.scope, "Service", backend["name"], namespace)
+            add(inv.get(uid), f"HTTPRoute {route.namespace}/{route.name}")
+    return sorted(found.values(), key=lambda e: e.service.uid)
+
+
+def _service(inv: Inventory, owner: Resource, name: str) -> Resource | None:
+    return inv.get(k8s_uid(owner.scope, "Service", name, owner.namespace))
+
+
+def backend_services(inv: Inventory, ingress: Resource) -> list[Resource]:
+    found = (_service(inv, ingress, n) for n in ingress.attrs.get("backend_services") or [])
+    return [s for s in found if s is not None]
+
+
+class Traffic:
+    """Indexes for one inventory: pods per namespace, EnvoyFilters, PDBs, DestinationRules."""
+
+    def __init__(self, inv: Inventory) -> None:
+        self.inv = inv
+        self.root = mesh_root(inv)
+        self.pods = pods_by_namespace(inv)
+        self.filters = _by_namespace(
+            f for f in inv.of(PROVIDER, "EnvoyFilter") if f.attrs.get("rate_limit_filters")
+        )
+        self.budgets = _by_namespace(inv.of(PROVIDER, "PodDisruptionBudget"))
+        self.rules = list(inv.of(PROVIDER, "DestinationRule"))
+
+    def pods_of(self, service: Resource) -> list[Resource]:
+        return selected_pods(service, self.pods)
+
+    def rate_limit_filters(self, service: Resource) -> list[Resource]:
+        """Rate-limiting EnvoyFilters that apply to the Service's pods: in its namespace
+        (every pod, or those the workload selector matches) or in the mesh root
+        namespace (every pod of the mesh, or the selected ones)."""
+        pods = self.pods_of(service)
+        found = []
+        for namespace in dict.fromkeys((service.namespace, self.root)):
+            for candidate in self.filters.get((service.scope, namespace), []):
+                selector = candidate.attrs.get("workload_selector")
+                if candidate.attrs.get("target_refs"):
+                    continue  # bound to a Gateway or Service by reference, not by pods
+                if selector is None or any(
+                    labels_match(selector, p.attrs.get("labels") or {}) for p in pods
+                ):
+                    found.append(candidate)
+        return found
+
+    def budget(self, service: Resource) -> Resource | None:
+        """A PodDisruptionBudget covering the Service's pods (or, with none running, the
+        labels its selector asks for)."""
+        labels: Iterable[Mapping[str, str]] = [
+            p.attrs.get("labels") or {} for p in self.pods_of(service)
+        ] or [service.attrs.get("selector") or {}]
+        labels = [entry for entry in labels if entry]
+        for budget in self.budgets.get((service.scope, service.namespace), []):
+            if any(selector_matches(budget.attrs.get("selector"), entry) for entry in labels):
+                return budget
+        return None
+
+    def circuit_breaker(self, service: Resource) -> Resource | None:
+        """A DestinationRule for the Service's host with outlier detection or
+        connection-pool limits (host-wide or in a subset)."""
+        fqdn = f"{service.name}.{service.namespace}.svc.cluster.local"
+        for rule in self.rules:
+            if rule.scope != service.scope:
+                continue
+            if not _host_matches(str(rule.attrs.get("host") or ""), rule.namespace, fqdn):
+                continue
+            if (
+                rule.attrs.get("outlier_detection")
+                or rule.attrs.get("connection_pool")
+                or any(s.get("circuit_breaking") for s in rule.attrs.get("subsets") or [])
+            ):
+                return rule
+        return None
+
+
+def _by_namespace(resources: Iterable[Resource]) -> dict[tuple[str, str], list[Resource]]:
+    grouped: dict[tuple[str, str], list[Resource]] = defaultdict(list)
+    for resource in sorted(resources, key=lambda r: r.uid):
+        grouped[(resource.scope, resource.namespace)].append(resource)
+    return grouped
+
+
+def _host_matches(host: str, namespace: str, fqdn: str) -> bool:
+    """Istio resolves a short host name in the DestinationRule's own namespace."""
+    if not host:
+        return False
+    if host.startswith("*"):
+        return fqdn.endswith(host[1:])
+    parts = host.split(".")
+    if len(parts) == 1:
+        host = f"{host}.{namespace}.svc.cluster.local"
+    elif len(parts) == 2:
+        host = f"{host}.svc.cluster.local"
+    elif len(parts) == 3 and parts[2] == "svc":
+        host = f"{host}.cluster.local"
+    return host == fqdn

@@ -1,0 +1,157 @@
+"""Cluster observability evidence: a log shipper on every node (a DaemonSet running Fluent
+Bit, Fluentd, Vector, the OpenTelemetry Collector...) and a tracing backend or collector
+(Jaeger, Tempo, Zipkin, the OpenTelemetry Collector, the X-Ray daemon).
+
+Products are recognised from pods' image *names* (repository, not tag); nothing is read
+from the containers. Reads the Pod attrs of :mod:`collectors.kubernetes.normalise`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+
+from checks.kubernetes._common import PROVIDER, cluster_uid, frameworks, scopes_of, workload_of
+from checks.registry import Result, check
+from postureapp.inventory import Inventory
+from postureapp.model import Resource, Severity, Status, View
+
+# Matched against the last path segment of the image repository.
+LOG_SHIPPERS: dict[str, re.Pattern[str]] = {
+    "Fluent Bit": re.compile(r"^(aws-for-)?fluent-?bit(-.*)?$"),
+    "Fluentd": re.compile(r"^fluentd(-.*)?$"),
+    "Vector": re.compile(r"^vector$"),
+    "OpenTelemetry Collector": re.compile(
+        r"^(opentelemetry-collector|otel-?col(lector)?|splunk-otel-collector)(-.*)?$"
+    ),
+    "Promtail": re.compile(r"^promtail$"),
+    "Grafana Alloy": re.compile(r"^alloy$"),
+    "Filebeat": re.compile(r"^filebeat(-.*)?$"),
+}
+TRACERS: dict[str, re.Pattern[str]] = {
+    "Jaeger": re.compile(r"^jaeger(-.*)?$|^all-in-one$"),
+    "Tempo": re.compile(r"^tempo(-.*)?$"),
+    "Zipkin": re.compile(r"^zipkin(-.*)?$"),
+    "OpenTelemetry Collector": LOG_SHIPPERS["OpenTelemetry Collector"],
+    "AWS X-Ray daemon": re.compile(r"^(aws-)?xray-daemon$"),
+}
+
+
+def _repository_name(image: str) -> str:
+    """``public.ecr.aws/aws-observability/aws-for-fluent-bit:2.32@sha256:..`` ->
+    ``aws-for-fluent-bit``."""
+    name = image.split("@", 1)[0]
+    head, _, tag = name.rpartition(":")
+    if head and "/" not in tag:
+        name = head
+    return name.rsplit("/", 1)[-1].lower()
+
+
+def recognise(image: str, products: dict[str, re.Pattern[str]]) -> str | None:
+    repository = _repository_name(image)
+    # jaegertracing/all-in-one is Jaeger; a bare "all-in-one" elsewhere is not.
+    if repository == "all-in-one" and "jaegertracing/" not in image:
+        return None
+    return next(
+        (product for product, pattern in products.items() if pattern.match(repository)), None
+    )
+
+
+def _found(
+    pods: list[Resource], products: dict[str, re.Pattern[str]], daemonset: bool
+) -> dict[str, list[str]]:
+    """product -> workloads (``Kind ns/name``) running it."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for pod in pods:
+        workload = workload_of(pod)
+        if daemonset and workload.kind != "DaemonSet":
+            continue
+        for image in pod.attrs.get("images") or []:
+            product = recognise(str(image), products)
+            if product:
+                found[product].add(workload.label)
+    return {product: sorted(names) for product, names in sorted(found.items())}
+
+
+def _pods_by_scope(inv: Inventory) -> dict[str, list[Resource]]:
+    grouped: dict[str, list[Resource]] = defaultdict(list)
+    for pod in inv.of(PROVIDER, "Pod"):
+        grouped[pod.scope].append(pod)
+    return grouped
+
+
+@check(
+    id="k8s-gov-log-shipping",
+    title="No log shipper on every node",
+    view=View.GOVERNANCE,
+    severity=Severity.MEDIUM,
+    provider=PROVIDER,
+    requires=("Pod",),
+    remediation="""
+Run a log shipper as a DaemonSet so every node's container logs reach central storage
+before the node (and the evidence) goes away: e.g. `helm install fluent-bit
+fluent/fluent-bit`, AWS for Fluent Bit to CloudWatch Logs, Vector, or the OpenTelemetry
+Collector's filelog receiver.""",
+    frameworks=frameworks(iso=["A.8.15", "A.8.16"], soc2=["CC7.2"]),
+    references=(
+        "https://kubernetes.io/docs/concepts/cluster-administration/logging/#using-a-node-logging-agent",
+    ),
+)
+def log_shipping(inv: Inventory) -> Iterator[Result]:
+    """Per cluster: passes when a DaemonSet runs a known log shipper. A shipper run as a
+    Deployment does not read every node's logs and does not count; other DaemonSets
+    (CNI, kube-proxy) are not shippers."""
+    pods = _pods_by_scope(inv)
+    for scope in scopes_of(inv, "Pod"):
+        found = _found(pods.get(scope, []), LOG_SHIPPERS, daemonset=True)
+        elsewhere = _found(pods.get(scope, []), LOG_SHIPPERS, daemonset=False)
+        evidence = {"log_shippers": found}
+        if found:
+            products = ", ".join(f"{p} ({', '.join(w)})" for p, w in found.items())
+            yield Result(
+                cluster_uid(scope), Status.PASS, f"{scope}: logs shipped by {products}", evidence
+            )
+            continue
+        detail = f"{scope}: no DaemonSet ships node logs"
+        if elsewhere:
+            evidence["not_daemonsets"] = elsewhere
+            detail += f" ({', '.join(elsewhere)} runs, but not on every node)"
+        yield Result(cluster_uid(scope), Status.FAIL, detail, evidence)
+
+
+@check(
+    id="k8s-gov-tracing",
+    title="No distributed tracing in the cluster",
+    view=View.GOVERNANCE,
+    severity=Severity.LOW,
+    provider=PROVIDER,
+    requires=("Pod",),
+    remediation="""
+Deploy a trace collector and backend (the OpenTelemetry Collector exporting to Jaeger,
+Tempo or AWS X-Ray) and have the services, or the mesh's proxies, propagate trace
+context, so one request can be followed through every service it touched.""",
+    frameworks=frameworks(iso=["A.8.16"], soc2=["CC7.2"]),
+    references=("https://opentelemetry.io/docs/collector/deployment/",),
+)
+def tracing(inv: Inventory) -> Iterator[Result]:
+    """Per cluster: passes when any workload runs a known trace collector or backend."""
+    pods = _pods_by_scope(inv)
+    for scope in scopes_of(inv, "Pod"):
+        found = _found(pods.get(scope, []), TRACERS, daemonset=False)
+        evidence = {"tracing": found}
+        if found:
+            products = ", ".join(f"{p} ({', '.join(w)})" for p, w in found.items())
+            yield Result(
+                cluster_uid(scope),
+                Status.PASS,
+                f"{scope}: traces collected by {products}",
+                evidence,
+            )
+        else:
+            yield Result(
+                cluster_uid(scope),
+                Status.FAIL,
+                f"{scope}: no trace collector or backend runs",
+                evidence,
+            )
