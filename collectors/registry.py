@@ -21,6 +21,7 @@ COLLECTORS = {
     "kubernetes": "collectors.kubernetes:KubernetesCollector",
     "aws": "collectors.aws:AwsCollector",
     "offline": "collectors.offline:OfflineCollector",
+    "probe": "collectors.probe:ProbeCollector",
 }
 
 
@@ -47,6 +48,9 @@ class TargetRequest:
     offline_paths: list[Path] = field(default_factory=list)
     kubernetes: bool = False  # asked for explicitly (--context, config) or by default
     aws: bool = False
+    # --probe / --probe-url: added after the others, whichever they are (see
+    # collectors.probe.probe_target); it never counts as naming what to poll.
+    probe: Target | None = None
 
 
 def resolve_targets(request: TargetRequest) -> list[Target]:
@@ -79,6 +83,8 @@ def resolve_targets(request: TargetRequest) -> list[Target]:
                 request.profiles, request.regions, request.all_regions, request.endpoint_url
             )
         )
+    if request.probe is not None:
+        targets.append(request.probe)
     if not targets:
         raise InputError(
             "nothing to poll: pass --context, --profile or --from, set targets in the config, "

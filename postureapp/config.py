@@ -24,6 +24,14 @@ Example ``config.toml``::
 
     [retention]
     snapshots = 50
+
+    [probe]               # only with --probe / --probe-url
+    concurrency = 10
+    timeout_seconds = 5
+    budget_seconds = 120
+    allow_private = false
+    only_hosts = []
+    ca_bundle = ""
 """
 
 from __future__ import annotations
@@ -66,7 +74,7 @@ class Setting:
     section: str
     name: str
     default: Any
-    kind: str  # "int", "str_list", "int_list"
+    kind: str  # "int", "bool", "str", "str_list", "int_list"
     minimum: int | None = None
     maximum: int | None = None
     help: str = ""
@@ -110,6 +118,15 @@ SETTINGS: list[Setting] = [
     ),
     Setting(
         "thresholds",
+        "log_retention_min_days",
+        30,
+        "int",
+        1,
+        3653,
+        "a CloudWatch log group keeping logs for less than this is too short",
+    ),
+    Setting(
+        "thresholds",
         "admin_ports",
         DEFAULT_ADMIN_PORTS,
         "int_list",
@@ -129,6 +146,32 @@ SETTINGS: list[Setting] = [
     ),
     Setting("poll", "workers", 8, "int", 1, 64, "collector x target runs at once"),
     Setting("retention", "snapshots", 50, "int", 1, 100000, "snapshots kept in the cache"),
+    Setting("probe", "concurrency", 10, "int", 1, 100, "endpoints probed at once (--probe)"),
+    Setting("probe", "timeout_seconds", 5, "int", 1, 120, "timeout of each probe request"),
+    Setting(
+        "probe", "budget_seconds", 120, "int", 1, 3600, "total time allowed for one poll's probes"
+    ),
+    Setting(
+        "probe",
+        "allow_private",
+        False,
+        "bool",
+        help="probe endpoints on loopback and private addresses (--probe-allow-private)",
+    ),
+    Setting(
+        "probe",
+        "only_hosts",
+        [],
+        "str_list",
+        help="probe only endpoints on these hosts (default: every discovered endpoint)",
+    ),
+    Setting(
+        "probe",
+        "ca_bundle",
+        "",
+        "str",
+        help="extra CA certificates (PEM) the probe trusts (--probe-ca-bundle)",
+    ),
 ]
 
 _BY_KEY = {setting.key: setting for setting in SETTINGS}
@@ -232,6 +275,14 @@ def _apply_file(config: Config, path: Path) -> None:
 
 
 def _validate(setting: Setting, value: Any, where: str) -> Any:
+    if setting.kind == "bool":
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false (got {value!r})")
+        return value
+    if setting.kind == "str":
+        if not isinstance(value, str):
+            raise ConfigError(f"{where} must be a string (got {value!r})")
+        return value
     if setting.kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"{where} must be a whole number (got {value!r})")

@@ -3,6 +3,8 @@
 The engine is the only writer of snapshots. It guarantees the rules that make the
 cache trustworthy on call:
 
+* dependent collectors (``needs_inventory``: the probe) run after the others and are
+  handed their inventory, so they see only what this poll discovered;
 * a collector that raises or overruns its timeout becomes a *failed* run record and
   the snapshot is *partial*; the other collectors' results still land;
 * a check never sees a scope whose required kinds were not collected: it reports
@@ -105,9 +107,36 @@ class Engine:
     ) -> list[CollectResult]:
         """Run every target's collector concurrently (bounded), never raising.
 
-        Runs happen in daemon threads so that a collector stuck past its timeout cannot
-        keep the process alive; its late result is discarded.
+        Dependent collectors (``needs_inventory``, the probe) run once the others are
+        done, given their inventory; both phases keep the timeout and containment.
         """
+        dependent = [i for i, t in enumerate(targets) if self._is_dependent(t)]
+        primary = [i for i in range(len(targets)) if i not in set(dependent)]
+        outcomes = dict(
+            zip(primary, self._run_all([targets[i] for i in primary], progress), strict=True)
+        )
+        if dependent:
+            inventory = Inventory(
+                resources=[r for o in outcomes.values() for r in o.resources],
+                runs=[o.run for o in outcomes.values()],
+                settings=self.settings,
+                collector_providers={c.name: p for p, c in self.collectors.items()},
+            )
+            late = self._run_all([targets[i] for i in dependent], progress, inventory)
+            outcomes.update(zip(dependent, late, strict=True))
+        return [outcomes[index] for index in range(len(targets))]
+
+    def _is_dependent(self, target: Target) -> bool:
+        return bool(getattr(self.collectors.get(target.provider), "needs_inventory", False))
+
+    def _run_all(
+        self,
+        targets: Sequence[Target],
+        progress: ProgressCallback | None,
+        inventory: Inventory | None = None,
+    ) -> list[CollectResult]:
+        """Runs happen in daemon threads so that a collector stuck past its timeout cannot
+        keep the process alive; its late result is discarded."""
         results: queue.Queue[tuple[int, CollectResult]] = queue.Queue()
         slots = threading.Semaphore(self.workers)
         outcomes: dict[int, CollectResult] = {}
@@ -118,7 +147,7 @@ class Engine:
                 started[index] = time.monotonic()
                 if progress:
                     progress("started", target, None)
-                results.put((index, self._collect_one(target)))
+                results.put((index, self._collect_one(target, inventory)))
 
         for index, target in enumerate(targets):
             threading.Thread(
@@ -143,13 +172,18 @@ class Engine:
                 progress("finished", targets[index], result.run)
         return [outcomes[index] for index in range(len(targets))]
 
-    def _collect_one(self, target: Target) -> CollectResult:
+    def _collect_one(self, target: Target, inventory: Inventory | None = None) -> CollectResult:
         collector = self.collectors.get(target.provider)
         if collector is None:
             return _failed(target, f"no collector for provider {target.provider!r}")
         began = time.perf_counter()
         try:
-            result = collector.collect(target)
+            if getattr(collector, "needs_inventory", False):
+                if inventory is None:
+                    inventory = Inventory(resources=[])
+                result = collector.collect(target, inventory)
+            else:
+                result = collector.collect(target)
         except Exception as error:  # a collector must not raise; if one does, contain it
             log.exception("collector %s raised on %s", target.provider, target.label)
             result = _failed(target, f"{type(error).__name__}: {error}", collector.name)

@@ -69,6 +69,29 @@ def target_options(function):
             help="Offline dump: kubectl -o json, aws iam get-account-authorization-details "
             "JSON, or a credential report CSV (file or directory; repeatable).",
         ),
+        click.option(
+            "--probe",
+            is_flag=True,
+            help="Also probe, from outside, the endpoints the collectors found (httpx).",
+        ),
+        click.option(
+            "--probe-url",
+            "probe_urls",
+            multiple=True,
+            metavar="URL",
+            help="Also probe this http(s) URL (repeatable; implies --probe).",
+        ),
+        click.option(
+            "--probe-allow-private",
+            is_flag=True,
+            default=None,
+            help="Probe endpoints on loopback, private and link-local addresses too.",
+        ),
+        click.option(
+            "--probe-ca-bundle",
+            type=click.Path(exists=True, dir_okay=False),
+            help="Extra CA certificates (PEM) the probe trusts.",
+        ),
     ]
     for option in reversed(options):
         function = option(function)
@@ -76,11 +99,33 @@ def target_options(function):
 
 
 def target_request(
-    config, contexts, kubeconfig, profiles, regions, all_regions, endpoint_url, offline
+    config,
+    contexts,
+    kubeconfig,
+    profiles,
+    regions,
+    all_regions,
+    endpoint_url,
+    offline,
+    probe=False,
+    probe_urls=(),
+    probe_allow_private=None,
+    probe_ca_bundle=None,
 ):
     from collectors.registry import TargetRequest
 
+    probe_target = None
+    if probe or probe_urls or probe_allow_private or probe_ca_bundle:
+        from collectors.probe import probe_target as build_probe
+
+        probe_target = build_probe(
+            config,
+            list(probe_urls),
+            allow_private=probe_allow_private or None,
+            ca_bundle=probe_ca_bundle,
+        )
     return TargetRequest(
+        probe=probe_target,
         contexts=list(contexts) or config.get("targets.kube_contexts"),
         kubeconfig=kubeconfig or next(iter(config.get("targets.kubeconfig")), None),
         profiles=list(profiles) or config.get("targets.aws_profiles"),
@@ -107,6 +152,7 @@ def collect_command(fail_on, allow_partial, **targets) -> None:
     Examples:
       posture collect --context prod-eu --profile prod --region eu-west-1
       posture collect --from ./dumps/          # kubectl get ... -o json files
+      posture collect --context prod-eu --probe   # and probe what it exposes
     """
     from collectors.registry import resolve_targets
     from postureapp.poll import run_poll
@@ -123,7 +169,7 @@ def collect_command(fail_on, allow_partial, **targets) -> None:
     failing = ", ".join(f"{n} {sev}" for sev, n in _by_severity(result.failing))
     click.echo(summary + (f"; failing: {failing}" if failing else ""), err=True)
     for run in result.runs:
-        if run.status.value != "ok":
+        if run.status.value != "ok" or run.error:
             click.echo(
                 f"  {run.collector} {_printable(run.target)}: {run.status.value}: "
                 f"{_printable(run.error)}",

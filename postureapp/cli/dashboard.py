@@ -42,6 +42,10 @@ def tui_command(offline: bool = False, interval: int | None = None, **targets) -
             "all_regions": False,
             "endpoint_url": None,
             "offline": (),
+            "probe": False,
+            "probe_urls": (),
+            "probe_allow_private": None,
+            "probe_ca_bundle": None,
         }
         try:
             resolved = resolve_targets(target_request(config, **{**defaults, **targets}))
@@ -68,7 +72,13 @@ def tui_command(offline: bool = False, interval: int | None = None, **targets) -
     show_default=True,
     help="Seconds between polls in the dashboard.",
 )
-def demo_command(headless: bool, fmt: str, output: str, interval: int) -> None:
+@click.option(
+    "--probe/--no-probe",
+    default=True,
+    show_default=True,
+    help="Probe the demo's endpoints (its local HTTP and HTTPS servers).",
+)
+def demo_command(headless: bool, fmt: str, output: str, interval: int, probe: bool) -> None:
     """The dashboard on a local demo estate (no cluster or AWS account needed).
 
     Starts the project's Kubernetes API test server and moto's AWS server on free
@@ -79,6 +89,7 @@ def demo_command(headless: bool, fmt: str, output: str, interval: int) -> None:
     Examples:
       posture demo
       posture demo --headless --format html -o report.html
+      posture demo --no-probe      # without the live endpoint probes
     """
     try:
         import moto  # noqa: F401
@@ -96,6 +107,6 @@ def demo_command(headless: bool, fmt: str, output: str, interval: int) -> None:
             with Store(db_path) as store:
                 write_report(store, store.latest(), chosen_format, destination)
 
-        demo.run_headless(state().config, fmt, output, export)
+        demo.run_headless(state().config, fmt, output, export, probe=probe)
         return
-    demo.run_dashboard(state().config, interval)
+    demo.run_dashboard(state().config, interval, probe=probe)

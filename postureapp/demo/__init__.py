@@ -5,6 +5,10 @@ ports in this process, are seeded with the demo estate (``kube_estate``, ``aws_e
 and are reached through a temporary kubeconfig and AWS config — the same code paths as a
 real cluster and account. Both servers are threads of this process and everything
 lives in one temporary directory, so exit, Ctrl-C or a crash leave nothing behind.
+
+With the probe on (the default), local HTTP and HTTPS servers answer behind some of the
+cluster's load balancers (``probe_estate``) and the probe target polls them: only
+``127.0.0.1`` (``only_hosts``), private addresses allowed, the demo's CA trusted.
 """
 
 from __future__ import annotations
@@ -34,7 +38,9 @@ class DemoEnvironment:
     """Starts, seeds and stops the demo's servers; ``targets`` point the collectors at
     them. Use as a context manager."""
 
-    def __init__(self) -> None:
+    def __init__(self, probe: bool = True) -> None:
+        self.probe = probe
+        self._sites: Any = None
         self.folder = Path(tempfile.mkdtemp(prefix="posture-demo-"))
         self._saved_env: dict[str, str | None] = {}
         self._moto: Any = None
@@ -82,7 +88,13 @@ class DemoEnvironment:
         self.account = DemoAccount(endpoint)
         self.account.seed()
 
-        self._kube = KubeAPIServer(cluster_objects(utcnow())).start()
+        served = None
+        if self.probe:
+            from postureapp.demo import probe_estate
+
+            self._sites = probe_estate.start(self.folder)
+            served = self._sites.served
+        self._kube = KubeAPIServer(cluster_objects(utcnow(), served)).start()
         kubeconfig = self._kube.write_kubeconfig(self.folder / "kubeconfig", context=KUBE_CONTEXT)
 
         config = self.folder / "aws-config"
@@ -102,11 +114,35 @@ class DemoEnvironment:
             *kube_targets([KUBE_CONTEXT], str(kubeconfig)),
             *aws_targets([AWS_PROFILE], [REGION], False, endpoint),
         ]
+        if self._sites is not None:
+            self.targets.append(self.probe_target())
+
+    def probe_target(self) -> Target:
+        """The probe, scoped to the demo's own servers: the estate's other names (moto's
+        load balancers, the Ingress host) could exist on the internet, and a demo must
+        never send requests to strangers."""
+        return Target(
+            provider="probe",
+            name="probe",
+            options={
+                "urls": [],
+                "allow_private": True,
+                "only_hosts": [probe_address()],
+                "ca_bundle": str(self._sites.ca_bundle),
+                "concurrency": 10,
+                "timeout": 5,
+                "budget": 60,
+            },
+        )
 
     def describe(self) -> str:
         """Where the servers listen, for the user (and the tests that check they stop)."""
         host, port = self._moto.get_host_and_port()
-        return f"(kubernetes API {self._kube.url}, AWS http://{host}:{port})"
+        sites = ""
+        if self._sites is not None:
+            ports = sorted(str(port) for _, port, _ in self._sites.served.values())
+            sites = f", endpoints on 127.0.0.1 ports {' '.join(ports)}"
+        return f"(kubernetes API {self._kube.url}, AWS http://{host}:{port}{sites})"
 
     def evolve(self) -> str:
         """Make the next change of the demo's story; returns what changed."""
@@ -115,7 +151,7 @@ class DemoEnvironment:
         step = self.changes % 3
         self.changes += 1
         if step == 0:
-            self._kube.apply(grafana_goes_public())
+            self._kube.apply(grafana_goes_public(self._sites.grafana if self._sites else None))
             self.account.load_balancer(f"grafana-public-{self.changes}", https=False)
             return "a new internet-facing load balancer exposes Grafana"
         if step == 1:
@@ -127,11 +163,11 @@ class DemoEnvironment:
         return "argocd-server's cluster-admin binding was removed"
 
     def close(self) -> None:
-        for server in (self._kube, self._moto):
+        for server in (self._kube, self._moto, self._sites):
             if server is not None:
                 with contextlib.suppress(Exception):  # it may never have started
                     server.stop()
-        self._kube = self._moto = None
+        self._kube = self._moto = self._sites = None
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -153,8 +189,19 @@ def _raise_on_sigterm() -> Callable[[], None]:
     return lambda: signal.signal(signal.SIGTERM, previous)
 
 
+def probe_address() -> str:
+    from postureapp.demo.probe_estate import ADDRESS
+
+    return ADDRESS
+
+
 def run_headless(
-    config: Any, fmt: str, output: str, write: Callable[[Path, str, str], None]
+    config: Any,
+    fmt: str,
+    output: str,
+    write: Callable[[Path, str, str], None],
+    *,
+    probe: bool = True,
 ) -> None:
     """Collect once from the demo estate and export the snapshot."""
     from postureapp.poll import run_poll
@@ -162,7 +209,7 @@ def run_headless(
 
     restore = _raise_on_sigterm()
     try:
-        with DemoEnvironment() as demo:
+        with DemoEnvironment(probe=probe) as demo:
             print(
                 f"demo: estate up in {demo.folder} {demo.describe()}", file=sys.stderr, flush=True
             )
@@ -178,14 +225,14 @@ def run_headless(
         restore()
 
 
-def run_dashboard(config: Any, interval: int, change_every: int = 3) -> None:
+def run_dashboard(config: Any, interval: int, change_every: int = 3, *, probe: bool = True) -> None:
     """Open the dashboard on the demo estate; the story moves on every few polls."""
     from postureapp.tui import run
 
     restore = _raise_on_sigterm()
     stop = threading.Event()
     try:
-        with DemoEnvironment() as demo:
+        with DemoEnvironment(probe=probe) as demo:
 
             def evolve_now_and_then() -> None:
                 while not stop.wait(interval * change_every):
