@@ -40,6 +40,7 @@ from postureapp.export.common import (
     runs_in_trouble,
 )
 from postureapp.export.snapshot_json import summarize
+from postureapp.graph.model import KIND_LABELS, describe_hop
 from postureapp.model import SEVERITY_RANK, View
 
 PAGE_SIZE = 100
@@ -320,6 +321,9 @@ TEMPLATE = """<!DOCTYPE html>
 <a href="#{{ view.id }}">{{ view.title }} ({{ view.open }})</a>
 {%- endfor %}
 <a href="#checklist">Governance checklist</a>
+{%- if attack_paths is not none %}
+<a href="#attack-paths">Attack paths ({{ attack_paths | length }})</a>
+{%- endif %}
 <a href="#changes">Changes</a>
 </nav>
 <main>
@@ -381,6 +385,35 @@ they could not read is unknown here, never passing.
 attestation where no collector can see it). Waivers do not change a control.</p>
 {{ table("controls", tables.controls) }}
 </section>
+
+{%- if attack_paths is not none %}
+
+<section id="attack-paths">
+<h2>Attack paths</h2>
+<p class="meta">From each internet-facing endpoint to what its workloads' identities can
+do, in the cluster and in the cloud; each hop with the evidence that makes it.</p>
+{%- if not attack_paths %}
+<p>No path from an internet-facing endpoint to a risky capability.</p>
+{%- else %}
+<ol class="paths">
+{%- for path in attack_paths[:path_limit] %}
+<li><details><summary><b>{{ path.capability }}</b> in {{ path.plane }}
+{%- if path.conditional %} (conditional){% endif %}: {{ path.summary }}</summary>
+<ol class="hops">
+{%- for hop in path.hops %}
+<li>{% if hop.relation %}<i>{{ hop.relation }}</i> {% endif %}{{ hop.kind }}
+<b>{{ hop.name }}</b><br><span class="note">{{ hop.text }}</span></li>
+{%- endfor %}
+</ol></details></li>
+{%- endfor %}
+</ol>
+{%- if attack_paths | length > path_limit %}
+<p class="meta">&hellip;and {{ attack_paths | length - path_limit }} more paths
+(see the JSON export).</p>
+{%- endif %}
+{%- endif %}
+</section>
+{%- endif %}
 
 <section id="changes">
 <h2>Changes</h2>
@@ -580,9 +613,38 @@ def build_context(document: dict[str, Any]) -> dict[str, Any]:
         "troubled": [describe_run(run) for run in runs_in_trouble(document)],
         "tables": tables,
         "changes": changes,
+        "attack_paths": _paths(document.get("attack_paths")),
+        "path_limit": PATH_LIMIT,
         "page_size": PAGE_SIZE,
         "data_json": _markup(script_json(data)),
     }
+
+
+PATH_LIMIT = 100
+
+
+def _paths(paths: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """Attack paths with each hop's evidence as one line (None: an older document)."""
+    if paths is None:
+        return None
+    return [
+        {
+            "capability": path["capability"],
+            "plane": path["plane"],
+            "conditional": path.get("conditional", False),
+            "summary": one_line(path["summary"]),
+            "hops": [
+                {
+                    "kind": KIND_LABELS.get(hop["kind"], hop["kind"]),
+                    "name": one_line(hop["name"]),
+                    "relation": hop.get("relation"),
+                    "text": one_line(describe_hop(hop)),
+                }
+                for hop in path["hops"]
+            ],
+        }
+        for path in paths
+    ]
 
 
 def _control_row(control: dict[str, Any]) -> list[Any]:

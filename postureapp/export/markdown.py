@@ -17,9 +17,11 @@ from typing import IO, Any
 
 from postureapp.export.common import SEVERITY_ORDER, failing, one_line
 from postureapp.export.snapshot_json import summarize
+from postureapp.graph.model import KIND_LABELS, describe_hop
 
 TOP_FINDINGS = 50
 TOP_CHANGES = 50
+TOP_PATHS = 20
 CELL_LIMIT = 200
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~$])")
@@ -63,6 +65,7 @@ def render_markdown(document: dict[str, Any]) -> str:
     out.append("")
     out += _health(document)
     out += _top_findings(document)
+    out += _attack_paths(document)
     out += _changes(document)
     return "\n".join(out).rstrip("\n") + "\n"
 
@@ -173,4 +176,31 @@ def _changes(document: dict[str, Any]) -> list[str]:
         if len(rows) > TOP_CHANGES:
             out += ["", f"…and {len(rows) - TOP_CHANGES} more changes (see `posture diff`)."]
         out.append("")
+    return out
+
+
+def _attack_paths(document: dict[str, Any]) -> list[str]:
+    """Each path as a numbered item, one indented line per hop with its evidence."""
+    paths = document.get("attack_paths")
+    if paths is None:  # a document from before issue 9
+        return []
+    out = ["### Attack paths", ""]
+    if not paths:
+        return [*out, "No path from an internet-facing endpoint to a risky capability.", ""]
+    for number, path in enumerate(paths[:TOP_PATHS], 1):
+        flag = " (conditional)" if path.get("conditional") else ""
+        out.append(
+            f"{number}. **{md_text(path['capability'])}** in {md_text(path['plane'])}{flag}: "
+            + " → ".join(md_text(hop["name"], 80) for hop in path["hops"])
+        )
+        for hop in path["hops"]:
+            kind = KIND_LABELS.get(hop["kind"], hop["kind"])
+            relation = f"{hop['relation']} " if hop.get("relation") else ""
+            out.append(
+                f"    - {md_text(relation)}{md_text(kind)} **{md_text(hop['name'], 80)}**"
+                f": {md_text(describe_hop(hop), 300)}"
+            )
+    if len(paths) > TOP_PATHS:
+        out += ["", f"…and {len(paths) - TOP_PATHS} more paths (see the JSON export)."]
+    out.append("")
     return out

@@ -11,6 +11,7 @@ from typing import IO, Any
 from checks.registry import REGISTRY, Registry
 from postureapp.export.common import bulk, write_records_json
 from postureapp.governance import evaluate_controls
+from postureapp.graph import attack_paths_document
 from postureapp.model import SEVERITY_RANK, Severity, Snapshot, Status, View, isoformat, utcnow
 from postureapp.store import Store
 
@@ -42,6 +43,7 @@ def build_document(
         LookupError: ``compare_to`` names a snapshot the cache does not hold.
     """
     catalog = store.catalog()
+    resources = list(store.resources(snapshot.id))
     findings = list(store.findings(snapshot.id))
     waived = store.waived_fingerprints(findings)
     now = utcnow()
@@ -82,7 +84,7 @@ def build_document(
             "finding_count": snapshot.finding_count,
         },
         "collector_runs": [run.to_dict() for run in snapshot.runs],
-        "resources": list(store.resources(snapshot.id)),
+        "resources": resources,
         "findings": findings,
         "controls": [
             {
@@ -109,6 +111,9 @@ def build_document(
         # (and any consumer) reads them from the document instead of recomputing them.
         "summary": summarize(findings),
         "changes": None if compare_to is None else _changes(store, compare_to, snapshot.id),
+        # Added in v1 (additive): every path from an internet-facing endpoint to what
+        # its identities can do, rebuilt from this snapshot's resources (issue 9).
+        "attack_paths": attack_paths_document(resources, snapshot.runs),
     }
 
 
@@ -159,7 +164,7 @@ def _changes(store: Store, from_id: int, to_id: int) -> dict[str, Any]:
 
 # Lists written one element per line (see write_records_json).
 RECORD_KEYS = frozenset(
-    {"collector_runs", "resources", "findings", "controls", "checks"}
+    {"collector_runs", "resources", "findings", "controls", "checks", "attack_paths"}
     | {"opened", "resolved", "changed"}
 )
 

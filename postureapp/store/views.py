@@ -137,7 +137,8 @@ match). Terms narrow further; repeat a key to allow several values, prefix "-" t
   provider:aws    kubernetes | aws | probe
   check:<id>      check id (wildcards allowed)
   scope:<s>       cluster or account/region (wildcards allowed)
-  uid:<uid>       one resource"""
+  uid:<uid>       one resource
+  exposed:yes     on a path from an internet-facing endpoint (yes | no)"""
 
 _KEYS = {
     "sev": "sev",
@@ -150,6 +151,7 @@ _KEYS = {
     "check": "check",
     "scope": "scope",
     "uid": "uid",
+    "exposed": "exposed",
 }
 _STATUSES = ("fail", "pass", "unknown", "error", "all")
 # a word, a key:value, or either with a double-quoted part (spaces inside); an
@@ -219,6 +221,11 @@ def parse_filter(text: str) -> FilterSpec:
                 continue
         elif canonical == "provider":
             value = value.lower()
+        elif canonical == "exposed":
+            value = value.lower()
+            if value not in ("yes", "no"):
+                errors.append(f"exposed takes yes or no, not {value!r}")
+                continue
         terms.append(Term(canonical, value, negate))
     return FilterSpec(text.strip(), tuple(words), tuple(terms), tuple(errors))
 
@@ -251,6 +258,8 @@ def _term_sql(term: Term, params: list[Any]) -> str | None:
             return None
         params.append(term.value)
         return "status = ?"
+    if term.key == "exposed":
+        return "exposed = 1" if term.value == "yes" else "exposed = 0"
     column = {
         "ns": "namespace",
         "kind": "kind",
@@ -303,6 +312,8 @@ SORT_COLUMNS: dict[str, str] = {
     "provider": "provider",
     "age": "first_seen",  # descending age = oldest first = first_seen ascending
     "waiver": "waiver",
+    "exposed": "exposed",
+    "reach": "reach_rank",
 }
 
 
@@ -324,7 +335,7 @@ class Sort:
 
 ROW_COLUMNS = (
     "rid, fid, fingerprint, check_id, resource_uid, status, severity, severity_rank, view,"
-    " title, first_seen, name, kind, namespace, scope, provider, waiver"
+    " title, first_seen, name, kind, namespace, scope, provider, waiver, exposed, reach"
 )
 WAIVER_NONE, WAIVER_LIVE, WAIVER_EXPIRED = 0, 1, 2
 _SEVERITY_BY_RANK = {severity.rank: severity.value for severity in Severity}
@@ -482,7 +493,9 @@ class DashboardQueries:
                 check_id TEXT, resource_uid TEXT, status TEXT, severity TEXT,
                 severity_rank INTEGER, view TEXT, title TEXT, first_seen TEXT,
                 waiver_id INTEGER, name TEXT, kind TEXT, namespace TEXT, scope TEXT,
-                provider TEXT, waiver INTEGER NOT NULL DEFAULT 0
+                provider TEXT, waiver INTEGER NOT NULL DEFAULT 0,
+                exposed INTEGER NOT NULL DEFAULT 0, reach TEXT NOT NULL DEFAULT '',
+                reach_rank INTEGER NOT NULL DEFAULT 0
             );
             """
         )
@@ -615,6 +628,33 @@ class DashboardQueries:
             " GROUP BY 1, 2, 3, 4"
         ).fetchall()
         self.generation += 1
+
+    def apply_exposure(self, snapshot_id: int, table: Mapping[str, Any]) -> bool:
+        """Fill the ``exposed`` and ``reach`` columns from the identity graph of
+        ``snapshot_id`` (uid -> object with ``exposed``, ``reach``, ``rank``), computed in a
+        worker; ignored (False) when another snapshot is shown by now."""
+        if self.snapshot is None or self.snapshot.id != snapshot_id:
+            return False
+        uids = [
+            row[0]
+            for row in self.conn.execute("SELECT DISTINCT resource_uid FROM temp.tui_findings")
+        ]
+        updates = [
+            (int(item.exposed), item.reach, item.rank, uid)
+            for uid in uids
+            if (item := table.get(uid)) is not None
+        ]
+        with self.conn:
+            self.conn.execute(
+                "UPDATE temp.tui_findings SET exposed = 0, reach = '', reach_rank = 0"
+            )
+            self.conn.executemany(
+                "UPDATE temp.tui_findings SET exposed = ?, reach = ?, reach_rank = ?"
+                " WHERE resource_uid = ?",
+                updates,
+            )
+        self.generation += 1
+        return True
 
     # -- tables --------------------------------------------------------------------------
 

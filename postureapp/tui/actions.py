@@ -43,6 +43,12 @@ ACTIONS: tuple[Action, ...] = (
     Action(
         "toggle_pause", "poll: pause or resume", "Pause or resume scheduled polls", "p", "Pause"
     ),
+    Action(
+        "toggle_probe",
+        "poll: toggle endpoint probes",
+        "Probe the discovered endpoints from outside on the next polls (opt-in)",
+        "P",
+    ),
     Action("toggle_theme", "app: toggle dark/light theme", "Switch between dark and light", "t"),
     Action("command_palette", "app: command palette", "Search every action", "ctrl+p"),
     Action("quit", "app: quit", "Leave the dashboard", "ctrl+q", "Quit", priority=True),
@@ -93,6 +99,14 @@ ACTIONS: tuple[Action, ...] = (
         "Resources linked to this one",
         "j",
         "Related",
+        "findings",
+    ),
+    Action(
+        "blast",
+        "findings: show blast radius",
+        "From this resource: what reaches it from the internet, what it can reach",
+        "b",
+        "Blast",
         "findings",
     ),
     Action(

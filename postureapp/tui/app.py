@@ -37,6 +37,7 @@ from postureapp.store import Store
 from postureapp.store.views import DashboardQueries, HeaderInfo, score_trend
 from postureapp.tui.actions import VIEWS, bindings, for_scopes
 from postureapp.tui.commands import ActionCommands
+from postureapp.tui.graphs import GraphMixin
 from postureapp.tui.messages import (
     DiffComputed,
     PollFailed,
@@ -107,7 +108,7 @@ def _current_user() -> str:
         return ""
 
 
-class PostureApp(App[None]):
+class PostureApp(GraphMixin, App[None]):
     """The posture dashboard.
 
     Args:
@@ -190,6 +191,11 @@ class PostureApp(App[None]):
         self._next_poll_at: float | None = None
         self._history: list[str] = []
         self._pending: dict[str, dict[str, Any]] = {}
+        self._probe_targets: list[Target] = []
+        # snapshot id -> (identity graph, exposure table); built in a worker, kept for
+        # the last two snapshots shown (the graph of 50,000 resources is ~100 MB).
+        self._graphs: dict[int, tuple[Any, Any]] = {}
+        self._graph_building: set[int] = set()
         self.register_theme(DARK)
         self.register_theme(LIGHT)
         self.theme = DARK.name
@@ -200,6 +206,7 @@ class PostureApp(App[None]):
         self.queries.reload(force=True)
         self.header_info = self.queries.header(self.targets)
         self.data_generation += 1
+        self.ensure_graph()
         self.switch_mode(self.initial_view)
         self.set_interval(1.0, self._refresh_headers)
         if self.freeze_gc:
@@ -338,6 +345,7 @@ class PostureApp(App[None]):
         self.header_info = self.queries.header(self.targets)
         if changed:
             self.data_generation += 1
+            self.ensure_graph()
         self._sync_screens()
 
     def _schedule_next(self) -> None:
@@ -522,6 +530,29 @@ class PostureApp(App[None]):
             if not self.polling:
                 self._schedule_next()
             self.notify("Polling resumed.")
+        self._refresh_headers()
+
+    def action_toggle_probe(self) -> None:
+        """Add or drop the endpoint probe from the targets of the next polls."""
+        if self.offline:
+            self.notify("Offline: nothing is polled, so nothing is probed.", severity="warning")
+            return
+        probes = [target for target in self.targets if target.provider == "probe"]
+        if probes:
+            # Kept so that turning probes back on restores the same options (the demo's
+            # CA bundle and host list, --probe-url entries) rather than plain defaults.
+            self._probe_targets = probes
+            self.targets = [target for target in self.targets if target.provider != "probe"]
+            self.notify("Endpoint probes off from the next poll.")
+        else:
+            from collectors.probe import probe_target
+
+            self.targets = [*self.targets, *(self._probe_targets or [probe_target(self.config)])]
+            self.notify(
+                "Endpoint probes on from the next poll (r polls now): discovered endpoints "
+                "are probed from this machine."
+            )
+        self.header_info = self.queries.header(self.targets)
         self._refresh_headers()
 
     def action_toggle_theme(self) -> None:

@@ -66,3 +66,14 @@ class TriageSaved(Message):
         self.kind = kind
         self.subject = subject
         self.error = error
+
+
+class GraphBuilt(Message):
+    """The identity graph of one snapshot was built (or could not be: ``error``)."""
+
+    def __init__(self, snapshot_id: int, graph: Any, exposure: Any, error: str = "") -> None:
+        super().__init__()
+        self.snapshot_id = snapshot_id
+        self.graph = graph
+        self.exposure = exposure
+        self.error = error

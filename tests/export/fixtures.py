@@ -206,7 +206,42 @@ def build_golden_cache(path: Path) -> tuple[Store, Registry]:
         kind="Service",
         name="admin",
         namespace="shop",
-        attrs={"type": "LoadBalancer", "ports": [8443]},
+        attrs={
+            "type": "LoadBalancer",
+            "ports": [8443],
+            "selector": {"app": "admin"},
+            "load_balancer_ingress": [{"hostname": "admin.elb.example.com", "ip": None}],
+        },
+    )
+    # The admin UI behind that load balancer runs as a cluster-admin service account:
+    # the golden document carries this one attack path (issue 9).
+    admin_ui = pod(
+        "admin-ui-6d5f7-x2x4q",
+        labels={"app": "admin"},
+        service_account="admin-ui",
+        workload={"kind": "Deployment", "name": "admin-ui", "inferred": True},
+    )
+    admin_ui_binding = Resource(
+        uid=k8s_uid("prod", "ClusterRoleBinding", "admin-ui"),
+        provider="kubernetes",
+        scope="prod",
+        kind="ClusterRoleBinding",
+        name="admin-ui",
+        attrs={
+            "role_ref": {
+                "api_group": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": "cluster-admin",
+            },
+            "subjects": [
+                {
+                    "kind": "ServiceAccount",
+                    "name": "admin-ui",
+                    "namespace": "shop",
+                    "api_group": None,
+                }
+            ],
+        },
     )
     binding = Resource(
         uid=k8s_uid("prod", "ClusterRoleBinding", "ci-deployer"),
@@ -232,6 +267,7 @@ def build_golden_cache(path: Path) -> tuple[Store, Registry]:
     )
     role = aws("IAMRole", "deployer", f"arn:aws:iam::{ACCOUNT}:role/deployer", region="global")
     resources = [web, debug, api, admin_svc, binding, stale, sg, secret, role]
+    resources += [admin_ui, admin_ui_binding]
     ok_runs = [
         CollectorRun(
             "kubernetes",

@@ -39,6 +39,22 @@ AWS_TARGETS = [Target("aws", "prod")]
 TARGETS = KUBE_TARGETS + AWS_TARGETS
 
 
+PAYMENTS_ROLE = f"arn:aws:iam::{ACCOUNT}:iamrole/payments-api-irsa"
+_OIDC = "oidc.eks.eu-west-1.amazonaws.com/id/FIXTURE"
+IRSA_TRUST = {
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Federated": [f"arn:aws:iam::{ACCOUNT}:oidc-provider/{_OIDC}"]},
+            "Action": ["sts:AssumeRoleWithWebIdentity"],
+            "Condition": {
+                "StringEquals": {f"{_OIDC}:sub": ["system:serviceaccount:payments:payments-api"]}
+            },
+        }
+    ]
+}
+
+
 def clock() -> datetime:
     return NOW
 
@@ -106,6 +122,10 @@ def kube_estate(cluster: str, stage: int) -> list[Resource]:
             "payments",
             serviceAccountName="payments-api",
             privileged=True,
+            # the collector's contract attrs the identity graph reads (issue 9)
+            service_account="payments-api",
+            labels={"app": "payments"},
+            workload={"kind": "Deployment", "name": "payments-api", "inferred": True},
         ),
         _k8s(
             cluster,
@@ -123,6 +143,7 @@ def kube_estate(cluster: str, stage: int) -> list[Resource]:
             "payments-api",
             "payments",
             automountServiceAccountToken=True,
+            irsa_role_arn=PAYMENTS_ROLE,
         ),
         _k8s(
             cluster, "ServiceAccount", "prometheus", "monitoring", automountServiceAccountToken=True
@@ -155,7 +176,15 @@ def kube_estate(cluster: str, stage: int) -> list[Resource]:
     # An admin endpoint was exposed by accident between the first and second poll.
     admin_type = "ClusterIP" if stage == 0 else "LoadBalancer"
     resources.append(
-        _k8s(cluster, "Service", "payments-admin", "payments", type=admin_type, ports=[8080, 22])
+        _k8s(
+            cluster,
+            "Service",
+            "payments-admin",
+            "payments",
+            type=admin_type,
+            ports=[8080, 22],
+            selector={"app": "payments"},
+        )
     )
     if stage >= 2:  # a debug pod appeared in the last poll
         resources.append(
@@ -173,7 +202,18 @@ def kube_estate(cluster: str, stage: int) -> list[Resource]:
 
 def aws_estate(stage: int) -> list[Resource]:
     return [
-        _aws("IAMRole", "payments-api-irsa", policies=["AdministratorAccess"]),
+        _aws(
+            "IAMRole",
+            "payments-api-irsa",
+            policies=["AdministratorAccess"],
+            attached_policies=[
+                {
+                    "name": "AdministratorAccess",
+                    "arn": "arn:aws:iam::aws:policy/AdministratorAccess",
+                }
+            ],
+            trust_policy=IRSA_TRUST,
+        ),
         _aws("IAMRole", "ci-deploy", policies=["PowerUserAccess"], wildcard_actions=True),
         _aws("IAMRole", "readonly-auditor", policies=["SecurityAudit"]),
         _aws("IAMUser", "alice", mfa=False, access_key_age_days=400 + stage),

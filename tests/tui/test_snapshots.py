@@ -72,3 +72,10 @@ def test_waiver_form_errors(snap_compare, make_app):
 def test_overview_light_theme(snap_compare, make_app):
     app = make_app()
     assert snap_compare(app, terminal_size=SIZE, run_before=_keys("t"))
+
+
+def test_blast_radius_tree(snap_compare, make_app):
+    """From the first identity row (the exposed IRSA admin role): where the internet
+    reaches it from, and what it can do, hop by hop."""
+    app = make_app(initial_view="identities")
+    assert snap_compare(app, terminal_size=SIZE, run_before=_keys("b"))

@@ -12,6 +12,7 @@ HEADLESS = [
     "postureapp.engine",
     "postureapp.store",
     "postureapp.export",
+    "postureapp.graph",
     "postureapp.poll",
     "postureapp.cli",
 ]

@@ -56,6 +56,27 @@ def finding_columns(app: Any) -> list[Column]:
 
 
 SORTABLE = ("severity", "status", "title", "kind", "name", "where", "age", "waiver")
+IDENTITY_SORTABLE = (*SORTABLE, "exposed", "reach")
+
+
+def _exposed(row: dict[str, Any]) -> Text:
+    return Text("yes", "bold #F5A623") if row.get("exposed") else Text("")
+
+
+def identity_columns(app: Any) -> list[Column]:
+    """The Identities view adds, per resource, whether an internet-facing endpoint
+    reaches it and what it can reach (from the identity graph, filled in when built)."""
+    columns = finding_columns(app)
+    # Narrower scope and kind columns pay for the two new ones at 120 columns.
+    columns[3] = Column("kind", "KIND", 12, columns[3].render)
+    columns[5] = Column("where", "SCOPE/NAMESPACE", 18, _where)
+    columns.insert(6, Column("exposed", "EXP", 3, _exposed))
+    columns.insert(7, Column("reach", "REACH", 12, _reach))
+    return columns
+
+
+def _reach(row: dict[str, Any]) -> Text:
+    return fmt.safe(row.get("reach") or "", "bold red")
 
 
 class FindingsScreen(DashboardScreen):
@@ -77,8 +98,9 @@ class FindingsScreen(DashboardScreen):
         yield TextBar(id="tablebar", classes="tablebar")
         yield Input(placeholder=FILTER_PLACEHOLDER, id="filter", classes="filter")
         yield Static(id="filter-errors", classes="filter-errors")
+        columns = identity_columns if self.VIEW == "identities" else finding_columns
         yield VirtualTable(
-            finding_columns(self.app),
+            columns(self.app),
             empty="no findings match (esc clears the filter)",
             id="table",
         )
@@ -196,9 +218,12 @@ class FindingsScreen(DashboardScreen):
     # -- sort and waived -----------------------------------------------------------------------
 
     def action_cycle_sort(self) -> None:
-        position = SORTABLE.index(self.sort.column) if self.sort.column in SORTABLE else -1
-        column = SORTABLE[(position + 1) % len(SORTABLE)]
-        self.sort = Sort(column, column in ("severity", "age", "status", "waiver"))
+        sortable = IDENTITY_SORTABLE if self.VIEW == "identities" else SORTABLE
+        position = sortable.index(self.sort.column) if self.sort.column in sortable else -1
+        column = sortable[(position + 1) % len(sortable)]
+        self.sort = Sort(
+            column, column in ("severity", "age", "status", "waiver", "exposed", "reach")
+        )
         self.table.set_sort(column, self.sort.descending)
         self.refresh_data()
 
@@ -251,6 +276,12 @@ class FindingsScreen(DashboardScreen):
         if not self.detail_open:
             self.action_details()
         self.query_one("#related", OptionList).focus()
+
+    def action_blast(self) -> None:
+        row = self.table.current_row
+        if row is None:
+            return
+        self.posture.show_blast_radius(row["resource_uid"], row.get("name") or "")
 
     # -- triage --------------------------------------------------------------------------------
 

@@ -1,0 +1,82 @@
+"""What the path checks share: one graph per inventory, grouped paths, gaps.
+
+The checks are cross-plane (``provider="paths"``), so the engine cannot narrow their
+inventory to the scopes it could fully see: each check asks the graph's gaps itself
+and says *unknown* where a kind a path needs was not collected.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from postureapp.graph import Graph, Path, attack_paths, build_graph, exposed_workloads
+from postureapp.inventory import Inventory
+
+PROVIDER = "paths"
+ISO = "ISO 27001:2022"
+SOC2 = "SOC 2"
+MAX_PATHS = 5  # in a finding's evidence; the first is the worst
+
+
+def frameworks(iso: list[str], soc2: list[str]) -> dict[str, list[str]]:
+    return {ISO: iso, SOC2: soc2}
+
+
+class Facts:
+    """The graph of one inventory and the paths grouped the ways the checks need."""
+
+    def __init__(self, inv: Inventory) -> None:
+        self.graph: Graph = build_graph(inv)
+        self.paths: list[Path] = attack_paths(self.graph)
+        self.exposed: dict[str, list[str]] = exposed_workloads(self.graph)
+        self.by_workload: dict[str, list[Path]] = defaultdict(list)
+        for path in self.paths:
+            workload = path.workload
+            if workload is not None:
+                self.by_workload[workload.uid].append(path)
+
+    def scope_gap(self, workload_uid: str) -> str | None:
+        """Why the cluster (or cloud) half of this workload's paths is not fully known."""
+        node = self.graph.nodes.get(workload_uid)
+        if node is None:
+            return None
+        scope = node.facts.get("scope")
+        if scope and f"k8s://{scope}" in self.graph.gaps:
+            return self.graph.gaps[f"k8s://{scope}"]
+        return None
+
+    def identity_gaps(self, workload_uid: str) -> list[str]:
+        """Gaps on the identities this workload runs as (an IAM role not judged)."""
+        found = []
+        for edge in self.graph.out(workload_uid, "runs-as", "runs"):
+            if edge.target in self.graph.gaps:
+                found.append(self.graph.gaps[edge.target])
+            for assumed in self.graph.out(edge.target, "assumes"):
+                if assumed.target in self.graph.gaps:
+                    found.append(self.graph.gaps[assumed.target])
+                account = assumed.target.split(":")[4] if assumed.target.count(":") > 4 else ""
+                if f"aws://{account}" in self.graph.gaps:
+                    found.append(self.graph.gaps[f"aws://{account}"])
+        return found
+
+
+def facts(inv: Inventory) -> Facts:
+    """One graph per inventory: the five path checks share it (an Inventory is not
+    hashable, so the graph rides on the instance)."""
+    cached = inv.__dict__.get("_path_facts")
+    if cached is None:
+        cached = Facts(inv)
+        inv.__dict__["_path_facts"] = cached
+    return cached
+
+
+def evidence(paths: list[Path], **extra: Any) -> dict[str, Any]:
+    """``hops`` of the worst path, and up to :data:`MAX_PATHS` paths in full."""
+    ordered = sorted(paths, key=lambda p: (p.conditional, len(p.hops)))
+    return {
+        "hops": [hop.to_dict() for hop in ordered[0].hops] if ordered else [],
+        "paths": [path.to_dict() for path in ordered[:MAX_PATHS]],
+        "path_count": len(paths),
+        **extra,
+    }

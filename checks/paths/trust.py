@@ -1,0 +1,61 @@
+"""IRSA trust policies that let any service account of a cluster take the role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checks.paths._common import PROVIDER, facts, frameworks
+from checks.registry import Result, check
+from postureapp.graph import trust as irsa
+from postureapp.inventory import Inventory
+from postureapp.model import Severity, Status, View
+
+
+@check(
+    id="path-irsa-wildcard-sub",
+    title="IRSA trust policy admits any service account",
+    view=View.IDENTITIES,
+    severity=Severity.CRITICAL,
+    provider=PROVIDER,
+    remediation="""
+Name the one service account in the trust policy: a `StringEquals` condition on
+`<issuer>:sub` = `system:serviceaccount:<namespace>:<name>` (and `<issuer>:aud` =
+`sts.amazonaws.com`). Without a `sub` condition, or with a wildcard in it, any pod that
+can run as any matching service account of the cluster gets the role.""",
+    frameworks=frameworks(["A.5.15", "A.8.2", "A.5.18"], ["CC6.1", "CC6.3"]),
+    references=(
+        "https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html",
+    ),
+)
+def irsa_wildcard_sub(inv: Inventory) -> Iterator[Result]:
+    """Each role trusting an OIDC provider for web identity: critical when the trust has
+    no ``sub`` condition or a wildcard before the namespace (any service account of
+    the cluster), high when it admits a whole namespace (``system:serviceaccount:ns:*``),
+    pass when every statement names service accounts exactly."""
+    data = facts(inv)
+    for key, reason in sorted(data.graph.gaps.items()):
+        if key.startswith("aws://"):
+            yield Result(key, Status.UNKNOWN, detail=f"cannot evaluate: {reason}")
+    for role in sorted(inv.of("aws", "IAMRole"), key=lambda r: r.uid):
+        document = role.attrs.get("trust_policy")
+        if not irsa.web_identity_statements(document):
+            continue
+        wild = irsa.cluster_wildcards(document)
+        cluster_wide = [v for v in wild if v.wildcard == "cluster"]
+        assumed_by = sorted(e.source for e in data.graph.into(role.uid, "assumes"))
+        if not wild:
+            yield Result(role, Status.PASS, detail=f"{role.name}: every sub is exact")
+            continue
+        worst = cluster_wide or wild
+        scope = "any service account of the cluster" if cluster_wide else "a whole namespace"
+        yield Result(
+            role,
+            Status.FAIL,
+            severity=None if cluster_wide else Severity.HIGH,
+            detail=f"IAM role {role.name} can be assumed by {scope}: {worst[0].how}",
+            evidence={
+                "statements": [v.to_dict() for v in wild],
+                "assumed_by": assumed_by,
+                "hops": [],
+            },
+        )

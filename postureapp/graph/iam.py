@@ -1,0 +1,316 @@
+"""Effective permissions of IAM principals: what each can do, and which statements say so.
+
+Built on :mod:`checks.aws.policy` (pattern matching, the principal's policies), with a
+stricter reading of Deny than the identity checks use, because here a Deny must be
+*shown* whatever it does:
+
+* a capability is asked as "action A on an arbitrary resource of its kind" (a canary
+  ARN, as in :func:`checks.aws.policy.canaries`); ``Action``/``NotAction`` and
+  ``Resource``/``NotResource`` are honoured on both Allow and Deny;
+* an unconditional Deny covering the action and the canary cancels the grant (the
+  cancelling statement is listed in :attr:`Permission.denied`); a conditional Deny, or
+  one on narrower resources, does not cancel it but is listed on the grant
+  (``denied_by``) so a reader sees it;
+* conditions on an Allow are kept and displayed ("conditional"), never dropped;
+* wildcards in Allow statements are expanded against botocore's service models
+  (:mod:`postureapp.graph.actions`), so a grant reads "s3:Get* (41 actions)" and an
+  escalation through ``iam:PassRole`` is paired with the create/run actions the same
+  principal really holds.
+
+Permission boundaries, SCPs, session and resource policies are not evaluated: a
+capability can only be over-reported, never missed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from checks.aws._common import account_of
+from checks.aws.policy import AttachedPolicy, Principals, action_covers, resource_covers
+from postureapp.graph import actions as botocore_actions
+from postureapp.graph.model import ADMIN, AWS, BROAD_DATA, ESCALATE, READ_SECRETS, Grant
+from postureapp.graph.model import Permission as Perm
+from postureapp.model import Resource
+
+SECRET_ACTIONS = (
+    "secretsmanager:GetSecretValue",
+    "ssm:GetParameter",
+    "ssm:GetParameters",
+    "ssm:GetParametersByPath",
+)
+# Escalation without any other help: rewrite or attach a policy, mint credentials.
+ESCALATION_ACTIONS = (
+    "iam:CreatePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+    "iam:AttachUserPolicy",
+    "iam:AttachRolePolicy",
+    "iam:AttachGroupPolicy",
+    "iam:PutUserPolicy",
+    "iam:PutRolePolicy",
+    "iam:PutGroupPolicy",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:CreateAccessKey",
+    "iam:CreateLoginProfile",
+    "iam:UpdateLoginProfile",
+    "iam:AddUserToGroup",
+)
+# iam:PassRole escalates when paired with creating compute that runs as the passed role.
+PASS_ROLE = "iam:PassRole"
+PASS_ROLE_SERVICES = (
+    "lambda",
+    "ec2",
+    "cloudformation",
+    "glue",
+    "ecs",
+    "sagemaker",
+    "codebuild",
+    "datapipeline",
+)
+_CREATE_VERBS = ("Create", "Run", "Update")
+DATA_ACTIONS = ("s3:GetObject", "dynamodb:Scan", "dynamodb:GetItem", "dynamodb:Query")
+
+
+def canary(principal: Resource, kind: str) -> str:
+    """An ARN standing for "any resource of this kind" in the principal's account."""
+    account = account_of(principal)
+    partition = principal.uid.split(":", 2)[1] if principal.uid.startswith("arn:") else "aws"
+    return {
+        "any": "*",
+        "secret": f"arn:{partition}:secretsmanager:posture-region:{account}:secret:canary",
+        "parameter": f"arn:{partition}:ssm:posture-region:{account}:parameter/canary",
+        "role": f"arn:{partition}:iam::{account}:role/posture-canary-role",
+        "object": f"arn:{partition}:s3:::posture-canary-bucket/object",
+        "table": f"arn:{partition}:dynamodb:posture-region:{account}:table/canary",
+    }[kind]
+
+
+def _resource_kind(action: str) -> str:
+    service = action.split(":", 1)[0]
+    return {
+        "secretsmanager": "secret",
+        "ssm": "parameter",
+        "iam": "role",
+        "s3": "object",
+        "dynamodb": "table",
+    }.get(service, "any")
+
+
+def conditions_text(statement: dict[str, Any]) -> tuple[str, ...]:
+    """``StringEquals aws:SourceVpc=vpc-1`` per condition key, as written."""
+    found = []
+    for operator, block in (statement.get("Condition") or {}).items():
+        if isinstance(block, dict):
+            for key, values in block.items():
+                shown = ",".join(str(v) for v in (values if isinstance(values, list) else [values]))
+                found.append(f"{operator} {key}={shown}")
+        else:
+            found.append(str(operator))
+    return tuple(sorted(found))
+
+
+def _covers_action(statement: dict[str, Any], action: str) -> str | None:
+    if "NotAction" in statement:
+        if any(action_covers(p, action) for p in statement.get("NotAction") or []):
+            return None
+        return f"NotAction: {', '.join(statement['NotAction'])}"
+    return next((p for p in statement.get("Action") or [] if action_covers(p, action)), None)
+
+
+def _covers_resource(statement: dict[str, Any], arn: str) -> str | None:
+    if "NotResource" in statement:
+        if any(resource_covers(p, arn) for p in statement.get("NotResource") or []):
+            return None
+        return f"NotResource: {', '.join(statement['NotResource'])}"
+    return next((p for p in statement.get("Resource") or [] if resource_covers(p, arn)), None)
+
+
+def _statement_label(policy: AttachedPolicy, index: int, statement: dict[str, Any]) -> str:
+    sid = statement.get("Sid")
+    return f"{policy.label} " + (f'statement "{sid}"' if sid else f"statement #{index}")
+
+
+def _expanded(pattern: str) -> str:
+    if pattern.startswith("NotAction") or ("*" not in pattern and "?" not in pattern):
+        return pattern
+    names = botocore_actions.expand(pattern)
+    if names == ("*",):
+        return pattern
+    if names == (pattern,):
+        return f"{pattern} (service not in botocore's models: not expanded)"
+    return f"{pattern} ({len(names)} actions)"
+
+
+@dataclass(slots=True)
+class _Query:
+    action: str
+    arn: str
+
+
+class Analysis:
+    """One principal's policies, queried capability by capability."""
+
+    def __init__(self, principal: Resource, policies: Sequence[AttachedPolicy]) -> None:
+        self.principal = principal
+        self.policies = list(policies)
+        self._statements = [
+            (policy, index, statement)
+            for policy in self.policies
+            for index, statement in enumerate((policy.document or {}).get("Statement") or [])
+            if isinstance(statement, dict)
+        ]
+
+    def grants(self, action: str, arn: str) -> tuple[list[Grant], list[str]]:
+        """Allows of ``action`` on ``arn`` that survive the Denies, and the Denies that
+        cancelled others."""
+        cancelling: list[str] = []
+        narrowing: list[str] = []
+        for policy, index, statement in self._statements:
+            if statement.get("Effect") != "Deny":
+                continue
+            covered = _covers_action(statement, action) is not None
+            if not covered and action != "*":
+                continue
+            label = _statement_label(policy, index, statement)
+            hit = _covers_resource(statement, arn)
+            if covered and hit is not None and "Condition" not in statement:
+                cancelling.append(f"{label} denies {action} on {hit}")
+            else:
+                when = conditions_text(statement)
+                denies = statement.get("Action") or [f"all but {statement.get('NotAction')}"]
+                where = statement.get("Resource") or statement.get("NotResource") or []
+                text = f"{label} denies {', '.join(denies)} on {', '.join(where)}"
+                if when:
+                    text += f" when {'; '.join(when)}"
+                narrowing.append(text)
+        found: list[Grant] = []
+        for policy, index, statement in self._statements:
+            if statement.get("Effect") != "Allow":
+                continue
+            pattern = _covers_action(statement, action)
+            if pattern is None:
+                continue
+            resource = _covers_resource(statement, arn)
+            if resource is None:
+                continue
+            label = _statement_label(policy, index, statement)
+            found.append(
+                Grant(
+                    text=f"{label} allows {_expanded(pattern)} on {resource}",
+                    source=policy.label,
+                    resource=resource,
+                    conditions=conditions_text(statement),
+                    denied_by=tuple(narrowing),
+                )
+            )
+        if cancelling:
+            return [], cancelling
+        return found, []
+
+    def _any(self, capability: str, queries: Iterable[_Query]) -> Perm | None:
+        grants: list[Grant] = []
+        denied: list[str] = []
+        for query in queries:
+            found, cancelled = self.grants(query.action, query.arn)
+            grants.extend(g for g in found if g not in grants)
+            denied.extend(d for d in cancelled if d not in denied)
+        if not grants:
+            return None
+        return Perm(capability, AWS, tuple(grants), tuple(denied))
+
+    def _q(self, action: str) -> _Query:
+        return _Query(action, canary(self.principal, _resource_kind(action)))
+
+    def admin(self) -> Perm | None:
+        return self._any(ADMIN, [_Query("*", "*")])
+
+    def read_secrets(self) -> Perm | None:
+        return self._any(READ_SECRETS, [self._q(action) for action in SECRET_ACTIONS])
+
+    def escalate(self) -> Perm | None:
+        direct = self._any(ESCALATE, [self._q(action) for action in ESCALATION_ACTIONS])
+        grants = list(direct.grants) if direct else []
+        denied = list(direct.denied) if direct else []
+        passing, cancelled = self.grants(PASS_ROLE, canary(self.principal, "role"))
+        denied.extend(cancelled)
+        if passing:
+            paired = self._create_actions()
+            if paired:
+                for grant in passing:
+                    grants.append(
+                        Grant(
+                            text=f"{grant.text}, with {', '.join(paired[:3])}"
+                            + (f" (+{len(paired) - 3} more)" if len(paired) > 3 else ""),
+                            source=grant.source,
+                            resource=grant.resource,
+                            conditions=grant.conditions,
+                            denied_by=grant.denied_by,
+                        )
+                    )
+        if not grants:
+            return None
+        return Perm(ESCALATE, AWS, tuple(grants), tuple(denied))
+
+    def _create_actions(self) -> list[str]:
+        """Compute-creating actions (expanded from botocore) this principal holds."""
+        found: list[str] = []
+        for service in PASS_ROLE_SERVICES:
+            for action in botocore_actions.service_actions(service):
+                name = action.split(":", 1)[1]
+                if not name.startswith(_CREATE_VERBS):
+                    continue
+                granted, _ = self.grants(action, "*")
+                if granted:
+                    found.append(action)
+                    break  # one per service is enough to show the pairing
+        return found
+
+    def broad_data(self) -> Perm | None:
+        return self._any(BROAD_DATA, [self._q(action) for action in DATA_ACTIONS])
+
+    def permissions(self) -> list[Perm]:
+        """Every capability held, worst first. An admin holds the rest implicitly, so
+        they are not listed twice."""
+        admin = self.admin()
+        if admin is not None:
+            return [admin]
+        return [
+            perm
+            for perm in (self.read_secrets(), self.escalate(), self.broad_data())
+            if perm is not None
+        ]
+
+    def named_resources(self) -> list[tuple[str, str]]:
+        """(resource pattern, the statement granting it) for Allow statements naming
+        specific buckets, secrets, parameters, keys or tables (not ``*``)."""
+        found: list[tuple[str, str]] = []
+        for policy, index, statement in self._statements:
+            if statement.get("Effect") != "Allow":
+                continue
+            for pattern in statement.get("Resource") or []:
+                service = pattern.split(":")[2] if pattern.count(":") >= 5 else ""
+                if service in ("s3", "secretsmanager", "ssm", "kms", "dynamodb"):
+                    acts = ", ".join(statement.get("Action") or statement.get("NotAction") or [])
+                    label = _statement_label(policy, index, statement)
+                    found.append((pattern, f"{label} allows {acts}"))
+        return found
+
+
+class IamIndex:
+    """Analyses of every IAM principal of an inventory, built on demand and cached."""
+
+    def __init__(self, principals: Principals) -> None:
+        self.principals = principals
+        self._cache: dict[str, tuple[list[Perm], list[str]]] = {}
+
+    def permissions(self, principal: Resource) -> tuple[list[Perm], list[str]]:
+        """The principal's capabilities, and what could not be read (missing policies)."""
+        if principal.uid not in self._cache:
+            policies, missing = self.principals.policies(principal)
+            self._cache[principal.uid] = (Analysis(principal, policies).permissions(), missing)
+        return self._cache[principal.uid]
+
+    def analysis(self, principal: Resource) -> Analysis:
+        policies, _ = self.principals.policies(principal)
+        return Analysis(principal, policies)

@@ -1,0 +1,335 @@
+"""The Kubernetes half of the graph: endpoints, workloads, service accounts, RBAC."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from checks.kubernetes import rbac
+from checks.kubernetes._common import is_mirror_pod, qualified, workload_of
+from checks.kubernetes.endpoints import _lb_internal, _source_ranges, selected_pods
+from postureapp.graph.graph import Graph
+from postureapp.graph.model import (
+    ADMIN,
+    BOUND_TO,
+    ENDPOINT,
+    ESCALATE,
+    EXPOSES,
+    K8S_ROLE,
+    KUBERNETES,
+    READ_SECRETS,
+    RUNS_AS,
+    SERVICE_ACCOUNT,
+    WORKLOAD,
+    Edge,
+    Grant,
+    Node,
+    Permission,
+)
+from postureapp.inventory import Inventory
+from postureapp.model import Resource, k8s_uid
+
+PROVIDER = "kubernetes"
+# What the Kubernetes half reads; a scope missing any of them is a gap.
+NEEDED = (
+    "Pod",
+    "Service",
+    "Ingress",
+    "ServiceAccount",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+)
+_OPEN = frozenset({"0.0.0.0/0", "::/0"})
+_ESCALATION = (rbac.BIND, rbac.ESCALATE, rbac.IMPERSONATE)
+
+
+def sa_uid(scope: str, namespace: str, name: str) -> str:
+    return k8s_uid(scope, "ServiceAccount", name, namespace)
+
+
+def service_exposure(service: Resource) -> tuple[bool, str] | None:
+    """(internet-facing, why) for a Service reachable from outside the cluster, or None."""
+    kind = service.attrs.get("type")
+    ranges = _source_ranges(service)
+    if kind == "LoadBalancer":
+        internal = _lb_internal(service)
+        addresses = [
+            str(i.get("hostname") or i.get("ip"))
+            for i in service.attrs.get("load_balancer_ingress") or []
+            if i.get("hostname") or i.get("ip")
+        ]
+        where = ", ".join(addresses) or "address pending"
+        if internal:
+            return False, f"internal LoadBalancer ({internal})"
+        if ranges and not set(ranges) & _OPEN:
+            return False, f"LoadBalancer {where} limited to {', '.join(ranges)}"
+        return True, f"internet-facing LoadBalancer {where}"
+    if kind == "NodePort":
+        ports = ", ".join(
+            str(p.get("node_port")) for p in service.attrs.get("ports") or [] if isinstance(p, dict)
+        )
+        return (
+            True,
+            f"NodePort {ports} on every node (node addresses not collected: assumed public)",
+        )
+    if service.attrs.get("external_ips"):
+        return True, f"externalIPs {', '.join(service.attrs['external_ips'])}"
+    return None
+
+
+class KubeBuilder:
+    """Adds the cluster's nodes and edges to a graph."""
+
+    def __init__(self, inv: Inventory, graph: Graph) -> None:
+        self.inv = inv
+        self.graph = graph
+        self.pods: dict[tuple[str, str], list[Resource]] = defaultdict(list)
+        for pod in inv.of(PROVIDER, "Pod"):
+            if not is_mirror_pod(pod):
+                self.pods[(pod.scope, pod.namespace)].append(pod)
+
+    def build(self) -> None:
+        for scope in sorted(self.inv.scopes(PROVIDER)):
+            reason = self.inv.why_unknown(PROVIDER, scope, NEEDED)
+            if reason:
+                self.graph.gaps[f"k8s://{scope}"] = reason
+        blind = self.inv.blind_providers().get(PROVIDER)
+        if blind:
+            self.graph.gaps["k8s://*"] = blind
+        self._workloads()
+        self._services()
+        self._rbac()
+
+    # -- workloads ---------------------------------------------------------------------
+
+    def _workloads(self) -> None:
+        self.workload_of_pod: dict[str, str] = {}
+        for pods in self.pods.values():
+            for pod in pods:
+                workload = workload_of(pod)
+                node = self.graph.add_node(
+                    Node(
+                        workload.uid,
+                        WORKLOAD,
+                        f"{workload.namespace}/{workload.name}",
+                        KUBERNETES,
+                        detail=workload.kind,
+                        facts={"scope": pod.scope, "namespace": pod.namespace, "pods": []},
+                    )
+                )
+                node.facts["pods"].append(pod.name)
+                self.workload_of_pod[pod.uid] = workload.uid
+                self.graph.aliases[pod.uid] = workload.uid
+                account = str(pod.attrs.get("service_account") or "default")
+                uid = sa_uid(pod.scope, pod.namespace, account)
+                sa = self.inv.get(uid)
+                self.graph.add_node(
+                    Node(
+                        uid,
+                        SERVICE_ACCOUNT,
+                        f"{pod.namespace}/{account}",
+                        KUBERNETES,
+                        detail="ServiceAccount" if sa else "ServiceAccount (not in inventory)",
+                        facts={"scope": pod.scope, "namespace": pod.namespace, "name": account},
+                    )
+                )
+                self.graph.add_edge(
+                    Edge(
+                        workload.uid,
+                        uid,
+                        RUNS_AS,
+                        {
+                            "service_account": account,
+                            "via": f"spec.serviceAccountName of {pod.name}",
+                        },
+                    )
+                )
+
+    # -- endpoints ---------------------------------------------------------------------
+
+    def _service_node(self, service: Resource, internet: bool, why: str) -> Node:
+        return self.graph.add_node(
+            Node(
+                service.uid,
+                ENDPOINT,
+                qualified(service),
+                KUBERNETES,
+                detail=f"Service ({service.attrs.get('type') or 'ClusterIP'})",
+                internet=internet,
+                facts={"why": why, "scope": service.scope},
+            )
+        )
+
+    def _link_service(self, service: Resource) -> None:
+        selector = service.attrs.get("selector") or {}
+        for pod in selected_pods(service, self.pods):
+            workload = self.workload_of_pod.get(pod.uid)
+            if workload is None:
+                continue
+            text = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+            self.graph.add_edge(
+                Edge(service.uid, workload, EXPOSES, {"selector": text, "pod": pod.name})
+            )
+
+    def _services(self) -> None:
+        services: dict[tuple[str, str, str], Resource] = {}
+        for service in self.inv.of(PROVIDER, "Service"):
+            services[(service.scope, service.namespace, service.name)] = service
+            exposure = service_exposure(service)
+            if exposure is None:
+                continue
+            internet, why = exposure
+            self._service_node(service, internet, why)
+            self._link_service(service)
+        for ingress in self.inv.of(PROVIDER, "Ingress"):
+            hosts = ", ".join(ingress.attrs.get("hosts") or []) or "any host"
+            self.graph.add_node(
+                Node(
+                    ingress.uid,
+                    ENDPOINT,
+                    qualified(ingress),
+                    KUBERNETES,
+                    detail="Ingress",
+                    internet=True,
+                    facts={"why": f"Ingress for {hosts}", "scope": ingress.scope},
+                )
+            )
+            for name in ingress.attrs.get("backend_services") or []:
+                backend = services.get((ingress.scope, ingress.namespace, str(name)))
+                if backend is None:
+                    continue
+                if backend.uid not in self.graph.nodes:
+                    self._service_node(backend, False, f"backend of Ingress {qualified(ingress)}")
+                    self._link_service(backend)
+                self.graph.add_edge(
+                    Edge(ingress.uid, backend.uid, EXPOSES, {"backend": str(name), "hosts": hosts})
+                )
+        for route in self.inv.of(PROVIDER, "HTTPRoute"):
+            hosts = ", ".join(route.attrs.get("hostnames") or []) or "any host"
+            node_added = False
+            for backend_ref in route.attrs.get("backends") or []:
+                if (backend_ref.get("kind") or "Service") != "Service":
+                    continue
+                ns = backend_ref.get("namespace") or route.namespace
+                backend = services.get((route.scope, ns, str(backend_ref.get("name"))))
+                if backend is None:
+                    continue
+                if not node_added:
+                    self.graph.add_node(
+                        Node(
+                            route.uid,
+                            ENDPOINT,
+                            qualified(route),
+                            KUBERNETES,
+                            detail="HTTPRoute",
+                            internet=True,
+                            facts={"why": f"HTTPRoute for {hosts}", "scope": route.scope},
+                        )
+                    )
+                    node_added = True
+                if backend.uid not in self.graph.nodes:
+                    self._service_node(backend, False, f"backend of HTTPRoute {qualified(route)}")
+                    self._link_service(backend)
+                self.graph.add_edge(
+                    Edge(route.uid, backend.uid, EXPOSES, {"backend": backend.name, "hosts": hosts})
+                )
+
+    # -- RBAC --------------------------------------------------------------------------
+
+    def _rbac(self) -> None:
+        index = rbac.RbacIndex(self.inv)
+        accounts = {n.uid: n for n in self.graph.of_kind(SERVICE_ACCOUNT)}
+        by_namespace: dict[tuple[str, str], list[str]] = defaultdict(list)
+        by_scope: dict[str, list[str]] = defaultdict(list)
+        for uid, node in accounts.items():
+            by_namespace[(node.facts["scope"], node.facts["namespace"])].append(uid)
+            by_scope[node.facts["scope"]].append(uid)
+        bindings = [
+            *self.inv.of(PROVIDER, "ClusterRoleBinding"),
+            *self.inv.of(PROVIDER, "RoleBinding"),
+        ]
+        for binding in sorted(bindings, key=lambda r: r.uid):
+            try:
+                grant = index.grant(binding)
+            except (AttributeError, TypeError, ValueError):  # not the documented shape
+                self.graph.gaps[binding.uid] = "binding not in the collector's documented shape"
+                continue
+            perms = _grant_permissions(grant)
+            if not perms:
+                continue
+            scope = grant.binding.scope
+            role_uid = k8s_uid(
+                scope,
+                grant.role_kind,
+                grant.role_name,
+                grant.binding.namespace if grant.role_kind == "Role" else None,
+            )
+            for account in _subject_accounts(grant, scope, by_namespace, by_scope):
+                self.graph.add_node(
+                    Node(role_uid, K8S_ROLE, grant.role_name, KUBERNETES, detail=grant.role_kind)
+                )
+                self.graph.add_edge(
+                    Edge(
+                        account,
+                        role_uid,
+                        BOUND_TO,
+                        {"binding": grant.binding_label, "where": grant.where},
+                    )
+                )
+                held = self.graph.edge_permissions.setdefault((account, role_uid), [])
+                held.extend(p for p in perms if p not in held)
+
+
+def _subject_accounts(
+    grant: rbac.Grant,
+    scope: str,
+    by_namespace: dict[tuple[str, str], list[str]],
+    by_scope: dict[str, list[str]],
+) -> list[str]:
+    """The graph's service accounts a binding's subjects include (groups too)."""
+    found: list[str] = []
+    for subject in grant.subjects:
+        if subject.kind == "ServiceAccount":
+            found.append(sa_uid(scope, subject.namespace, subject.name))
+        elif subject.kind == "Group" and subject.name in (
+            "system:serviceaccounts",
+            "system:authenticated",
+        ):
+            found.extend(by_scope.get(scope, []))
+        elif subject.kind == "Group" and subject.name.startswith("system:serviceaccounts:"):
+            namespace = subject.name.split(":", 2)[2]
+            found.extend(by_namespace.get((scope, namespace), []))
+    return [uid for uid in dict.fromkeys(found) if uid in _known(by_scope, scope)]
+
+
+def _known(by_scope: dict[str, list[str]], scope: str) -> set[str]:
+    return set(by_scope.get(scope, []))
+
+
+def _grant_permissions(grant: rbac.Grant) -> list[Permission]:
+    """What one binding confers, per capability, with the rules that confer it."""
+    perms: list[Permission] = []
+
+    def add(capability: str, rules: list[rbac.Rule]) -> None:
+        if rules:
+            grants = tuple(
+                Grant(
+                    text=f"{grant.describe()}: {rule.describe()}",
+                    source=grant.binding_label,
+                    resource=grant.where,
+                )
+                for rule in rules
+            )
+            perms.append(Permission(capability, KUBERNETES, grants))
+
+    admin = rbac.admin_rules(grant) if grant.cluster_wide else []
+    add(ADMIN, admin)
+    if admin:
+        return perms
+    add(READ_SECRETS, rbac.READ_SECRETS.matching(grant))
+    escalation: list[rbac.Rule] = []
+    for capability in _ESCALATION:
+        escalation.extend(r for r in capability.matching(grant) if r not in escalation)
+    add(ESCALATE, escalation)
+    return perms
