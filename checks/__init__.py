@@ -4,7 +4,9 @@ in :data:`REGISTRY`; a duplicate id fails here, at import."""
 # Importing the packages registers their checks and controls.
 import checks.aws
 import checks.governance
-import checks.kubernetes  # noqa: F401
+import checks.kubernetes
+import checks.paths
+import checks.probe  # noqa: F401
 from checks.registry import REGISTRY, CheckMeta, ControlMeta, Registry, Result, check, control
 
 __all__ = ["REGISTRY", "CheckMeta", "ControlMeta", "Registry", "Result", "check", "control"]

@@ -27,6 +27,10 @@ control(
         "aws-iam-role-external-trust",
         "aws-iam-unused-user",
         "aws-iam-root-access-keys",
+        "path-exposed-admin",
+        "path-exposed-secrets",
+        "path-exposed-irsa-admin",
+        "path-irsa-wildcard-sub",
     ],
 )
 
@@ -37,7 +41,12 @@ control(
     "default nor one shared with other services, so its rights and its audit trail are "
     "its own.",
     frameworks={"ISO 27001:2022": ["A.5.16", "A.8.2"], "SOC 2": ["CC6.1"]},
-    checks=["k8s-sa-shared", "k8s-sa-default-used", "aws-iam-unused-role"],
+    checks=[
+        "k8s-sa-shared",
+        "k8s-sa-default-used",
+        "aws-iam-unused-role",
+        "path-sa-shared-exposed",
+    ],
 )
 
 control(
@@ -66,4 +75,100 @@ control(
     frameworks={"ISO 27001:2022": ["A.8.13"], "SOC 2": ["A1.2", "A1.3"]},
     checks=["aws-backup-plan", "aws-rds-backup-protected"],
     needs_attestation=True,
+)
+
+control(
+    id="rate-limiting",
+    title="Public endpoints limit request rates",
+    description="Every public endpoint sits behind a rate limit (AWS WAF rate-based rules, "
+    "API Gateway throttling, ingress-nginx limits, Istio local rate limiting), so brute "
+    "force and floods hit a limit instead of the service.",
+    frameworks={"ISO 27001:2022": ["A.8.6", "A.8.20"], "SOC 2": ["CC6.6", "A1.1"]},
+    checks=[
+        "aws-alb-rate-limit",
+        "aws-apigw-rest-rate-limit",
+        "aws-apigw-http-rate-limit",
+        "k8s-public-rate-limit",
+    ],
+)
+
+control(
+    id="cascading-failure-protection",
+    title="Exposed services are protected against cascading failure",
+    description="Each exposed service has a circuit breaker (Istio outlier detection or "
+    "connection-pool limits) and a PodDisruptionBudget; coverage is the share of exposed "
+    "services protected.",
+    frameworks={"ISO 27001:2022": ["A.8.14", "A.5.30"], "SOC 2": ["A1.1", "A1.2"]},
+    checks=["k8s-cascading-failure"],
+)
+
+control(
+    id="request-traceability",
+    title="A request can be followed through every service",
+    description="Central logging (a log shipper on every node, log groups with a deliberate "
+    "retention), distributed tracing (a trace collector, X-Ray on API stages) and the "
+    "control plane's api, audit and authenticator logs.",
+    frameworks={"ISO 27001:2022": ["A.8.15", "A.8.16"], "SOC 2": ["CC7.2", "CC7.3"]},
+    checks=[
+        "k8s-gov-log-shipping",
+        "k8s-gov-tracing",
+        "aws-log-group-retention",
+        "aws-apigw-tracing",
+        "aws-eks-control-plane-logs",
+    ],
+)
+
+control(
+    id="tls-at-proxies",
+    title="TLS is handled deliberately at every proxy",
+    description="Where TLS terminates is known for each exposed endpoint, and no public "
+    "TLS endpoint forwards to its backends in cleartext (bridging without re-encryption); "
+    "re-encryption or passthrough (tunnelling) keep the whole path encrypted.",
+    frameworks={"ISO 27001:2022": ["A.8.20", "A.8.21", "A.8.24"], "SOC 2": ["CC6.7"]},
+    checks=["aws-elb-tls-termination", "k8s-tls-at-proxy"],
+)
+
+control(
+    id="trust-domains",
+    title="Trust domains are separate and their identity providers known",
+    description="Each cluster, account and mesh is its own trust domain; workloads get "
+    "identities from a known issuer (an EKS issuer registered in IAM, the mesh CA), and "
+    "trust across domains is explicit. The governance screen lists the domains seen.",
+    frameworks={"ISO 27001:2022": ["A.5.16", "A.8.2", "A.8.22"], "SOC 2": ["CC6.1"]},
+    checks=["aws-eks-oidc-provider", "aws-iam-role-external-trust"],
+)
+
+# The two controls below cite probe checks: with `--probe` they carry what an attacker
+# would see; without it they rest on configuration alone and say so in their coverage.
+control(
+    id="no-exposed-admin-interfaces",
+    title="No admin or debug interface is reachable from outside",
+    description="Admin UIs, admin ports, the Kubernetes API and debug or configuration "
+    "endpoints (/actuator/env, /debug/pprof/, /.env) are not exposed, and where probes "
+    "ran, none answered without credentials.",
+    frameworks={"ISO 27001:2022": ["A.8.9", "A.8.20", "A.8.22"], "SOC 2": ["CC6.6"]},
+    checks=[
+        "k8s-admin-ui-exposed",
+        "aws-ec2-sg-admin-ports-open",
+        "aws-eks-public-endpoint",
+        "probe-admin-path-open",
+        "probe-debug-endpoint-exposed",
+    ],
+)
+
+control(
+    id="encryption-in-transit",
+    title="Public endpoints speak current TLS with a valid certificate",
+    description="Every public host is served over TLS 1.2 or later with a trusted, "
+    "unexpired certificate, redirects plain HTTP to HTTPS and sends HSTS.",
+    frameworks={"ISO 27001:2022": ["A.8.20", "A.8.24"], "SOC 2": ["CC6.7"]},
+    checks=[
+        "k8s-ingress-no-tls",
+        "probe-no-tls",
+        "probe-tls-weak-protocol",
+        "probe-tls-untrusted",
+        "probe-tls-cert-expiry",
+        "probe-no-https-redirect",
+        "probe-hsts-missing",
+    ],
 )

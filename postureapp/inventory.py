@@ -8,7 +8,7 @@ recorded per provider and scope, so a check that needs it reports *unknown*.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -40,6 +40,7 @@ class Inventory:
             self._by_kind[(resource.provider, resource.kind)].append(resource)
             self._scopes[resource.provider].add(resource.scope)
         self._narrowed: dict[frozenset[tuple[str, str]], Inventory] = {}
+        self._derived: dict[str, Any] = {}
         self._unknown: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
         self._blind_providers: dict[str, str] = {}
         for run in self.runs:
@@ -76,6 +77,13 @@ class Inventory:
 
     def __len__(self) -> int:
         return len(self._by_uid)
+
+    def derived(self, key: str, build: Callable[[Inventory], Any]) -> Any:
+        """A value computed once from this inventory and shared by the checks that read
+        it (the identity graph: five path checks, one build)."""
+        if key not in self._derived:
+            self._derived[key] = build(self)
+        return self._derived[key]
 
     def setting(self, name: str, default: Any = None) -> Any:
         return self.settings.get(name, default)

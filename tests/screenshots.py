@@ -74,6 +74,14 @@ DEMO_SHOTS: dict[str, tuple[str, list[Step]]] = {
         ],
     ),
     "endpoints": ("endpoints", []),
+    "blast": (
+        "identities",
+        [
+            _press("slash"),
+            _type("check:path-exposed-irsa-admin"),
+            _press("enter", "b"),
+        ],
+    ),
 }
 
 

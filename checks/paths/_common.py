@@ -62,13 +62,8 @@ class Facts:
 
 
 def facts(inv: Inventory) -> Facts:
-    """One graph per inventory: the five path checks share it (an Inventory is not
-    hashable, so the graph rides on the instance)."""
-    cached = inv.__dict__.get("_path_facts")
-    if cached is None:
-        cached = Facts(inv)
-        inv.__dict__["_path_facts"] = cached
-    return cached
+    """One graph per inventory: the five path checks share it."""
+    return inv.derived("path-facts", Facts)
 
 
 def evidence(paths: list[Path], **extra: Any) -> dict[str, Any]:

@@ -35,20 +35,23 @@ def role_arn(name: str) -> str:
     return f"arn:aws:iam::{ACCOUNT}:role/{name}"
 
 
-def _irsa_trust(namespace: str, service_account: str, operator: str = "StringEquals") -> str:
+def _irsa_trust(
+    namespace: str, service_account: str, operator: str = "StringEquals", host: str = OIDC_HOST
+) -> str:
     subject = f"system:serviceaccount:{namespace}:{service_account}"
+    provider_arn = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{host}"
     return json.dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
                 {
                     "Effect": "Allow",
-                    "Principal": {"Federated": OIDC_ARN},
+                    "Principal": {"Federated": provider_arn},
                     "Action": "sts:AssumeRoleWithWebIdentity",
                     "Condition": {
                         operator: {
-                            f"{OIDC_HOST}:sub": subject,
-                            f"{OIDC_HOST}:aud": "sts.amazonaws.com",
+                            f"{host}:sub": subject,
+                            f"{host}:aud": "sts.amazonaws.com",
                         }
                     },
                 }
@@ -305,6 +308,7 @@ class DemoAccount:
         )
         trail.start_logging(Name="org-trail")
         self._client("guardduty").create_detector(Enable=True)
+        self._edge_and_logs()
         eks = self._client("eks")
         eks.create_cluster(
             name=CLUSTER,
@@ -314,6 +318,60 @@ class DemoAccount:
                 "endpointPublicAccess": True,
                 "publicAccessCidrs": ["0.0.0.0/0"],
             },
+        )
+        self._trust_cluster_issuer(eks)
+
+    def _edge_and_logs(self) -> None:
+        """A rate-limiting WAF web ACL on the shop's load balancer (whose HTTPS listener
+        still forwards plain HTTP to its targets) and none on Argo CD's; a log group that
+        never expires next to one with a retention."""
+        visibility = {
+            "SampledRequestsEnabled": True,
+            "CloudWatchMetricsEnabled": True,
+            "MetricName": "shop-edge",
+        }
+        acl = self._client("wafv2").create_web_acl(
+            Name="shop-edge",
+            Scope="REGIONAL",
+            DefaultAction={"Allow": {}},
+            VisibilityConfig=visibility,
+            Rules=[
+                {
+                    "Name": "per-ip-rate",
+                    "Priority": 1,
+                    "Action": {"Block": {}},
+                    "Statement": {"RateBasedStatement": {"Limit": 2000, "AggregateKeyType": "IP"}},
+                    "VisibilityConfig": visibility,
+                }
+            ],
+        )["Summary"]["ARN"]
+        shop = self._client("elbv2").describe_load_balancers(Names=["shop-public"])
+        self._client("wafv2").associate_web_acl(
+            WebACLArn=acl, ResourceArn=shop["LoadBalancers"][0]["LoadBalancerArn"]
+        )
+        logs = self._client("logs")
+        logs.create_log_group(logGroupName="/demo/shop/app")  # never expires
+        logs.create_log_group(logGroupName="/demo/payments/app")
+        logs.put_retention_policy(logGroupName="/demo/payments/app", retentionInDays=90)
+
+    def _trust_cluster_issuer(self, eks: Any) -> None:
+        """Point the IRSA roles at the issuer moto gave the cluster (random per run), as
+        `eksctl utils associate-iam-oidc-provider` would: a trust naming any other
+        provider is not a link, and the blast-radius path must be a real one."""
+        issuer = eks.describe_cluster(name=CLUSTER)["cluster"]["identity"]["oidc"]["issuer"]
+        host = issuer.split("://", 1)[-1]
+        self.iam.create_open_id_connect_provider(
+            Url=f"https://{host}",
+            ClientIDList=["sts.amazonaws.com"],
+            ThumbprintList=["9e99a48a9960b14926bb7f3b02e22da2b0ab7280"],
+        )
+        self.iam.update_assume_role_policy(
+            RoleName="payments-api",
+            PolicyDocument=_irsa_trust("payments", "payments-api", host=host),
+        )
+        self.iam.update_assume_role_policy(
+            RoleName="data-pipeline",
+            PolicyDocument=_irsa_trust("data", "*", operator="StringLike", host=host),
         )
 
     # -- what changes while the demo runs ----------------------------------------------

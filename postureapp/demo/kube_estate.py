@@ -10,6 +10,9 @@
 * ``data``: ``reports-ui`` is internet-facing and shares its service account with the
   ETL worker; that account assumes an IAM role with AdministratorAccess.
 * The mesh is left PERMISSIVE mesh-wide.
+* Resilience: payments' Ingress is rate-limited and re-encrypts to its pods, with a
+  circuit breaker and a disruption budget; shop's Ingress and LoadBalancer have
+  neither. A Fluent Bit DaemonSet ships logs; nothing collects traces.
 
 Every secret value is a canary (never real), so tests can prove none is stored.
 """
@@ -123,13 +126,26 @@ def pod(
     return [replica_set, pod_obj]
 
 
+# A load balancer the demo really serves: (address, port, port name), see Endpoints.
+Served = tuple[str, int, str]
+Endpoints = dict[str, Served]  # Service name -> what its load balancer answers on
+
+
 def service(
-    name: str, ns: str, app: str, port: int, kind: str = "ClusterIP", lb_host: str | None = None
+    name: str,
+    ns: str,
+    app: str,
+    port: int,
+    kind: str = "ClusterIP",
+    lb_host: str | None = None,
+    served: Served | None = None,
 ) -> dict[str, Any]:
+    port_name = served[2] if served else "http"
+    port = served[1] if served else port
     spec: dict[str, Any] = {
         "type": kind,
         "selector": {"app": app},
-        "ports": [{"name": "http", "port": port, "targetPort": port, "protocol": "TCP"}],
+        "ports": [{"name": port_name, "port": port, "targetPort": port, "protocol": "TCP"}],
     }
     if kind == "NodePort":
         spec["ports"][0]["nodePort"] = 30000 + port % 2000
@@ -141,7 +157,9 @@ def service(
         "status": {},
     }
     if kind == "LoadBalancer":
-        obj["status"] = {"loadBalancer": {"ingress": [{"hostname": lb_host or f"{name}.elb.demo"}]}}
+        # A served load balancer answers on a local address the probe can reach.
+        address = {"ip": served[0]} if served else {"hostname": lb_host or f"{name}.elb.demo"}
+        obj["status"] = {"loadBalancer": {"ingress": [address]}}
     return obj
 
 
@@ -177,8 +195,10 @@ def binding(name: str, role: str, subjects: list[tuple[str, str]], ns: str | Non
     }
 
 
-def cluster_objects(now: datetime) -> list[dict[str, Any]]:
-    """The whole demo cluster as API objects."""
+def cluster_objects(now: datetime, served: Endpoints | None = None) -> list[dict[str, Any]]:
+    """The whole demo cluster as API objects; ``served`` puts the named LoadBalancer
+    Services on the demo's local HTTP(S) servers, for the probe."""
+    served = served or {}
     old = now - timedelta(days=420)
     objects: list[dict[str, Any]] = [
         namespace("payments", "payments", enforce="restricted"),
@@ -209,6 +229,8 @@ def cluster_objects(now: datetime) -> list[dict[str, Any]]:
             "metadata": _meta("strict", "payments"),
             "spec": {"mtls": {"mode": "STRICT"}},
         },
+        *payments_resilience(),
+        fluent_bit_node_agent(),
         # shop: shared and default identities, a literal password, stale secrets
         service_account("shop-backend", "shop"),
         *pod("checkout", "shop", "shop-backend", "registry.demo/shop/checkout:2.1.0", 8080),
@@ -231,6 +253,7 @@ def cluster_objects(now: datetime) -> list[dict[str, Any]]:
             443,
             "LoadBalancer",
             lb_host="shop-public-1234.eu-west-1.elb.amazonaws.com",
+            served=served.get("storefront"),
         ),
         {
             "apiVersion": "networking.k8s.io/v1",
@@ -276,6 +299,7 @@ def cluster_objects(now: datetime) -> list[dict[str, Any]]:
             80,
             "LoadBalancer",
             lb_host="argocd-public-5678.eu-west-1.elb.amazonaws.com",
+            served=served.get("argocd-server"),
         ),
         binding("argocd-server-admin", "cluster-admin", [("platform", "argocd-server")]),
         service_account("grafana", "platform"),
@@ -292,6 +316,7 @@ def cluster_objects(now: datetime) -> list[dict[str, Any]]:
             443,
             "LoadBalancer",
             lb_host="reports-9012.eu-west-1.elb.amazonaws.com",
+            served=served.get("reports-ui"),
         ),
         binding("etl-secrets", "secret-reader", [("data", "etl")], ns="data"),
         {
@@ -324,7 +349,106 @@ def cluster_objects(now: datetime) -> list[dict[str, Any]]:
     return objects
 
 
-def grafana_goes_public() -> dict[str, Any]:
+def payments_resilience() -> list[dict[str, Any]]:
+    """payments' entry point done right: a rate-limited, re-encrypting Ingress, a circuit
+    breaker (outlier detection and connection-pool limits) and a disruption budget."""
+    return [
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "Ingress",
+            "metadata": _meta(
+                "payments",
+                "payments",
+                annotations={
+                    "nginx.ingress.kubernetes.io/limit-rps": "20",
+                    "nginx.ingress.kubernetes.io/limit-connections": "10",
+                    "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS",
+                },
+            ),
+            "spec": {
+                "tls": [{"hosts": ["pay.demo.example.com"], "secretName": "payments-tls"}],
+                "rules": [
+                    {
+                        "host": "pay.demo.example.com",
+                        "http": {
+                            "paths": [
+                                {
+                                    "path": "/",
+                                    "pathType": "Prefix",
+                                    "backend": {
+                                        "service": {
+                                            "name": "payments-api",
+                                            "port": {"number": 8443},
+                                        }
+                                    },
+                                }
+                            ]
+                        },
+                    }
+                ],
+            },
+        },
+        {
+            "apiVersion": "networking.istio.io/v1",
+            "kind": "DestinationRule",
+            "metadata": _meta("payments-api", "payments"),
+            "spec": {
+                "host": "payments-api.payments.svc.cluster.local",
+                "trafficPolicy": {
+                    "tls": {"mode": "ISTIO_MUTUAL"},
+                    "connectionPool": {
+                        "tcp": {"maxConnections": 200},
+                        "http": {"http1MaxPendingRequests": 100},
+                    },
+                    "outlierDetection": {
+                        "consecutive5xxErrors": 5,
+                        "interval": "10s",
+                        "baseEjectionTime": "30s",
+                    },
+                },
+            },
+        },
+        {
+            "apiVersion": "policy/v1",
+            "kind": "PodDisruptionBudget",
+            "metadata": _meta("payments-api", "payments"),
+            "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "payments-api"}}},
+        },
+    ]
+
+
+def fluent_bit_node_agent() -> dict[str, Any]:
+    """Central logging: a Fluent Bit DaemonSet's pod (and no tracing anywhere)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": _meta(
+            "fluent-bit-7xk2p",
+            "kube-system",
+            labels={"app.kubernetes.io/name": "fluent-bit"},
+            ownerReferences=[
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "DaemonSet",
+                    "name": "fluent-bit",
+                    "controller": True,
+                }
+            ],
+        ),
+        "spec": {
+            "serviceAccountName": "fluent-bit",
+            "containers": [
+                {
+                    "name": "fluent-bit",
+                    "image": "public.ecr.aws/aws-observability/aws-for-fluent-bit:2.32.4",
+                }
+            ],
+        },
+        "status": {"phase": "Running"},
+    }
+
+
+def grafana_goes_public(served: Served | None = None) -> dict[str, Any]:
     """Someone 'temporarily' puts Grafana behind a load balancer."""
     return service(
         "grafana-public",
@@ -333,4 +457,5 @@ def grafana_goes_public() -> dict[str, Any]:
         80,
         "LoadBalancer",
         lb_host="grafana-3456.eu-west-1.elb.amazonaws.com",
+        served=served,
     )

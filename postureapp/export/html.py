@@ -97,7 +97,7 @@ SCRIPT = r"""
   var data = JSON.parse(document.getElementById("posture-data").textContent);
   var RANK = {critical: 4, high: 3, medium: 2, low: 1, info: 0};
   var STATUS = {fail: 1, pass: 1, unknown: 1, error: 1, ok: 1, partial: 1, failed: 1,
-                complete: 1, absent: 1};
+                complete: 1, absent: 1, unpolled: 1};
   var PAGE = data.page_size;
   var fmt = new Intl.NumberFormat("en");
 
@@ -289,7 +289,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
   font-weight: 600; border: 1px solid currentColor; white-space: nowrap; }
 .sev-critical { color: var(--crit); } .sev-high { color: var(--high); }
 .sev-medium { color: var(--med); } .sev-low { color: var(--low); }
-.sev-info, .sev-other, .st-other, .st-absent { color: var(--info); }
+.sev-info, .sev-other, .st-other, .st-absent, .st-unpolled { color: var(--info); }
 .st-fail, .st-failed { color: var(--crit); } .st-partial, .st-unknown, .st-error {
   color: var(--high); } .st-pass, .st-ok, .st-complete { color: var(--ok); }
 .big { font-size: 14px; vertical-align: middle; }
@@ -485,7 +485,18 @@ TABLE_MACRO = """{%- macro table(key, spec, with_search=true, with_passing=false
 {%- endmacro %}
 """
 
-_STATUSES = {"fail", "pass", "unknown", "error", "ok", "partial", "failed", "complete", "absent"}
+_STATUSES = {
+    "fail",
+    "pass",
+    "unknown",
+    "error",
+    "ok",
+    "partial",
+    "failed",
+    "complete",
+    "absent",
+    "unpolled",
+}
 
 
 @functools.cache

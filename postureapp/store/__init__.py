@@ -48,7 +48,8 @@ class Diff:
     """What changed between two snapshots, by finding fingerprint.
 
     opened: failing in ``to`` and not failing (or absent) in ``from``.
-    resolved: failing in ``from`` and passing (or gone) in ``to``.
+    resolved: failing in ``from`` and passing (or gone) in ``to``; a finding gone because
+    its provider was not polled at all in ``to`` is *changed* to ``unpolled`` instead.
     changed: failing in one, present in both, with another status (e.g. unknown),
     severity, waiver or content; ``fields`` names what moved.
     """
@@ -299,12 +300,34 @@ class Store(TriageMixin):
                 moved = _moved(then, now)
                 if moved:
                     result.changed.append(_diff_row(fp, now, then, moved))
+        unpolled = self._polled_providers(from_id) - self._polled_providers(to_id)
+        provider_of = (
+            {row[0]: row[1] for row in self.db.conn.execute("SELECT id, provider FROM checks")}
+            if unpolled
+            else {}
+        )
         for fp, then in before.items():
             if fp not in after and then[0] == "fail":
-                result.resolved.append(_diff_row(fp, None, then))
+                if provider_of.get(then[4]) in unpolled:
+                    # Its source was not polled at all (probes turned off, a target
+                    # dropped): nobody looked, so it is not resolved.
+                    row = _diff_row(fp, None, then, ["status"])
+                    row["status"] = "unpolled"
+                    result.changed.append(row)
+                else:
+                    result.resolved.append(_diff_row(fp, None, then))
         for bucket in (result.opened, result.resolved, result.changed):
             bucket.sort(key=lambda row: (-SEVERITY_RANK.get(row["severity"], 0), row["check_id"]))
         return result
+
+    def _polled_providers(self, snapshot_id: int) -> set[str]:
+        return {
+            provider or collector
+            for provider, collector in self.db.conn.execute(
+                "SELECT DISTINCT provider, collector FROM collector_runs WHERE snapshot_id = ?",
+                [snapshot_id],
+            )
+        }
 
     # -- export helpers --------------------------------------------------------------
 

@@ -125,6 +125,43 @@ def test_diff_of_gone_finding_is_resolved_and_unknown_snapshot_is_an_error(store
         store.diff(one, 99)
 
 
+def test_diff_of_a_finding_whose_provider_was_not_polled_is_unpolled_not_resolved(store):
+    from postureapp.model import CollectorRun, RunStatus
+
+    def poll(runs, findings):
+        return store.write_snapshot(
+            started_at="2026-11-01T00:00:00Z",
+            finished_at="2026-11-01T00:00:01Z",
+            status=SnapshotStatus.COMPLETE,
+            runs=runs,
+            resources=[],
+            findings=findings,
+            waiver_ids={},
+            catalog=[
+                {**catalog_row, "id": "chk-a", "provider": "kubernetes"},
+                {**catalog_row, "id": "probe-x", "provider": "probe"},
+            ],
+        ).snapshot_id
+
+    catalog_row = {
+        "title": "t", "view": "endpoints", "severity": "high", "remediation": "r",
+        "frameworks": {}, "references": [], "description": "",
+    }  # fmt: skip
+    kube = CollectorRun("kubernetes", "c", RunStatus.OK, provider="kubernetes")
+    probe = CollectorRun("probe", "probe", RunStatus.OK, provider="probe")
+    probed = Finding(
+        "probe-x", "probe://http/10.0.0.1:80", Status.FAIL, Severity.HIGH, View.ENDPOINTS, "T"
+    )
+    one = poll([kube, probe], [_finding("a"), _finding("b"), probed])
+    two = poll([kube], [_finding("a")])  # probes off; b fixed
+    diff = store.diff(one, two)
+    assert [(r["check_id"], r["status"]) for r in diff.resolved] == [("chk-a", "absent")]
+    assert [(r["check_id"], r["status"]) for r in diff.changed] == [("probe-x", "unpolled")]
+    three = poll([kube, probe], [_finding("a")])  # probed again, and now it passes
+    assert [r["check_id"] for r in store.diff(two, three).resolved] == []
+    assert [r["check_id"] for r in store.diff(one, three).resolved] == ["chk-a", "probe-x"]
+
+
 def test_retention_keeps_the_newest_and_they_stay_whole(store):
     ids = [_write(store, [_resource("a", v=i)], [_finding("a", detail=str(i))]) for i in range(5)]
     assert store.prune(2) == 3
