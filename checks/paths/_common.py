@@ -10,7 +10,12 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from postureapp.graph import Graph, Path, attack_paths, build_graph, exposed_workloads
+# Leaf modules only: postureapp.graph's package (and its build) imports checks.aws and
+# checks.kubernetes, whose package __init__ imports this module, so importing the graph
+# package here would be a cycle whichever side is imported first.
+from postureapp.graph.graph import Graph
+from postureapp.graph.model import Path
+from postureapp.graph.paths import attack_paths, exposed_workloads
 from postureapp.inventory import Inventory
 
 PROVIDER = "paths"
@@ -27,6 +32,8 @@ class Facts:
     """The graph of one inventory and the paths grouped the ways the checks need."""
 
     def __init__(self, inv: Inventory) -> None:
+        from postureapp.graph.build import build_graph  # see the note on the imports
+
         self.graph: Graph = build_graph(inv)
         self.paths: list[Path] = attack_paths(self.graph)
         self.exposed: dict[str, list[str]] = exposed_workloads(self.graph)
@@ -47,8 +54,13 @@ class Facts:
         return None
 
     def identity_gaps(self, workload_uid: str) -> list[str]:
-        """Gaps on the identities this workload runs as (an IAM role not judged)."""
+        """Gaps on the workload itself (an instance profile's role not read) and on the
+        identities it runs as (an IAM role not judged, Pod Identity not read). A gap on a
+        service account counts even without an ``assumes`` edge: the missing link is the
+        very thing that could not be seen."""
         found = []
+        if workload_uid in self.graph.gaps:
+            found.append(self.graph.gaps[workload_uid])
         for edge in self.graph.out(workload_uid, "runs-as", "runs"):
             if edge.target in self.graph.gaps:
                 found.append(self.graph.gaps[edge.target])

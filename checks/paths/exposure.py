@@ -6,8 +6,7 @@ from collections.abc import Callable, Iterator
 
 from checks.paths._common import PROVIDER, Facts, evidence, facts, frameworks
 from checks.registry import Result, check
-from postureapp.graph import Path
-from postureapp.graph.model import ADMIN, READ_SECRETS
+from postureapp.graph.model import ADMIN, READ_SECRETS, SERVICE_ACCOUNT, WORKLOAD, Path
 from postureapp.inventory import Inventory
 from postureapp.model import Severity, Status, View
 
@@ -30,6 +29,12 @@ def _judge(
     data: Facts = facts(inv)
     reported_scopes: set[str] = set()
     for key, reason in sorted(data.graph.gaps.items()):
+        # A gap on a service account or workload is judged with the exposed workloads
+        # it affects (below); reporting it here too would duplicate it for each check
+        # and flag accounts that no exposed workload uses.
+        node = data.graph.nodes.get(key)
+        if node is not None and node.kind in (SERVICE_ACCOUNT, WORKLOAD):
+            continue
         if key.startswith("k8s://") and key not in reported_scopes:
             reported_scopes.add(key)
             yield Result(key, Status.UNKNOWN, detail=f"cannot evaluate: {reason}")

@@ -28,23 +28,39 @@ can run as any matching service account of the cluster gets the role.""",
     ),
 )
 def irsa_wildcard_sub(inv: Inventory) -> Iterator[Result]:
-    """Each role trusting an OIDC provider for web identity: critical when the trust has
-    no ``sub`` condition or a wildcard before the namespace (any service account of
-    the cluster), high when it admits a whole namespace (``system:serviceaccount:ns:*``),
-    pass when every statement names service accounts exactly."""
+    """Each role trusting a cluster's OIDC issuer for web identity (an EKS issuer,
+    ``oidc.eks.<region>.amazonaws.com/id/...``, or the issuer of a collected EKS
+    cluster): critical when the trust has no ``sub`` condition or a wildcard before the
+    namespace (any service account of the cluster), high when it admits a whole
+    namespace (``system:serviceaccount:ns:*``), pass when every such statement names
+    service accounts exactly. Other providers (GitHub Actions, GitLab...) are not
+    judged here: their ``sub`` is not a service account."""
     data = facts(inv)
     for key, reason in sorted(data.graph.gaps.items()):
         if key.startswith("aws://"):
             yield Result(key, Status.UNKNOWN, detail=f"cannot evaluate: {reason}")
+    known = {
+        host
+        for cluster in inv.of("aws", "EKSCluster")
+        if (host := irsa.issuer_host(cluster.attrs.get("oidc_issuer"))) is not None
+    }
     for role in sorted(inv.of("aws", "IAMRole"), key=lambda r: r.uid):
         document = role.attrs.get("trust_policy")
-        if not irsa.web_identity_statements(document):
+        # Web identity for other providers (GitHub Actions' repo:org/name:*) is not about
+        # service accounts: this check neither fails nor passes such a trust.
+        if not irsa.cluster_providers(document, known):
             continue
-        wild = irsa.cluster_wildcards(document)
+        wild = irsa.cluster_wildcards(document, known)
         cluster_wide = [v for v in wild if v.wildcard == "cluster"]
         assumed_by = sorted(e.source for e in data.graph.into(role.uid, "assumes"))
         if not wild:
-            yield Result(role, Status.PASS, detail=f"{role.name}: every sub is exact")
+            others = irsa.other_providers(document, known)
+            note = f" (other OIDC providers not judged: {', '.join(others)})" if others else ""
+            yield Result(
+                role,
+                Status.PASS,
+                detail=f"{role.name}: every service-account sub is exact{note}",
+            )
             continue
         worst = cluster_wide or wild
         scope = "any service account of the cluster" if cluster_wide else "a whole namespace"

@@ -1,9 +1,14 @@
 """The AWS half of the graph: endpoints, instances, IAM identities, and the links from
-Kubernetes service accounts to IAM roles (IRSA, EKS Pod Identity)."""
+Kubernetes service accounts to IAM roles (IRSA, EKS Pod Identity).
+
+A link that could exist but was not seen (a role, instance profile or Pod Identity
+association that was not read) is a gap on the service account or instance, never an
+absent edge alone: the path checks turn gaps into *unknown*, absence into *pass*."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from checks.aws.policy import Principals
 from postureapp.graph import trust
@@ -182,7 +187,10 @@ class CloudBuilder:
             ]
             profile = instance.attrs.get("iam_instance_profile")
             role = self._profiles.get(str(profile)) if profile else None
-            if not open_groups and role is None:
+            # A profile whose role was not read may hold anything: the instance stays in
+            # the graph with a gap, or an exposed instance would pass on missing data.
+            unread = self._unread_role(str(profile)) if profile and role is None else None
+            if not open_groups and role is None and unread is None:
                 continue
             self.graph.add_node(
                 Node(
@@ -194,6 +202,11 @@ class CloudBuilder:
                     facts={"public_ip": instance.attrs.get("public_ip")},
                 )
             )
+            if unread is not None:
+                self._gap(
+                    instance.uid,
+                    f"the role of instance profile {profile} could not be judged: {unread}",
+                )
             if instance.attrs.get("public_ip"):
                 for group in open_groups:
                     rules = [
@@ -228,38 +241,95 @@ class CloudBuilder:
 
     # -- Kubernetes service accounts -> IAM roles --------------------------------------
 
-    def _issuers(self) -> dict[str, set[str]]:
-        """Kubernetes scope -> the OIDC issuer hosts of the EKS cluster it is, matched by
-        name, ARN or API endpoint (a kube context is often named after the cluster)."""
+    def _unread_role(self, arn: str) -> str | None:
+        """Why a role (or instance profile) ARN that is not in the inventory could not be
+        judged, or None when its account's IAM was read in full (it does not exist)."""
+        account = role_account(arn)
+        gap = self.graph.gaps.get(f"aws://{account}") or self.graph.gaps.get("aws://*")
+        if gap:
+            return gap
+        if account not in {s.split("/", 1)[0] for s in self.inv.scopes(PROVIDER)}:
+            return f"account {account or '?'} was not collected"
+        return None
+
+    def _gap(self, uid: str, reason: str) -> None:
+        """Record why ``uid``'s reach is not fully known; earlier reasons are kept."""
+        known = self.graph.gaps.get(uid)
+        if known is None:
+            self.graph.gaps[uid] = reason
+        elif reason not in known:
+            self.graph.gaps[uid] = f"{known}; {reason}"
+
+    def _eks_clusters(self) -> dict[str, list[Resource]]:
+        """Kubernetes scope -> the EKS cluster(s) it is, matched by name, ARN or API
+        endpoint: a kube context is often, but not always, named after the cluster (eksctl
+        and ``aws eks update-kubeconfig`` name it differently), and IRSA and Pod Identity
+        must agree on which cluster a service account lives in."""
         servers = {
             c.scope: str(c.attrs.get("server") or "").rstrip("/")
             for c in self.inv.of("kubernetes", "Cluster")
         }
-        found: dict[str, set[str]] = {}
+        found: dict[str, list[Resource]] = {}
         for cluster in self.inv.of(PROVIDER, "EKSCluster"):
-            host = trust.issuer_host(cluster.attrs.get("oidc_issuer"))
-            if host is None:
-                continue
             name = str(cluster.attrs.get("name") or cluster.name)
             endpoint = str(cluster.attrs.get("endpoint") or "").rstrip("/")
-            for scope in self.inv.scopes("kubernetes"):
+            for scope in sorted(self.inv.scopes("kubernetes")):
                 if (
                     scope in (name, cluster.uid)
                     or scope.endswith(f"/{name}")
                     or (endpoint and servers.get(scope) == endpoint)
                 ):
-                    found.setdefault(scope, set()).add(host)
+                    found.setdefault(scope, []).append(cluster)
         return found
 
+    @staticmethod
+    def _issuers(clusters: list[Resource]) -> set[str] | None:
+        """The OIDC issuer hosts of a scope's EKS clusters; None when none is known."""
+        hosts = {
+            host
+            for cluster in clusters
+            if (host := trust.issuer_host(cluster.attrs.get("oidc_issuer"))) is not None
+        }
+        return hosts or None
+
+    def _pod_identity_gap(self, clusters: list[Resource], mapped: set[str]) -> str | None:
+        """Why the Pod Identity associations of a Kubernetes scope whose EKS clusters are
+        ``clusters`` (possibly none) could not all be read, or None."""
+        blind = self.inv.blind_providers().get(PROVIDER)
+        if blind:
+            return blind
+        reasons = []
+        for cluster in clusters:
+            why = self.inv.why_unknown(PROVIDER, cluster.scope, ("EKSPodIdentityAssociation",))
+            if why is None and (
+                "pod_identity_associations" in cluster.attrs
+                and cluster.attrs["pod_identity_associations"] is None
+            ):
+                why = "not read for this cluster"
+            if why:
+                reasons.append(f"EKS cluster {cluster.name}: {why}")
+        if clusters:
+            return "; ".join(reasons) or None
+        # Not matched to any EKS cluster: it may still be one whose description, or whose
+        # associations, could not be read.
+        for scope in sorted(self.inv.scopes(PROVIDER)):
+            why = self.inv.why_unknown(PROVIDER, scope, ("EKSCluster",))
+            if why:
+                reasons.append(f"EKS clusters of {scope} not read ({why})")
+        for cluster in self.inv.of(PROVIDER, "EKSCluster"):
+            if cluster.uid in mapped:
+                continue
+            why = self._pod_identity_gap([cluster], mapped)
+            if why:
+                reasons.append(f"not matched to an EKS cluster, and {why}")
+        return "; ".join(reasons) or None
+
     def _service_accounts(self) -> None:
-        issuers = self._issuers()
-        associations: dict[tuple[str, str, str], list[Resource]] = defaultdict(list)
+        eks = self._eks_clusters()
+        mapped = {cluster.uid for clusters in eks.values() for cluster in clusters}
+        associations: dict[tuple[str, str], list[Resource]] = defaultdict(list)
         for assoc in self.inv.of(PROVIDER, "EKSPodIdentityAssociation"):
-            key = (
-                str(assoc.attrs.get("cluster")),
-                assoc.attrs.get("namespace"),
-                assoc.attrs.get("service_account"),
-            )
+            key = (str(assoc.attrs.get("namespace")), str(assoc.attrs.get("service_account")))
             associations[key].append(assoc)
         accounts = {n.uid: n for n in self.graph.of_kind(SERVICE_ACCOUNT)}
         for resource in self.inv.of("kubernetes", "ServiceAccount"):
@@ -278,61 +348,91 @@ class CloudBuilder:
                         },
                     )
                 )
+        # Only when AWS was collected: a cluster-only poll has no cloud half to miss.
+        aws_seen = bool(self.inv.scopes(PROVIDER) or self.inv.blind_providers().get(PROVIDER))
+        pod_gaps: dict[str, str | None] = {}
         for uid, node in sorted(accounts.items()):
             scope, ns, name = node.facts["scope"], node.facts["namespace"], node.facts["name"]
+            clusters = eks.get(scope, [])
             resource = self.inv.get(uid)
             arn = (resource.attrs.get("irsa_role_arn") if resource else None) or None
             if arn:
-                self._irsa(node, str(arn), issuers.get(scope))
-            for cluster_name in {scope, scope.rsplit("/", 1)[-1]}:
-                for assoc in associations.get((cluster_name, ns, name), []):
+                self._irsa(node, str(arn), self._issuers(clusters))
+            if aws_seen:
+                if scope not in pod_gaps:
+                    pod_gaps[scope] = self._pod_identity_gap(clusters, mapped)
+                if pod_gaps[scope]:
+                    self._gap(
+                        uid,
+                        "EKS Pod Identity associations could not be read "
+                        f"({pod_gaps[scope]}): a role granted that way cannot be ruled out",
+                    )
+            # An association names the cluster by name, in the cluster's account/region.
+            names = (
+                {(c.scope, str(c.attrs.get("name") or c.name)) for c in clusters}
+                if clusters
+                else None
+            )
+            # Without a matching EKS cluster, the context name is the best guess.
+            fallback = {scope, scope.rsplit("/", 1)[-1]}
+            for assoc in associations.get((str(ns), str(name)), []):
+                cluster_name = str(assoc.attrs.get("cluster"))
+                if (names is not None and (assoc.scope, cluster_name) in names) or (
+                    names is None and cluster_name in fallback
+                ):
                     self._pod_identity(node, assoc)
 
     def _irsa(self, node: Node, arn: str, issuers: set[str] | None) -> None:
         role = self.roles.get(arn)
         ns, name = node.facts["namespace"], node.facts["name"]
         if role is None:
-            account = role_account(arn)
-            gap = self.graph.gaps.get(f"aws://{account}") or self.graph.gaps.get("aws://*")
-            if gap or account not in {s.split("/", 1)[0] for s in self.inv.scopes(PROVIDER)}:
-                why = gap or f"account {account or '?'} was not collected"
-                self.graph.gaps[node.uid] = f"IAM role {arn} could not be judged: {why}"
+            why = self._unread_role(arn)
+            if why:
+                self._gap(node.uid, f"IAM role {arn} could not be judged: {why}")
             else:
                 self.graph.near_misses.append(
                     {"service_account": node.uid, "role": arn, "reason": "no such IAM role"}
                 )
             return
         verdict = trust.irsa_verdict(role.attrs.get("trust_policy"), ns, name, issuers)
-        if not verdict.allowed:
-            self.graph.near_misses.append(
-                {"service_account": node.uid, "role": arn, "reason": verdict.how}
-            )
-            return
-        self.identity_node(role)
-        self.graph.add_edge(
-            Edge(
-                node.uid,
-                role.uid,
-                ASSUMES,
-                {
-                    "via": "IRSA (eks.amazonaws.com/role-arn annotation)",
-                    "confirmed": True,
-                    "issuer_verified": issuers is not None,
-                    "trust": verdict.how,
-                    "wildcard": verdict.wildcard,
-                },
-            )
+        self._assume(
+            node,
+            role,
+            verdict,
+            via="IRSA (eks.amazonaws.com/role-arn annotation)",
+            issuer_verified=issuers is not None,
+            wildcard=verdict.wildcard,
         )
 
     def _pod_identity(self, node: Node, assoc: Resource) -> None:
+        via = f"EKS Pod Identity association {assoc.attrs.get('association_id')}"
         arn = str(assoc.attrs.get("role_arn") or "")
+        if not arn:
+            # The list call names the service account; only the describe call names the
+            # role, and it failed for this association.
+            self._gap(node.uid, f"{via}: its IAM role was not read")
+            return
         role = self.roles.get(arn)
         if role is None:
+            why = self._unread_role(arn)
+            if why:
+                self._gap(node.uid, f"IAM role {arn} ({via}) could not be judged: {why}")
+            else:
+                self.graph.near_misses.append(
+                    {"service_account": node.uid, "role": arn, "reason": "no such IAM role"}
+                )
             return
         verdict = trust.pod_identity_verdict(role.attrs.get("trust_policy"))
+        self._assume(node, role, verdict, via=via)
+
+    def _assume(
+        self, node: Node, role: Resource, verdict: trust.TrustVerdict, via: str, **evidence: Any
+    ) -> None:
+        """An assumes edge when the role's trust policy honours the link; otherwise a
+        near-miss, recorded with the reason, and no edge."""
         if not verdict.allowed:
             self.graph.near_misses.append(
-                {"service_account": node.uid, "role": arn, "reason": verdict.how}
+                {"service_account": node.uid, "role": role.uid, "reason": verdict.how}
             )
             return
         self.identity_node(role)
@@ -341,10 +441,6 @@ class CloudBuilder:
                 node.uid,
                 role.uid,
                 ASSUMES,
-                {
-                    "via": f"EKS Pod Identity association {assoc.attrs.get('association_id')}",
-                    "confirmed": True,
-                    "trust": verdict.how,
-                },
+                {"via": via, "confirmed": True, "trust": verdict.how, **evidence},
             )
         )

@@ -10,7 +10,9 @@ stricter reading of Deny than the identity checks use, because here a Deny must 
 * an unconditional Deny covering the action and the canary cancels the grant (the
   cancelling statement is listed in :attr:`Permission.denied`); a conditional Deny, or
   one on narrower resources, does not cancel it but is listed on the grant
-  (``denied_by``) so a reader sees it;
+  (``denied_by``) so a reader sees it; neither does a Deny with ``NotResource``
+  exempting resources of the action's own service (those stay allowed, and become
+  ``can`` edges to the exempted resources);
 * conditions on an Allow are kept and displayed ("conditional"), never dropped;
 * wildcards in Allow statements are expanded against botocore's service models
   (:mod:`postureapp.graph.actions`), so a grant reads "s3:Get* (41 actions)" and an
@@ -69,6 +71,7 @@ PASS_ROLE_SERVICES = (
     "datapipeline",
 )
 _CREATE_VERBS = ("Create", "Run", "Update")
+_NAMED_SERVICES = ("s3", "secretsmanager", "ssm", "kms", "dynamodb")
 DATA_ACTIONS = ("s3:GetObject", "dynamodb:Scan", "dynamodb:GetItem", "dynamodb:Query")
 
 
@@ -83,6 +86,8 @@ def canary(principal: Resource, kind: str) -> str:
         "role": f"arn:{partition}:iam::{account}:role/posture-canary-role",
         "object": f"arn:{partition}:s3:::posture-canary-bucket/object",
         "table": f"arn:{partition}:dynamodb:posture-region:{account}:table/canary",
+        # a resource of no particular service: only a pattern covering every ARN covers it
+        "arn": f"arn:{partition}:posture-service:posture-region:{account}:posture-canary",
     }[kind]
 
 
@@ -124,6 +129,36 @@ def _covers_resource(statement: dict[str, Any], arn: str) -> str | None:
             return None
         return f"NotResource: {', '.join(statement['NotResource'])}"
     return next((p for p in statement.get("Resource") or [] if resource_covers(p, arn)), None)
+
+
+def instantiate(pattern: str) -> str:
+    """A concrete ARN a resource pattern covers (its wildcards filled in)."""
+    return pattern.replace("*", "posture-canary").replace("?", "x")
+
+
+def _arn_service(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[2] if len(parts) > 2 and parts[0] == "arn" else ""
+
+
+def _may_be_of(pattern: str, service: str) -> bool:
+    """Could a resource pattern name a resource of ``service``? (Wildcards in or before
+    the service field may, so they count.)"""
+    head = pattern.split(":")[:3]
+    if any("*" in part or "?" in part for part in head) or len(head) < 3:
+        return True
+    return head[2].lower() == service.lower()
+
+
+def _exempts_kind(statement: dict[str, Any], action: str) -> bool:
+    """A Deny with ``NotResource`` naming resources of the action's own service leaves
+    those resources allowed: it narrows the capability to them, it does not cancel it."""
+    if "NotResource" not in statement:
+        return False
+    service = action.split(":", 1)[0] if ":" in action else "*"
+    if service == "*":
+        return bool(statement.get("NotResource"))
+    return any(_may_be_of(p, service) for p in statement.get("NotResource") or [])
 
 
 def _statement_label(policy: AttachedPolicy, index: int, statement: dict[str, Any]) -> str:
@@ -174,13 +209,21 @@ class Analysis:
                 continue
             label = _statement_label(policy, index, statement)
             hit = _covers_resource(statement, arn)
-            if covered and hit is not None and "Condition" not in statement:
+            if (
+                covered
+                and hit is not None
+                and "Condition" not in statement
+                and not _exempts_kind(statement, action)
+            ):
                 cancelling.append(f"{label} denies {action} on {hit}")
             else:
                 when = conditions_text(statement)
                 denies = statement.get("Action") or [f"all but {statement.get('NotAction')}"]
-                where = statement.get("Resource") or statement.get("NotResource") or []
-                text = f"{label} denies {', '.join(denies)} on {', '.join(where)}"
+                if "NotResource" in statement:
+                    where = f"all but {', '.join(statement.get('NotResource') or [])}"
+                else:
+                    where = ", ".join(statement.get("Resource") or [])
+                text = f"{label} denies {', '.join(denies)} on {where}"
                 if when:
                     text += f" when {'; '.join(when)}"
                 narrowing.append(text)
@@ -223,7 +266,8 @@ class Analysis:
         return _Query(action, canary(self.principal, _resource_kind(action)))
 
     def admin(self) -> Perm | None:
-        return self._any(ADMIN, [_Query("*", "*")])
+        # ``Resource: arn:aws:*`` is every resource as much as ``*`` is.
+        return self._any(ADMIN, [_Query("*", "*"), _Query("*", canary(self.principal, "arn"))])
 
     def read_secrets(self) -> Perm | None:
         return self._any(READ_SECRETS, [self._q(action) for action in SECRET_ACTIONS])
@@ -260,11 +304,30 @@ class Analysis:
                 name = action.split(":", 1)[1]
                 if not name.startswith(_CREATE_VERBS):
                     continue
-                granted, _ = self.grants(action, "*")
-                if granted:
+                if any(self.grants(action, arn)[0] for arn in self._service_arns(action)):
                     found.append(action)
                     break  # one per service is enough to show the pairing
         return found
+
+    def _service_arns(self, action: str) -> list[str]:
+        """ARNs standing for "some resource of this action's service": a canary of the
+        service, and one instance of each resource pattern of that service an Allow of
+        the action names (``arn:aws:lambda:*:123:function:*`` creates functions just as
+        well as ``*`` does)."""
+        service = action.split(":", 1)[0]
+        account = account_of(self.principal)
+        partition = (
+            self.principal.uid.split(":", 2)[1] if self.principal.uid.startswith("arn:") else "aws"
+        )
+        arns = [f"arn:{partition}:{service}:posture-region:{account}:posture-canary"]
+        for _, _, statement in self._statements:
+            if statement.get("Effect") != "Allow" or _covers_action(statement, action) is None:
+                continue
+            for pattern in statement.get("Resource") or []:
+                arn = instantiate(pattern)
+                if _arn_service(arn) == service and arn not in arns:
+                    arns.append(arn)
+        return arns
 
     def broad_data(self) -> Perm | None:
         return self._any(BROAD_DATA, [self._q(action) for action in DATA_ACTIONS])
@@ -290,10 +353,45 @@ class Analysis:
                 continue
             for pattern in statement.get("Resource") or []:
                 service = pattern.split(":")[2] if pattern.count(":") >= 5 else ""
-                if service in ("s3", "secretsmanager", "ssm", "kms", "dynamodb"):
+                if service in _NAMED_SERVICES:
                     acts = ", ".join(statement.get("Action") or statement.get("NotAction") or [])
                     label = _statement_label(policy, index, statement)
                     found.append((pattern, f"{label} allows {acts}"))
+        found.extend(self._exempted_resources())
+        return found
+
+    def _exempted_resources(self) -> list[tuple[str, str]]:
+        """Resources a Deny with ``NotResource`` leaves allowed: "deny reading secrets
+        but app/*" with an Allow on ``*`` names app/* as what the principal reads."""
+        found: list[tuple[str, str]] = []
+        for policy, index, deny in self._statements:
+            if deny.get("Effect") != "Deny" or "NotResource" not in deny:
+                continue
+            for pattern in deny.get("NotResource") or []:
+                service = _arn_service(pattern) if pattern.count(":") >= 5 else ""
+                if service not in _NAMED_SERVICES:
+                    continue
+                arn = instantiate(pattern)
+                for allow_policy, allow_index, allow in self._statements:
+                    if allow.get("Effect") != "Allow" or _covers_resource(allow, arn) is None:
+                        continue
+                    acts = [
+                        a
+                        for a in allow.get("Action") or []
+                        if action_covers(a, f"{service}:*") or action_covers(f"{service}:*", a)
+                    ]
+                    if not acts and "NotAction" not in allow:
+                        continue
+                    shown = ", ".join(acts) or f"all but {', '.join(allow['NotAction'])}"
+                    found.append(
+                        (
+                            pattern,
+                            f"{_statement_label(allow_policy, allow_index, allow)} allows "
+                            f"{shown}; {_statement_label(policy, index, deny)} denies it on "
+                            "every other resource",
+                        )
+                    )
+                    break
         return found
 
 

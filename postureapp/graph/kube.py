@@ -42,6 +42,7 @@ NEEDED = (
 )
 _OPEN = frozenset({"0.0.0.0/0", "::/0"})
 _ESCALATION = (rbac.BIND, rbac.ESCALATE, rbac.IMPERSONATE)
+_SA_USER = "system:serviceaccount:"
 
 
 def sa_uid(scope: str, namespace: str, name: str) -> str:
@@ -292,6 +293,12 @@ def _subject_accounts(
     for subject in grant.subjects:
         if subject.kind == "ServiceAccount":
             found.append(sa_uid(scope, subject.namespace, subject.name))
+        elif subject.kind == "User" and subject.name.startswith(_SA_USER):
+            # A token authenticates as this user name, so such a binding grants the
+            # service account exactly what a ServiceAccount subject would.
+            namespace, _, name = subject.name[len(_SA_USER) :].partition(":")
+            if namespace and name and ":" not in name:
+                found.append(sa_uid(scope, namespace, name))
         elif subject.kind == "Group" and subject.name in (
             "system:serviceaccounts",
             "system:authenticated",

@@ -13,6 +13,8 @@ role must trust the ``pods.eks.amazonaws.com`` service principal.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +22,7 @@ from checks.aws.policy import action_covers, resource_covers
 
 WEB_IDENTITY = "sts:AssumeRoleWithWebIdentity"
 POD_IDENTITY_SERVICE = "pods.eks.amazonaws.com"
+_EKS_ISSUER = re.compile(r"oidc\.eks\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/id/[^/]+", re.IGNORECASE)
 _SUB_OPERATORS = (
     "StringEquals",
     "StringLike",
@@ -167,15 +170,53 @@ def pod_identity_verdict(document: dict[str, Any] | None) -> TrustVerdict:
     return TrustVerdict(False, f"the trust policy does not name {POD_IDENTITY_SERVICE}")
 
 
-def cluster_wildcards(document: dict[str, Any] | None) -> list[TrustVerdict]:
+def is_cluster_issuer(host: str, known: Collection[str] = ()) -> bool:
+    """Is an OIDC provider host a Kubernetes cluster's service-account issuer: an EKS
+    issuer (``oidc.eks.<region>.amazonaws.com/id/<id>``) or one of ``known``? Other
+    providers (GitHub Actions, GitLab, Auth0...) mint tokens whose ``sub`` means
+    something else entirely (``repo:org/name:ref:...``)."""
+    return bool(_EKS_ISSUER.match(host)) or host in known
+
+
+def cluster_providers(document: dict[str, Any] | None, known: Collection[str] = ()) -> list[str]:
+    """The cluster issuers (:func:`is_cluster_issuer`) a trust policy grants web identity to."""
+    return sorted(
+        {
+            host
+            for _, statement in web_identity_statements(document)
+            for host in _oidc_hosts(statement)
+            if is_cluster_issuer(host, known)
+        }
+    )
+
+
+def other_providers(document: dict[str, Any] | None, known: Collection[str] = ()) -> list[str]:
+    """The OIDC providers of web-identity statements that are not cluster issuers."""
+    return sorted(
+        {
+            host
+            for _, statement in web_identity_statements(document)
+            for host in _oidc_hosts(statement)
+            if not is_cluster_issuer(host, known)
+        }
+    )
+
+
+def cluster_wildcards(
+    document: dict[str, Any] | None, known: Collection[str] = ()
+) -> list[TrustVerdict]:
     """Statements letting *any* service account of a cluster in (no ``sub`` condition,
     or a ``sub`` pattern with a wildcard before the service account's namespace), and
-    namespace-wide ones (``system:serviceaccount:ns:*``)."""
+    namespace-wide ones (``system:serviceaccount:ns:*``). Only cluster issuers
+    (:func:`is_cluster_issuer`, ``known`` adding the inventory's own) are judged: a
+    wildcard in another provider's ``sub`` says nothing about service accounts."""
     found = []
     for index, statement in web_identity_statements(document):
         sid = statement.get("Sid")
         label = f'statement "{sid}"' if sid else f"statement #{index}"
         for host in _oidc_hosts(statement):
+            if not is_cluster_issuer(host, known):
+                continue
             patterns, present = _sub_patterns(statement, host)
             if not present:
                 found.append(

@@ -187,3 +187,163 @@ def test_through_the_engine_the_paths_are_judged_and_a_failed_cluster_is_unknown
     findings = Engine(None, {}).judge(aws_only, [failed])
     statuses = {f.status for f in findings if f.check_id == "path-exposed-admin"}
     assert statuses == {Status.UNKNOWN}
+
+
+# -- EKS Pod Identity, instance profiles: unknown, never a silent pass ----------------
+
+AWS_AWARE = ["path-exposed-admin", "path-exposed-secrets", "path-exposed-irsa-admin"]
+SERVER = "https://ABC123.gr7.eu-west-1.eks.amazonaws.com"
+
+
+def pod_identity(*, cluster=e.SCOPE, endpoint=None, role=True):
+    return [
+        e.eks_cluster(cluster, endpoint=endpoint),
+        *e.pod_identity_exposed(),
+        *([e.admin_role("pi-admin", e.POD_TRUST)] if role else []),
+        e.association("shop", "web", "pi-admin", cluster=cluster),
+    ]
+
+
+@pytest.mark.parametrize("check_id", AWS_AWARE)
+def test_pod_identity_admin_fails_when_the_context_matches_the_cluster_by_endpoint(check_id):
+    inv = e.inventory(*pod_identity(cluster="prod-eks", endpoint=SERVER), server=SERVER)
+    result = {
+        (r.resource if isinstance(r.resource, str) else r.resource.uid): r
+        for r in REGISTRY.checks[check_id].function(inv)
+    }[WEB]
+    assert result.status is Status.FAIL
+
+
+@pytest.mark.parametrize("check_id", AWS_AWARE)
+@pytest.mark.parametrize("kind", ["EKSPodIdentityAssociation", "EKSCluster"])
+def test_unreadable_pod_identity_is_unknown_not_pass(check_id, kind):
+    resources = [r for r in pod_identity() if r.kind != "EKSPodIdentityAssociation"]
+    if kind == "EKSCluster":
+        resources = [r for r in resources if r.kind != "EKSCluster"]
+    result = results(check_id, *resources, runs=[e.aws_partial(**{kind: "AccessDenied"})])[WEB]
+    assert result.status is Status.UNKNOWN and "AccessDenied" in result.detail
+
+
+def test_unreadable_pod_identity_does_not_hide_a_proven_irsa_admin_path():
+    runs = [e.aws_partial(EKSPodIdentityAssociation="not supported by the endpoint")]
+    for check_id in ("path-exposed-admin", "path-exposed-irsa-admin"):
+        assert results(check_id, *e.baseline(), runs=runs)[WEB].status is Status.FAIL
+
+
+def test_unreadable_pod_identity_does_not_touch_kubernetes_only_judgement():
+    runs = [e.aws_partial(EKSPodIdentityAssociation="AccessDenied")]
+    found = results("path-sa-shared-exposed", *pod_identity(), runs=runs)
+    assert found[WEB_SA].status is Status.PASS
+
+
+@pytest.mark.parametrize("check_id", AWS_AWARE)
+def test_pod_identity_role_not_read_is_unknown_not_pass(check_id):
+    runs = [e.aws_partial(IAMRole="AccessDenied")]
+    result = results(check_id, *pod_identity(role=False), runs=runs)[WEB]
+    assert result.status is Status.UNKNOWN and "pi-admin" in result.detail
+
+
+@pytest.mark.parametrize("check_id", AWS_AWARE)
+def test_readable_pod_identity_without_an_association_passes(check_id):
+    resources = [r for r in pod_identity() if r.kind != "EKSPodIdentityAssociation"]
+    assert results(check_id, *resources)[WEB].status is Status.PASS
+
+
+def test_an_exposed_instance_whose_profile_role_was_not_read_is_unknown():
+    runs = [e.aws_partial(IAMRole="AccessDenied")]
+    instance = e.open_instance(e.instance_profile("bastion"))
+    found = results("path-exposed-admin", *instance, runs=runs)
+    assert found[instance[1].uid].status is Status.UNKNOWN
+
+
+def test_an_exposed_instance_with_an_admin_profile_role_fails():
+    role = aws.role("bastion", attached=aws.attach(e.ADMIN))
+    role.attrs["instance_profiles"] = [e.instance_profile("bastion")]
+    instance = e.open_instance(e.instance_profile("bastion"))
+    found = results("path-exposed-admin", role, *instance)
+    assert found[instance[1].uid].status is Status.FAIL
+
+
+# -- RBAC: a User subject that is a service account --------------------------------
+
+
+def test_cluster_admin_bound_to_the_service_accounts_user_name_fails():
+    resources = [
+        kube.service_account("web", "shop"),
+        *e.deployment("web", "shop", "web"),
+        e.load_balancer("web", "shop", "web"),
+        kube.cluster_role("cluster-admin", kube.rule(["*"], ["*"], groups=("*",))),
+        kube.crb("b", "cluster-admin", kube.user("system:serviceaccount:shop:web")),
+    ]
+    assert results("path-exposed-admin", *resources)[WEB].status is Status.FAIL
+    resources[-1] = kube.crb("b", "cluster-admin", kube.user("system:serviceaccount:shop:api"))
+    assert results("path-exposed-admin", *resources)[WEB].status is Status.PASS
+
+
+# -- NotResource Deny: narrows, so the exposed workload still reads secrets ---------
+
+
+def test_a_not_resource_deny_leaves_the_exposed_workload_reading_secrets():
+    app = f"arn:aws:secretsmanager:*:{aws.ACCOUNT}:secret:app/*"
+    role = aws.role(
+        "web-admin",
+        policies=[
+            aws.inline(
+                "p",
+                aws.statement("Allow", Action="secretsmanager:GetSecretValue", Resource="*"),
+                aws.statement("Deny", Action="secretsmanager:GetSecretValue", NotResource=app),
+            )
+        ],
+        trust_policy=e.irsa_trust("system:serviceaccount:shop:web"),
+    )
+    result = results("path-exposed-secrets", *e.baseline()[:-1], role)[WEB]
+    assert result.status is Status.FAIL
+    grant = result.evidence["hops"][-1]["evidence"]["grants"][0]
+    assert grant["denied_by"] and "all but" in grant["denied_by"][0]
+
+
+# -- wildcard sub: only cluster issuers are judged ---------------------------------
+
+GITHUB = "token.actions.githubusercontent.com"
+
+
+def github_role(sub="repo:org/repo:*", extra=()):
+    return aws.role(
+        "deploy",
+        trust_policy=aws.trust(
+            aws.statement(
+                "Allow",
+                Principal={"Federated": e.provider_arn(GITHUB)},
+                Action="sts:AssumeRoleWithWebIdentity",
+                Condition={"StringLike": {f"{GITHUB}:sub": sub}},
+            ),
+            *extra,
+        ),
+    )
+
+
+def test_a_github_actions_trust_is_not_judged_as_an_irsa_wildcard():
+    assert results("path-irsa-wildcard-sub", github_role()) == {}
+
+
+def test_a_role_trusting_github_and_an_exact_eks_sub_passes_and_says_what_it_skipped():
+    eks = e.irsa_trust("system:serviceaccount:shop:web")["Statement"][0]
+    role = github_role(extra=(eks,))
+    result = results("path-irsa-wildcard-sub", role)[role.uid]
+    assert result.status is Status.PASS and GITHUB in result.detail
+
+
+def test_a_role_trusting_github_and_a_wildcard_eks_sub_fails_on_the_eks_statement():
+    eks = e.irsa_trust("system:serviceaccount:*", operator="StringLike")["Statement"][0]
+    role = github_role(extra=(eks,))
+    result = results("path-irsa-wildcard-sub", role)[role.uid]
+    assert result.status is Status.FAIL and e.ISSUER_HOST in result.detail
+    assert all(s["oidc_provider"] == e.ISSUER_HOST for s in result.evidence["statements"])
+
+
+def test_a_custom_issuer_is_judged_only_when_it_is_a_collected_clusters():
+    custom = "oidc.example.com/prod"
+    role = e.admin_role("web-admin", e.irsa_trust(None, host=custom))
+    assert results("path-irsa-wildcard-sub", role) == {}
+    cluster = e.eks_cluster(host=custom)
+    assert results("path-irsa-wildcard-sub", cluster, role)[role.uid].status is Status.FAIL

@@ -6,6 +6,7 @@ AWS resources carry the collector's documented attrs (``tests/checks/aws/estate`
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from postureapp.inventory import Inventory
@@ -38,14 +39,68 @@ def irsa_trust(sub: str | None, operator: str = "StringEquals", host: str = ISSU
     )
 
 
-def eks_cluster(name: str = SCOPE, host: str | None = ISSUER_HOST) -> Resource:
+def eks_cluster(
+    name: str = SCOPE,
+    host: str | None = ISSUER_HOST,
+    *,
+    endpoint: str | None = None,
+    associations: int | None = 0,
+) -> Resource:
+    """``associations``: the collector's count of Pod Identity associations, None when
+    it could not read them for this cluster."""
     arn = f"arn:aws:eks:{aws.REGION}:{ACCOUNT}:cluster/{name}"
-    return aws.resource(
-        "EKSCluster",
-        name,
-        {"name": name, "arn": arn, "oidc_issuer": f"https://{host}" if host else None},
-        uid=arn,
+    attrs: dict[str, Any] = {
+        "name": name,
+        "arn": arn,
+        "oidc_issuer": f"https://{host}" if host else None,
+        "pod_identity_associations": associations,
+    }
+    if endpoint:
+        attrs["endpoint"] = endpoint
+    return aws.resource("EKSCluster", name, attrs, uid=arn)
+
+
+POD_TRUST = aws.trust(
+    aws.statement(
+        "Allow",
+        Principal={"Service": "pods.eks.amazonaws.com"},
+        Action=["sts:AssumeRole", "sts:TagSession"],
     )
+)
+
+
+def association(
+    ns: str,
+    sa: str,
+    role: str | None,
+    *,
+    cluster: str = SCOPE,
+    association_id: str = "a-1",
+) -> Resource:
+    """An EKS Pod Identity association as the collector writes it (``role`` None: the
+    describe call that names the role failed)."""
+    return aws.resource(
+        "EKSPodIdentityAssociation",
+        f"{ns}/{sa}",
+        {
+            "cluster": cluster,
+            "association_id": association_id,
+            "namespace": ns,
+            "service_account": sa,
+            "role_arn": role_arn(role) if role else None,
+        },
+        uid=f"arn:aws:eks:{aws.REGION}:{ACCOUNT}:podidentityassociation/{cluster}/{association_id}",
+    )
+
+
+def pod_identity_exposed(sa: str = "web") -> list[Resource]:
+    """``shop/web`` behind an internet-facing LoadBalancer, running as ``shop/<sa>`` with
+    no IRSA annotation: only Pod Identity could give it an IAM role."""
+    return [
+        kube.service_account(sa, "shop"),
+        *deployment("web", "shop", sa),
+        load_balancer("web", "shop", "web"),
+    ]
 
 
 def role_arn(name: str) -> str:
@@ -82,10 +137,18 @@ def internal_service(name: str, ns: str, app: str) -> Resource:
     return kube.service(name, ns, selector={"app": app})
 
 
-def inventory(*resources: Resource, runs: list[CollectorRun] | None = None) -> Inventory:
-    """Both planes, with the AWS account's and the cluster's scopes known."""
+def inventory(
+    *resources: Resource,
+    runs: list[CollectorRun] | None = None,
+    server: str | None = None,
+) -> Inventory:
+    """Both planes, with the AWS account's and the cluster's scopes known. ``server``:
+    the kube context's API endpoint (to match an EKS cluster named unlike the context)."""
+    cluster = kube.cluster()
+    if server:
+        cluster = replace(cluster, attrs={**cluster.attrs, "server": server})
     return Inventory(
-        resources=[kube.cluster(), aws.aws_region(), *resources],
+        resources=[cluster, aws.aws_region(), *resources],
         runs=list(runs or []),
         now=aws.NOW,
     )
@@ -113,3 +176,35 @@ def baseline() -> list[Resource]:
         load_balancer("web", "shop", "web"),
         admin_role("web-admin", irsa_trust("system:serviceaccount:shop:web")),
     ]
+
+
+def instance_profile(name: str) -> str:
+    return f"arn:aws:iam::{ACCOUNT}:instance-profile/{name}"
+
+
+def open_instance(profile: str | None) -> list[Resource]:
+    """A running instance with a public IP behind an SSH-open security group."""
+    group = aws.resource(
+        "SecurityGroup",
+        "sg-1",
+        {
+            "group_id": "sg-1",
+            "group_name": "ssh",
+            "ingress": [
+                {"protocol": "tcp", "from_port": 22, "to_port": 22, "open_to_internet": True}
+            ],
+        },
+    )
+    instance = aws.resource(
+        "EC2Instance",
+        "i-1",
+        {
+            "instance_id": "i-1",
+            "name": "bastion",
+            "state": "running",
+            "public_ip": "203.0.113.9",
+            "security_groups": ["sg-1"],
+            "iam_instance_profile": profile,
+        },
+    )
+    return [group, instance]

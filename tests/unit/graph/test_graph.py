@@ -334,3 +334,25 @@ def test_a_role_in_an_unread_account_is_a_gap_on_the_service_account():
     g = graph(*resources, runs=[e.aws_partial(IAMRole="AccessDenied")])
     assert "AccessDenied" in g.gaps[WEB_SA]
     assert g.near_misses == []
+
+
+def _cluster_admin_bound_to(subject):
+    return [
+        kube.service_account("web", "shop"),
+        *e.deployment("web", "shop", "web"),
+        e.load_balancer("web", "shop", "web"),
+        kube.cluster_role("cluster-admin", kube.rule(["*"], ["*"], groups=("*",))),
+        kube.crb("b", "cluster-admin", subject),
+    ]
+
+
+def test_a_user_subject_named_after_a_service_account_binds_that_service_account():
+    g = graph(*_cluster_admin_bound_to(kube.user("system:serviceaccount:shop:web")))
+    (path,) = attack_paths(g)
+    assert path.capability == ADMIN and path.plane == "kubernetes"
+    assert path.hops[2].uid == WEB_SA
+
+
+def test_user_subjects_naming_another_or_no_service_account_bind_nothing_here():
+    for name in ("system:serviceaccount:other:web", "web", "system:serviceaccount:shop"):
+        assert attack_paths(graph(*_cluster_admin_bound_to(kube.user(name)))) == [], name
