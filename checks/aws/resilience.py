@@ -86,6 +86,15 @@ def alb_rate_limit(inv: Inventory) -> Iterator[Result]:
         yield Result(lb, status or Status.FAIL, f"{name} is internet-facing: {why}", evidence)
 
 
+def _rate(throttling: Mapping[str, Any] | None) -> float | None:
+    """A rate limit someone set: API Gateway writes -1 for "throttling disabled" (and
+    Terraform's method settings default to it), so only a positive number limits."""
+    rate = (throttling or {}).get("rate_limit")
+    if isinstance(rate, int | float) and not isinstance(rate, bool) and rate > 0:
+        return float(rate)
+    return None
+
+
 def _plans_by_stage(inv: Inventory, scope: str) -> dict[tuple[str, str], list[Resource]]:
     plans: dict[tuple[str, str], list[Resource]] = {}
     for plan in inv.of(PROVIDER, "ApiGatewayUsagePlan", scope):
@@ -99,14 +108,17 @@ def _rest_stage(
 ) -> tuple[bool | None, str]:
     """(limited, how) for one REST API stage; limited is None when its web ACL, the one
     thing that might still limit it, could not be read."""
-    throttling = stage.get("throttling") or {}
-    if throttling.get("rate_limit") is not None:
-        return True, f"stage throttling {throttling['rate_limit']:g} req/s"
+    rate = _rate(stage.get("throttling"))
+    if rate is not None:
+        return True, f"stage throttling {rate:g} req/s"
     status, why, _ = _acl_verdict(inv, stage.get("web_acl_arn"))
     if status is Status.PASS:
         return True, why
     unread_acl = status is Status.UNKNOWN
-    throttled = [p for p in plans if (p.attrs.get("throttle") or {}).get("rate_limit")]
+    throttled = [p for p in plans if _rate(p.attrs.get("throttle")) is not None]
+    if throttled and api.attrs.get("methods") is None:
+        # Whether every method needs a key decides it, and the methods were not read.
+        return None, f'usage plan "{throttled[0].name}" applies, but the methods could not be read'
     if throttled:
         # A usage plan throttles callers by API key: methods that need no key bypass it.
         keyless = [
@@ -114,7 +126,7 @@ def _rest_stage(
             for m in api.attrs.get("methods") or []
             if not m.get("api_key_required") and m.get("http_method") != "OPTIONS"
         ]
-        if api.attrs.get("methods") is not None and not keyless:
+        if not keyless:
             return True, f'usage plan "{throttled[0].name}" (every method needs an API key)'
         if unread_acl:
             return None, why
@@ -222,9 +234,7 @@ def apigw_http_rate_limit(inv: Inventory) -> Iterator[Result]:
         if not stages:
             yield Result(api, Status.PASS, f"{name} has no stage")
             continue
-        unlimited = [
-            s.get("name") for s in stages if (s.get("throttling") or {}).get("rate_limit") is None
-        ]
+        unlimited = [s.get("name") for s in stages if _rate(s.get("throttling")) is None]
         evidence = {
             "unlimited_stages": unlimited,
             "partly_throttled": {

@@ -105,9 +105,12 @@ class Traffic:
                 selector = candidate.attrs.get("workload_selector")
                 if candidate.attrs.get("target_refs"):
                     continue  # bound to a Gateway or Service by reference, not by pods
-                if selector is None or any(
-                    labels_match(selector, p.attrs.get("labels") or {}) for p in pods
-                ):
+                selected = [
+                    p
+                    for p in pods
+                    if selector is None or labels_match(selector, p.attrs.get("labels") or {})
+                ]
+                if any(_patched_by(candidate, pod) for pod in selected):
                     found.append(candidate)
         return found
 
@@ -162,3 +165,39 @@ def _host_matches(host: str, namespace: str, fqdn: str) -> bool:
     elif len(parts) == 3 and parts[2] == "svc":
         host = f"{host}.cluster.local"
     return host == fqdn
+
+
+# Where an EnvoyFilter patch lands: a GATEWAY patch only changes gateway proxies, a
+# SIDECAR_INBOUND one only sidecars, and SIDECAR_OUTBOUND limits what the pod calls, not
+# what calls it. A filter counts for a pod only if one of its rate-limit patches lands
+# on that pod's own proxy.
+_GATEWAY_CONTEXTS = frozenset({None, "ANY", "GATEWAY"})
+_INBOUND_CONTEXTS = frozenset({None, "ANY", "SIDECAR_INBOUND"})
+
+
+def _patched_by(envoy_filter: Resource, pod: Resource) -> bool:
+    contexts = {
+        patch.get("context")
+        for patch in envoy_filter.attrs.get("config_patches") or []
+        if patch.get("rate_limit_filter")
+    }
+    if _is_gateway(pod):
+        return bool(contexts & _GATEWAY_CONTEXTS)
+    return _has_sidecar(pod) and bool(contexts & _INBOUND_CONTEXTS)
+
+
+def _is_gateway(pod: Resource) -> bool:
+    labels = pod.attrs.get("labels") or {}
+    return (
+        "gateway" in str(labels.get("istio", ""))
+        or "gateway.networking.k8s.io/gateway-name" in labels
+        or "gateway.istio.io/managed" in labels
+    )
+
+
+def _has_sidecar(pod: Resource) -> bool:
+    """An Istio proxy in the pod (a container, or a native sidecar init container)."""
+    return any(
+        container.get("name") == "istio-proxy" or "/proxyv2" in str(container.get("image") or "")
+        for container in pod.attrs.get("containers") or []
+    )

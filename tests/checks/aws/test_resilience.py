@@ -164,6 +164,33 @@ def test_rest_stage_throttling_waf_and_usage_plans():
     }
 
 
+def test_throttling_disabled_is_not_a_limit_and_unread_methods_are_unknown():
+    methods_unread = rest_api("methods-unread", [stage("prod")])
+    methods_unread.attrs["methods"] = None
+    inv = inventory(
+        # -1 is how API Gateway (and Terraform's default method settings) say "off"
+        rest_api("disabled", [stage("prod", throttling={"rate_limit": -1.0, "burst_limit": -1})]),
+        rest_api("zero-plan", [stage("prod")]),
+        plan("zero-plan", "prod", rate=-1.0),
+        methods_unread,
+        plan("methods-unread", "prod"),
+    )
+    found = {r.resource.name: r for r in results("aws-apigw-rest-rate-limit", inv).values()}
+    assert found["disabled"].status is Status.FAIL
+    assert found["zero-plan"].status is Status.FAIL
+    assert found["methods-unread"].status is Status.UNKNOWN
+    http = resource(
+        "ApiGatewayHttpApi",
+        "off",
+        {
+            "protocol_type": "HTTP",
+            "stages": [{"name": "$default", "throttling": {"rate_limit": -1}}],
+        },
+    )
+    (verdict,) = results("aws-apigw-http-rate-limit", inventory(http)).values()
+    assert verdict.status is Status.FAIL
+
+
 def test_http_api_default_route_throttling():
     def http_api(name: str, stages):
         return resource("ApiGatewayHttpApi", name, {"protocol_type": "HTTP", "stages": stages})

@@ -3,6 +3,8 @@ breakers and disruption budgets for exposed services, log shipping and tracing."
 
 from __future__ import annotations
 
+import pytest
+
 from postureapp.engine import Engine
 from postureapp.model import CollectorRun, RunStatus, Status, k8s_uid
 
@@ -47,12 +49,18 @@ def ingress(name: str, ns: str, backend: str, *, tls: bool = False, annotations=
     return k8s("Ingress", name, ns, annotations=annotations, spec=spec)
 
 
-def rate_filter(name: str, ns: str, selector: dict | None = None, filter_name: str | None = None):
+def rate_filter(
+    name: str,
+    ns: str,
+    selector: dict | None = None,
+    filter_name: str | None = None,
+    context: str = "SIDECAR_INBOUND",
+):
     spec: dict = {
         "configPatches": [
             {
                 "applyTo": "HTTP_FILTER",
-                "match": {"context": "SIDECAR_INBOUND"},
+                "match": {"context": context},
                 "patch": {
                     "operation": "INSERT_BEFORE",
                     "value": {
@@ -139,7 +147,9 @@ def test_istio_local_rate_limit_applies_to_selected_pods_only():
             selector={"istio": "ingressgateway"},
         ),
         service("edge", "edge", "LoadBalancer", selector={"app": "edge"}),
-        rate_filter("gateway-ratelimit", "istio-system", {"istio": "ingressgateway"}),
+        rate_filter(
+            "gateway-ratelimit", "istio-system", {"istio": "ingressgateway"}, context="GATEWAY"
+        ),
         # Near miss: a filter that adds some other HTTP filter is no rate limit.
         k8s(
             "EnvoyFilter",
@@ -165,16 +175,47 @@ def test_istio_local_rate_limit_applies_to_selected_pods_only():
     assert found[uid("Service", "edge", "edge")].status is Status.FAIL
 
 
+SIDECAR = container("istio-proxy", "docker.io/istio/proxyv2:1.24.0")
+
+
 def test_rate_limit_filter_in_root_namespace_without_selector_covers_the_mesh():
     inv = inventory(
         cluster(istio=True),
-        pod("web-1", "shop", deployment="web", labels={"app": "web"}),
+        pod(
+            "web-1",
+            "shop",
+            deployment="web",
+            labels={"app": "web"},
+            containers=[container(), SIDECAR],
+        ),
         service("web", "shop", selector={"app": "web"}),
         ingress("shop", "shop", "web"),
         rate_filter("mesh-ratelimit", "istio-system", filter_name="envoy.filters.http.ratelimit"),
     )
     found = results("k8s-public-rate-limit", inv)
     assert found[uid("Ingress", "shop", "shop")].status is Status.PASS
+
+
+@pytest.mark.parametrize(
+    ("context", "sidecar", "limited"),
+    [
+        ("SIDECAR_INBOUND", True, True),
+        ("ANY", True, True),
+        ("SIDECAR_INBOUND", False, False),  # no proxy in the pod: nothing to patch
+        ("GATEWAY", True, False),  # gateway proxies only
+        ("SIDECAR_OUTBOUND", True, False),  # limits what the pod calls, not its callers
+    ],
+)
+def test_a_rate_limit_filter_counts_only_where_its_patch_lands(context, sidecar, limited):
+    containers = [container(), SIDECAR] if sidecar else [container()]
+    inv = inventory(
+        cluster(istio=True),
+        pod("web-1", "shop", deployment="web", labels={"app": "web"}, containers=containers),
+        service("web", "shop", "LoadBalancer", selector={"app": "web"}),
+        rate_filter("mesh-ratelimit", "istio-system", context=context),
+    )
+    verdict = results("k8s-public-rate-limit", inv)[uid("Service", "web", "shop")]
+    assert verdict.status is (Status.PASS if limited else Status.FAIL)
 
 
 def test_rate_limit_unknown_when_envoy_filters_could_not_be_listed():
