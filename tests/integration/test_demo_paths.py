@@ -73,3 +73,9 @@ def test_the_clean_namespace_is_on_no_path(demo_document):
         if f["check_id"].startswith("path-") and "/payments/" in f["resource_uid"]
     ]
     assert all(f["status"] != "fail" for f in payments)
+    # moto has no ListPodIdentityAssociations, so a path that would pass cannot be
+    # proven clean: it is unknown, and says why.
+    unknown = [f for f in payments if f["status"] == "unknown"]
+    assert unknown and all("Pod Identity" in f["detail"] for f in unknown), [
+        f["detail"] for f in unknown
+    ]
