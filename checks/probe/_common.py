@@ -53,10 +53,14 @@ def published_by(inv: Inventory, probe: Resource) -> str:
 
 
 def not_seen(inv: Inventory, probe: Resource) -> Result | None:
-    """Unknown when the endpoint was not probed or did not answer."""
+    """Unknown when the endpoint was not probed, its probe did not finish, or it did
+    not answer."""
     attrs = probe.attrs
     if attrs.get("skipped"):
         reason = f"not probed: {attrs['skipped']}"
+    elif attrs.get("reachable") is None:
+        why = attrs.get("error") or attrs.get("incomplete") or "no result recorded"
+        reason = f"probe did not finish: {why}"
     elif not attrs.get("reachable"):
         reason = f"no answer: {attrs.get('error') or 'unreachable'}"
     else:

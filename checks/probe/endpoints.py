@@ -3,7 +3,8 @@
 Every finding hangs on the probe resource and names, in its evidence, the resources
 that published the endpoint (``exposed_by``), so the Endpoints view can lead from
 "answering without auth" to the Service or load balancer to fix. An endpoint that was
-not probed (refused, out of budget) or did not answer is *unknown*: not seeing a
+not probed (refused, out of budget), whose probe did not finish (abandoned at the
+budget's end, or failed) or that did not answer is *unknown*: not seeing a
 problem from here is not evidence that there is none.
 """
 

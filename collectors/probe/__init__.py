@@ -5,19 +5,26 @@ It is a *dependent* collector (``needs_inventory``): the engine runs it after th
 primary collectors, with their inventory, so it probes only published endpoints.
 When a primary collection failed or was partial, the run is partial too and says
 which endpoints may be missing — an endpoint never seen is never reported clean.
+
+The budget (``probe.budget_seconds``) bounds the whole run, whatever the servers do:
+at its end, endpoints not yet started are *skipped*, and those being probed are
+abandoned — their connections shut down, so a server trickling bytes cannot keep a
+request alive — and recorded as *incomplete*. Workers are daemon threads, so nothing
+left behind (a name still resolving) holds the process open at exit. Whatever goes
+wrong on one endpoint is recorded on that endpoint; the others keep their results.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from typing import Any
 
 from collectors.base import CollectResult, RunRecorder
 from collectors.probe.discovery import Endpoint, discover, parse_probe_url
 from collectors.probe.normalise import KIND, SCOPE, to_resource
-from collectors.probe.prober import ProbeSettings, probe
+from collectors.probe.prober import Abort, ProbeSettings, blank_facts, probe
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Target
 
@@ -58,6 +65,64 @@ def probe_target(
     )
 
 
+NOT_STARTED = "the probe's time budget ran out before this endpoint"
+ABANDONED = "the probe's time budget ran out while probing this endpoint"
+
+
+class _Run:
+    """Endpoints handed to worker threads in turn, and the results that came back in time.
+
+    Workers are daemon threads, not a ThreadPoolExecutor: the interpreter joins an
+    executor's threads at exit, so one request that cannot be interrupted (a name
+    resolution, a connect) would hold ``posture snapshot --probe`` open past its
+    budget. Requests that can be interrupted are, through each endpoint's Abort.
+    """
+
+    def __init__(self, endpoints: list[Endpoint], settings: ProbeSettings, deadline: float):
+        self.endpoints = endpoints
+        self.settings = settings
+        self.deadline = deadline
+        self.lock = threading.Lock()
+        self.changed = threading.Condition(self.lock)
+        self.next = 0
+        self.results: dict[int, dict[str, Any]] = {}
+        self.running: dict[int, Abort] = {}
+        self.closed = False
+
+    def work(self) -> None:
+        while True:
+            with self.lock:
+                if (
+                    self.closed
+                    or self.next >= len(self.endpoints)
+                    or time.monotonic() >= self.deadline
+                ):
+                    return
+                index = self.next
+                self.next += 1
+                abort = self.running[index] = Abort()
+            facts = probe(self.endpoints[index], self.settings, self.deadline, abort)
+            with self.lock:
+                del self.running[index]
+                if not self.closed:  # after the deadline the endpoint is already abandoned
+                    self.results[index] = facts
+                    self.changed.notify_all()
+
+    def wait(self) -> set[int]:
+        """Wait for every result or the deadline; returns the endpoints abandoned midway."""
+        with self.lock:
+            while len(self.results) < len(self.endpoints):
+                remaining = self.deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self.changed.wait(remaining)
+            self.closed = True
+            abandoned = dict(self.running)
+        for abort in abandoned.values():
+            abort.abort()
+        return set(abandoned)
+
+
 def probe_endpoints(
     endpoints: list[Endpoint],
     settings: ProbeSettings,
@@ -65,30 +130,23 @@ def probe_endpoints(
     concurrency: int = 10,
     budget: float = 120.0,
 ) -> list[Resource]:
-    """Probe every endpoint, ``concurrency`` at a time, within ``budget`` seconds; an
-    endpoint not started in time is recorded as skipped, never dropped."""
-    deadline = time.monotonic() + budget
-    results: dict[int, dict[str, Any]] = {}
-    pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="probe")
-    futures: dict[Future, int] = {
-        pool.submit(probe, endpoint, settings, deadline): index
-        for index, endpoint in enumerate(endpoints)
-    }
-    pending = set(futures)
-    while pending:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            break
-        done, pending = wait(pending, timeout=remaining, return_when=FIRST_COMPLETED)
-        for future in done:
-            results[futures[future]] = future.result()
-    # Requests carry their own timeouts, so abandoned workers end on their own.
-    pool.shutdown(wait=False, cancel_futures=True)
+    """Probe every endpoint, ``concurrency`` at a time, and return within ``budget``
+    seconds whatever the servers do. An endpoint not started in time is recorded as
+    skipped, one still being probed as incomplete (nothing else known about it: a
+    half-written result from a thread being stopped is not evidence); none is dropped."""
+    run = _Run(endpoints, settings, time.monotonic() + budget)
+    for number in range(min(max(1, concurrency), len(endpoints))):
+        threading.Thread(target=run.work, name=f"probe-{number}", daemon=True).start()
+    abandoned = run.wait()
     resources = []
     for index, endpoint in enumerate(endpoints):
-        facts = results.get(index)
+        facts = run.results.get(index)
         if facts is None:
-            facts = {"skipped": "the probe's time budget ran out before this endpoint"}
+            facts = blank_facts()
+            if index in abandoned:
+                facts["incomplete"] = ABANDONED
+            else:
+                facts["skipped"] = NOT_STARTED
         resources.append(to_resource(endpoint, facts))
     return resources
 
@@ -148,18 +206,7 @@ class ProbeCollector:
             )
             resources = [_named_after_publisher(r, inventory) for r in resources]
             recorder.call(len(endpoints))
-            skipped = [r for r in resources if r.attrs.get("skipped")]
-            if skipped:
-                first = skipped[0].attrs["skipped"]
-                note = "; ".join(
-                    filter(
-                        None,
-                        [
-                            note,
-                            f"{len(skipped)} of {len(resources)} endpoints not probed ({first})",
-                        ],
-                    )
-                )
+            note = "; ".join(filter(None, [note, _unfinished(resources)]))
         except Exception as error:  # a collector never raises past the engine
             recorder.fail(f"{type(error).__name__}: {error}")
         run = recorder.finish(len(resources))
@@ -168,6 +215,26 @@ class ProbeCollector:
             # the CLI and the dashboard show the note.
             run.error = "; ".join(filter(None, [run.error, note]))
         return CollectResult(resources=resources, run=run)
+
+
+def _unfinished(resources: list[Resource]) -> str:
+    """How many endpoints were not probed, abandoned mid-probe, or failed, and why."""
+    total = len(resources)
+    parts = []
+    skipped = [r.attrs["skipped"] for r in resources if r.attrs.get("skipped")]
+    if skipped:
+        parts.append(f"{len(skipped)} of {total} endpoints not probed ({skipped[0]})")
+    abandoned = sum(1 for r in resources if r.attrs.get("incomplete") == ABANDONED)
+    if abandoned:
+        parts.append(f"{abandoned} of {total} endpoints abandoned mid-probe ({ABANDONED})")
+    failed = [
+        r.attrs["error"]
+        for r in resources
+        if r.attrs.get("reachable") is None and r.attrs.get("error")
+    ]
+    if failed:
+        parts.append(f"{len(failed)} of {total} endpoints failed ({failed[0]})")
+    return "; ".join(parts)
 
 
 KINDS = (KIND,)

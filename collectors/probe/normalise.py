@@ -12,12 +12,17 @@ Kind ``EndpointProbe``, provider ``probe``, scope ``probe``, uid
 - ``skipped``: why it was not probed (refused by the SSRF guard, name not resolving,
   the budget ran out before it started) or None.
 - ``addresses``: every address the host resolved to; ``address``: the one connected to.
-- ``reachable``: an HTTP answer came back (None when not probed); ``error``: why not.
+- ``reachable``: True when an HTTP answer came back, False when none did (``error``
+  says why), None when the probe did not get that far: skipped, abandoned at the
+  budget's end, or failed (``incomplete`` and ``error`` say which).
+- ``error``: why no answer came back, or, with ``reachable`` None, what went wrong in
+  the prober itself on this endpoint ("the probe failed: ValueError: ...").
 - ``status``: the root's HTTP status.
 - ``redirect``: {status, location, to_https, same_host} when the root redirects, else None.
 - ``hsts``: the Strict-Transport-Security value over HTTPS (None: absent or plain HTTP).
 - ``tls`` (HTTPS only, else None): {version ("TLSv1.3"...), verified (bool: the chain
-  and name verified), verify_error (str | None), error (a handshake failure), subject,
+  and name verified), verify_error (str | None), error (a handshake failure, or
+  "unreadable certificate: ..." when the certificate served cannot be parsed), subject,
   issuer, sans, not_before, not_after (ISO 8601), days_left (at probe time),
   self_signed, hostname_matches}; certificate keys absent when none could be read.
 - ``paths``: {path: status | None} for the admin, debug and Kubernetes API paths
@@ -25,7 +30,11 @@ Kind ``EndpointProbe``, provider ``probe``, scope ``probe``, uid
   proves nothing.
 - ``banners``: {server, x_powered_by}; ``rate_limit``: {header: value} for
   ``X-RateLimit-*``, ``RateLimit-*`` and ``Retry-After``.
-- ``incomplete``: why some requests were not made (budget), or None.
+- ``incomplete``: why some requests were not made, or None. The budget ran out
+  between requests (what was seen before is kept), or while a request was in flight:
+  the endpoint was then abandoned and nothing else about it is recorded (a result
+  half-written by a thread being stopped is not evidence). "the probe stopped on an
+  error" goes with ``error``. Every check is *unknown* when ``reachable`` is None.
 
 Response bodies are never read or stored, and no other header is kept; header values
 are cut to 200 characters and are outside-world data (escape them when displaying).

@@ -1,20 +1,31 @@
 """The prober: what an anonymous client on the internet sees of one endpoint.
 
-Only GET requests, no body read, no redirect followed, no credential ever sent, a
-User-Agent naming the tool, a timeout on every request and a deadline for the whole
-probe. TLS is verified against the system's (certifi's) roots plus an optional CA
-bundle; a verification failure is recorded, then one bare handshake without
-verification reads the certificate so the finding can say what is wrong with it.
+Only GET requests, no body read, no redirect followed, no credential ever sent (no
+cookie either: the client's jar refuses every ``Set-Cookie``, so the admin paths are
+asked anonymously even when ``/`` hands out a session), a User-Agent naming the tool,
+a timeout on every request and a deadline for the whole probe. httpx's timeouts are
+per read, so a server trickling a byte at a time never trips them: an :class:`Abort`
+handed in by the caller shuts down every socket the probe opened, which ends a request
+at once wherever it is blocked (``collectors.probe.probe_endpoints`` does so at the
+budget's end).
+
+TLS is verified against the system's (certifi's) roots plus an optional CA bundle; a
+verification failure is recorded, then one bare handshake without verification reads
+the certificate so the finding can say what is wrong with it. A certificate that cannot
+be parsed is recorded as a TLS error, and anything else that goes wrong while probing
+an endpoint is recorded on that endpoint (``error``): :func:`probe` never raises.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import http.cookiejar
 import ipaddress
 import secrets
 import socket
 import ssl
+import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -22,6 +33,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import certifi
+import httpcore
 import httpx
 from cryptography import x509
 from cryptography.x509.oid import ExtensionOID
@@ -47,6 +59,134 @@ class ProbeSettings:
 
 class BudgetExhausted(Exception):
     pass
+
+
+class Abort:
+    """Stops one endpoint's probe from another thread.
+
+    The probe registers every connection it opens; :meth:`abort` shuts them down, which
+    wakes a read blocked in another thread at once (closing would not: a blocked
+    ``poll`` keeps waiting for the next trickled byte). Shutdown goes through a
+    duplicate of each socket because TLS wrapping detaches the original's descriptor
+    before the handshake; the duplicate refers to the same connection, so it is
+    released as soon as the connection closes, or the peer would never see it close.
+    """
+
+    def __init__(self) -> None:
+        # One lock for shutting down and releasing: a descriptor closed by one while
+        # the other shuts it down could be reused by an unrelated socket in between.
+        self._lock = threading.Lock()
+        self._handles: list[socket.socket] = []
+        self.aborted = False
+
+    def watch(self, sock: socket.socket) -> socket.socket:
+        """Register a connection; returns the handle to :meth:`release` when it closes."""
+        handle = sock.dup()
+        with self._lock:
+            if not self.aborted:
+                self._handles.append(handle)
+                return handle
+            _shut(handle)
+            handle.close()
+        raise BudgetExhausted
+
+    def release(self, handle: socket.socket) -> None:
+        with self._lock:
+            if handle in self._handles:
+                self._handles.remove(handle)
+            handle.close()
+
+    def abort(self) -> None:
+        with self._lock:
+            self.aborted = True
+            for handle in self._handles:
+                _shut(handle)
+
+    def close(self) -> None:
+        with self._lock:
+            handles, self._handles = self._handles, []
+            for handle in handles:
+                handle.close()
+
+
+def _shut(handle: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed by the peer
+        handle.shutdown(socket.SHUT_RDWR)
+
+
+class _WatchedStream(httpcore.NetworkStream):
+    """httpcore's stream, its connection registered with an :class:`Abort` until closed."""
+
+    def __init__(self, stream: httpcore.NetworkStream, abort: Abort, handle: socket.socket):
+        self._stream = stream
+        self._abort = abort
+        self._handle = handle
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, timeout)
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, timeout)
+
+    def close(self) -> None:
+        self._abort.release(self._handle)
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        # The same connection underneath: the handle stays valid through the handshake.
+        tls = self._stream.start_tls(ssl_context, server_hostname, timeout)
+        return _WatchedStream(tls, self._abort, self._handle)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _WatchedBackend(httpcore.SyncBackend):
+    """httpcore's own socket backend, each connection registered with an :class:`Abort`."""
+
+    def __init__(self, abort: Abort) -> None:
+        self.abort = abort
+
+    def connect_tcp(self, *args: Any, **kwargs: Any) -> httpcore.NetworkStream:
+        if self.abort.aborted:
+            raise BudgetExhausted
+        stream = super().connect_tcp(*args, **kwargs)
+        try:
+            handle = self.abort.watch(stream.get_extra_info("socket"))
+        except BudgetExhausted:
+            stream.close()
+            raise
+        return _WatchedStream(stream, self.abort, handle)
+
+
+class _Transport(httpx.HTTPTransport):
+    def __init__(self, verify: ssl.SSLContext, abort: Abort) -> None:
+        super().__init__(verify=verify, trust_env=False)
+        if not isinstance(getattr(self, "_pool", None), httpcore.ConnectionPool):
+            # Without our pool the deadline could not cut a trickling read: refuse
+            # rather than probe without a bound (pyproject pins httpx for this).
+            raise RuntimeError("this httpx version has no HTTPTransport._pool to replace")
+        # httpx takes no network backend, and Abort needs every socket: the pool is
+        # replaced by one with ours (one request at a time, so its limits do not matter).
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=verify, network_backend=_WatchedBackend(abort)
+        )
+
+
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    """Stores and returns nothing: a cookie from ``/`` must not make ``/admin``'s
+    request any less anonymous than an attacker's first one."""
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+    def return_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
 
 
 def _short(value: str | None) -> str | None:
@@ -127,12 +267,18 @@ def hostname_matches(host: str, sans: list[str]) -> bool:
     return False
 
 
-def _handshake(address: str, port: int, host: str, timeout: float) -> tuple[str | None, bytes]:
+def _handshake(
+    address: str, port: int, host: str, timeout: float, abort: Abort
+) -> tuple[str | None, bytes]:
     """A bare TLS handshake without verification: the protocol and the certificate."""
     with socket.create_connection((address, port), timeout=timeout) as raw:
-        server_name = None if _is_ip(host) else host
-        with _lenient_context().wrap_socket(raw, server_hostname=server_name) as tls:
-            return tls.version(), tls.getpeercert(binary_form=True) or b""
+        handle = abort.watch(raw)
+        try:
+            server_name = None if _is_ip(host) else host
+            with _lenient_context().wrap_socket(raw, server_hostname=server_name) as tls:
+                return tls.version(), tls.getpeercert(binary_form=True) or b""
+        finally:
+            abort.release(handle)
 
 
 def _is_ip(host: str) -> bool:
@@ -146,9 +292,17 @@ def _is_ip(host: str) -> bool:
 class _Session:
     """Requests to one endpoint, pinned to the address the guard checked."""
 
-    def __init__(self, endpoint: Endpoint, address: str, settings: ProbeSettings, deadline: float):
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        address: str,
+        settings: ProbeSettings,
+        deadline: float,
+        abort: Abort,
+    ):
         self.endpoint = endpoint
         self.deadline = deadline
+        self.abort = abort
         self.settings = settings
         self.address = address
         host = f"[{address}]" if ":" in address else address
@@ -156,12 +310,13 @@ class _Session:
         default_port = 443 if endpoint.scheme == "https" else 80
         name = f"[{endpoint.host}]" if ":" in endpoint.host else endpoint.host
         self.host_header = name if endpoint.port == default_port else f"{name}:{endpoint.port}"
-        self.verify: ssl.SSLContext | bool = verify_context(settings.ca_bundle)
+        self.verify: ssl.SSLContext = verify_context(settings.ca_bundle)
         self.client = self._client()
 
     def _client(self) -> httpx.Client:
         return httpx.Client(
-            verify=self.verify,
+            transport=_Transport(self.verify, self.abort),
+            cookies=http.cookiejar.CookieJar(policy=_NoCookies()),
             timeout=self.settings.timeout,
             follow_redirects=False,
             trust_env=False,  # never through a proxy from the environment
@@ -175,13 +330,18 @@ class _Session:
 
     def get(self, path: str) -> tuple[httpx.Response, str | None]:
         """GET ``path``, headers only; returns the response and the TLS version."""
-        if time.monotonic() > self.deadline:
+        if self.abort.aborted or time.monotonic() > self.deadline:
             raise BudgetExhausted
         extensions = {}
         if self.endpoint.scheme == "https" and not _is_ip(self.endpoint.host):
             extensions["sni_hostname"] = self.endpoint.host
         request = self.client.build_request("GET", self.base + path, extensions=extensions)
-        response = self.client.send(request, stream=True)
+        try:
+            response = self.client.send(request, stream=True)
+        except httpx.HTTPError as error:
+            if self.abort.aborted:  # our shutdown, not the server's doing
+                raise BudgetExhausted from error
+            raise
         version = None
         stream = response.extensions.get("network_stream")
         if stream is not None:
@@ -192,6 +352,7 @@ class _Session:
 
     def close(self) -> None:
         self.client.close()
+        self.abort.close()
 
 
 def _describe(error: BaseException) -> str:
@@ -202,9 +363,23 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}"[:MAX_HEADER]
 
 
-def probe(endpoint: Endpoint, settings: ProbeSettings, deadline: float) -> dict[str, Any]:
-    """Everything the attrs contract (``collectors.probe.normalise``) records."""
-    facts: dict[str, Any] = {
+def probe(
+    endpoint: Endpoint, settings: ProbeSettings, deadline: float, abort: Abort | None = None
+) -> dict[str, Any]:
+    """Everything the attrs contract (``collectors.probe.normalise``) records; never
+    raises. ``deadline`` is checked between requests; only ``abort`` ends one midway."""
+    try:
+        return _probe(endpoint, settings, deadline, abort or Abort())
+    except Exception as error:  # one hostile endpoint must not cost the others theirs
+        facts = blank_facts()
+        facts["error"] = f"the probe failed: {_describe(error)}"
+        facts["incomplete"] = "the probe stopped on an error"
+        return facts
+
+
+def blank_facts() -> dict[str, Any]:
+    """The facts of an endpoint nothing is known about (every check: unknown)."""
+    return {
         "skipped": None,
         "addresses": [],
         "address": None,
@@ -220,13 +395,19 @@ def probe(endpoint: Endpoint, settings: ProbeSettings, deadline: float) -> dict[
         "rate_limit": {},
         "incomplete": None,
     }
+
+
+def _probe(
+    endpoint: Endpoint, settings: ProbeSettings, deadline: float, abort: Abort
+) -> dict[str, Any]:
+    facts = blank_facts()
     verdict = check_host(endpoint.host, endpoint.port, allow_private=settings.allow_private)
     facts["addresses"] = list(verdict.addresses)
     if verdict.connect_to is None:
         facts["skipped"] = verdict.refused
         return facts
     facts["address"] = verdict.connect_to
-    session = _Session(endpoint, verdict.connect_to, settings, deadline)
+    session = _Session(endpoint, verdict.connect_to, settings, deadline, abort)
     try:
         _probe_root(session, facts)
         if facts["reachable"]:
@@ -297,14 +478,27 @@ def _read_certificate(session: _Session, tls: dict[str, Any]) -> None:
     endpoint = session.endpoint
     try:
         version, der = _handshake(
-            session.address, endpoint.port, endpoint.host, session.settings.timeout
+            session.address,
+            endpoint.port,
+            endpoint.host,
+            session.settings.timeout,
+            session.abort,
         )
     except (OSError, ssl.SSLError) as error:
+        if session.abort.aborted:
+            raise BudgetExhausted from error
         tls["error"] = tls["error"] or _describe(error)
         return
     tls["version"] = tls["version"] or version
-    if der:
-        tls.update(certificate_facts(der, endpoint.host.strip("[]")))
+    if not der:
+        return
+    try:
+        read = certificate_facts(der, endpoint.host.strip("[]"))
+    except Exception as error:  # the server chose these bytes; cryptography raises
+        # ValueError and its own types (DuplicateExtension...) on malformed DER
+        tls["error"] = tls["error"] or f"unreadable certificate: {_describe(error)}"
+        return
+    tls.update(read)
 
 
 def _probe_paths(session: _Session, facts: dict[str, Any]) -> None:

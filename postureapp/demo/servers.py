@@ -3,8 +3,10 @@ probe benchmark.
 
 One asyncio loop in one daemon thread serves any number of ports, so hundreds of
 endpoints cost one thread. Each port answers a fixed table of routes (path -> status
-and headers); a route can also hang until the servers stop, to exercise timeouts.
-Every request is recorded per port, so a test can prove a request never arrived.
+and headers); a route can also hang until the servers stop, to exercise timeouts, or
+trickle its headers a byte at a time, never finishing, to exercise a deadline that
+per-read timeouts never reach. Every request is recorded per port, with its headers,
+so a test can prove a request never arrived, or arrived without a cookie.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ from http import HTTPStatus
 
 @dataclass(frozen=True)
 class Route:
-    """How one path answers: a status and headers, or never (``hang``)."""
+    """How one path answers: a status and headers, or never (``hang``), or a byte of
+    header every ``trickle`` seconds until the client or the servers stop."""
 
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b"ok\n"
     hang: bool = False
+    trickle: float | None = None
 
 
 @dataclass
@@ -36,6 +40,7 @@ class Site:
     default: Route = field(default_factory=lambda: Route(404, body=b"not found\n"))
     headers: Mapping[str, str] = field(default_factory=dict)  # added to every answer
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # method, path, host
+    received: list[dict[str, str]] = field(default_factory=list)  # each request's headers
 
 
 class LocalServers:
@@ -103,10 +108,14 @@ class LocalServers:
             for name, _, value in (line.partition(":") for line in lines[1:] if line)
         }
         site.requests.append((method, path, fields.get("host", "")))
+        site.received.append(fields)
         route = site.routes.get(path, site.default)
+        assert self._stopping is not None
         if route.hang:
-            assert self._stopping is not None
             await self._stopping.wait()
+            return False
+        if route.trickle:
+            await self._trickle(route.trickle, writer)
             return False
         try:
             reason = HTTPStatus(route.status).phrase
@@ -122,6 +131,15 @@ class LocalServers:
         writer.write("\r\n".join(out).encode("latin-1") + body)
         await writer.drain()
         return keep
+
+    async def _trickle(self, interval: float, writer: asyncio.StreamWriter) -> None:
+        assert self._stopping is not None
+        writer.write(b"HTTP/1.1 200 OK\r\nX-Trickle: ")
+        while not self._stopping.is_set() and not writer.is_closing():
+            writer.write(b"x")
+            await writer.drain()  # raises once the client has gone
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), interval)
 
     def stop(self) -> None:
         """Release hanging requests, close every port and end the thread."""

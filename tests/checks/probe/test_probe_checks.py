@@ -10,6 +10,8 @@ import pytest
 
 import checks.probe  # noqa: F401  (registers the probe checks)
 from checks.registry import REGISTRY
+from collectors.probe import ABANDONED
+from collectors.probe.prober import blank_facts
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, isoformat, k8s_uid
 
@@ -232,6 +234,31 @@ def test_unprobed_or_silent_endpoints_are_unknown_everywhere(attrs):
     for check_id in [c for c in REGISTRY.checks if c.startswith("probe-")]:
         for result in run(check_id, probe, plain).values():
             assert result.status is Status.UNKNOWN, check_id
+
+
+@pytest.mark.parametrize(
+    ("attrs", "why"),
+    [
+        # abandoned mid-probe when the budget ran out: nothing recorded but that
+        ({**blank_facts(), "incomplete": ABANDONED}, ABANDONED),
+        # the prober itself failed on this endpoint
+        (
+            {
+                **blank_facts(),
+                "error": "the probe failed: ValueError: bad",
+                "incomplete": "the probe stopped on an error",
+            },
+            "the probe failed: ValueError: bad",
+        ),
+    ],
+)
+def test_endpoints_whose_probe_did_not_finish_are_unknown_and_say_why(attrs, why):
+    probe = endpoint(**attrs)
+    plain = endpoint("http", **attrs)
+    for check_id in [c for c in REGISTRY.checks if c.startswith("probe-")]:
+        for result in run(check_id, probe, plain).values():
+            assert result.status is Status.UNKNOWN, check_id
+            assert result.detail == f"probe did not finish: {why}", check_id
 
 
 def test_every_probe_check_is_well_formed():

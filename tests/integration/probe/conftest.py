@@ -12,6 +12,10 @@
 - ``redirect_away``: HTTP redirecting to ``elsewhere`` (another host name, localhost),
   which records any request that reaches it.
 - ``hostile``: Server and X-Powered-By headers made of Rich markup and HTML.
+- ``trickle``: HTTP that sends its headers a byte every 0.2 s and never finishes them,
+  so no per-read timeout ever fires.
+- ``sets_cookie``: HTTP whose ``/`` sets a session cookie, recording every request's
+  headers.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from postureapp.demo.servers import LocalServers, Route, Site
 
 HOSTILE_SERVER = "[bold red]pwned/1.0[/] <script>alert(1)</script>"
 HOSTILE_POWERED = "<img src=x onerror=alert(2)>[link=https://evil.example]x[/link]"
+SESSION_COOKIE = "session=granted-by-root"
 ADMIN_DENIED = {
     path: Route(401, {"WWW-Authenticate": "Basic"})
     for path in (
@@ -117,5 +122,9 @@ def estate(tmp_path_factory) -> Estate:
                 routes={"/": Route(200)},
                 headers={"Server": HOSTILE_SERVER, "X-Powered-By": HOSTILE_POWERED},
             )
+        )
+        ports["trickle"] = servers.add(Site(default=Route(trickle=0.2)))
+        ports["sets_cookie"] = servers.add(
+            Site(routes={"/": Route(200, {"Set-Cookie": f"{SESSION_COOKIE}; Path=/"})})
         )
         yield Estate(servers, bundle, ports)

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -28,9 +29,9 @@ def run(tmp_path):
         KUBECONFIG=str(tmp_path / "no-kubeconfig"),
     )
 
-    def posture(*args):
+    def posture(*args, timeout=120):
         return subprocess.run(
-            [*POSTURE, *args], capture_output=True, text=True, timeout=120, env=env
+            [*POSTURE, *args], capture_output=True, text=True, timeout=timeout, env=env
         )
 
     return posture
@@ -86,6 +87,39 @@ def test_snapshot_fails_the_gate_on_an_open_admin_path(run, estate, tmp_path):
         str(tmp_path / "clean.db"),
     )
     assert clean.returncode == 0, clean.stderr
+
+
+def test_snapshot_exits_by_the_budget_when_a_server_trickles(run, estate, tmp_path):
+    # The server never finishes its headers; before the fix the process outlived the
+    # budget (the executor's worker was joined at interpreter exit) and hit the timeout.
+    config = tmp_path / "config.toml"
+    config.write_text("[probe]\nbudget_seconds = 2\ntimeout_seconds = 5\n")
+    url = estate.url("trickle")
+    began = time.monotonic()
+    result = run(
+        "--config",
+        str(config),
+        "snapshot",
+        "--probe-url",
+        url,
+        "--probe-allow-private",
+        "--format",
+        "json",
+        "--db",
+        str(tmp_path / "cache.db"),
+        timeout=30,
+    )
+    elapsed = time.monotonic() - began
+    assert result.returncode == 0, result.stderr
+    assert elapsed < 15, f"posture snapshot took {elapsed:.1f}s on a 2s probe budget"
+    document = json.loads(result.stdout)
+    (probe_run,) = [r for r in document["collector_runs"] if r["collector"] == "probe"]
+    assert "1 of 1 endpoints abandoned mid-probe" in probe_run["error"]
+    (probed,) = [r for r in document["resources"] if r["kind"] == "EndpointProbe"]
+    assert probed["attrs"]["incomplete"].endswith("while probing this endpoint")
+    assert probed["attrs"]["skipped"] is None
+    statuses = {f["status"] for f in document["findings"] if f["resource_uid"] == probed["uid"]}
+    assert statuses == {"unknown"}
 
 
 @pytest.mark.parametrize(
