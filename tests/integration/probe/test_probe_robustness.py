@@ -59,7 +59,9 @@ def test_a_trickling_server_cannot_hold_the_probe_past_its_budget(estate):
     began = time.monotonic()
     outcome, findings = _poll(estate, "trickle", "denied", concurrency=2, budget=2)
     elapsed = time.monotonic() - began
-    assert elapsed < 3.5, f"collect took {elapsed:.1f}s on a 2s budget"
+    # The trickle never ends, so any bound proves the deadline; this one leaves room
+    # for a loaded CI machine.
+    assert elapsed < 8, f"collect took {elapsed:.1f}s on a 2s budget"
     attrs = _by_name(estate, outcome)
     trickle = attrs["trickle"]
     # abandoned midway: incomplete, not "skipped" (it was started), nothing half-written
