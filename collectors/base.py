@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from postureapp.model import CollectorRun, Resource, RunStatus, Target
+from postureapp.model import CollectorRun, Resource, RunStatus, Target, unknown_key
 
 
 @dataclass(slots=True)
@@ -55,9 +55,10 @@ class RunRecorder:
     def call(self, count: int = 1) -> None:
         self.api_calls += count
 
-    def mark_unknown(self, kind: str, reason: str) -> None:
-        """This kind could not be read: checks that need it will say unknown."""
-        self.unknown[kind] = reason
+    def mark_unknown(self, kind: str, reason: str, within: str | None = None) -> None:
+        """This kind could not be read: checks that need it will say unknown. ``within``
+        narrows that to one part of the run's scope (an AWS region)."""
+        self.unknown[unknown_key(kind, within)] = reason
 
     def fail(self, error: str) -> None:
         """The whole target could not be read (bad credentials, unreachable...)."""

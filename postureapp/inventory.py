@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from postureapp.model import CollectorRun, Resource, RunStatus, utcnow
+from postureapp.model import CollectorRun, Resource, RunStatus, split_unknown_key, utcnow
 
 # A run that failed before it knew its scope blinds every scope of its provider.
 ALL_KINDS = "*"
@@ -53,9 +53,11 @@ class Inventory:
                 else:
                     self._blind_providers.setdefault(provider, reason)
             elif run.unknown:
-                scope = run.scope
-                self._scopes[provider].add(scope)
-                self._unknown[(provider, scope)].update(run.unknown)
+                for key, reason in run.unknown.items():
+                    kind, within = split_unknown_key(key)
+                    scope = f"{run.scope}/{within}" if within else run.scope
+                    self._scopes[provider].add(scope)
+                    self._unknown[(provider, scope)][kind] = reason
 
     # -- reading -------------------------------------------------------------------
 

@@ -71,6 +71,21 @@ class Provider(StrEnum):
     PROBE = "probe"
 
 
+# ``CollectorRun.unknown`` keys: a kind, or ``Kind@part`` when only one part of the run's
+# scope could not be read (an AWS region: "SecurityGroup@ap-east-1"), so a denial in one
+# region leaves the others judged.
+UNKNOWN_WITHIN = "@"
+
+
+def unknown_key(kind: str, within: str | None = None) -> str:
+    return f"{kind}{UNKNOWN_WITHIN}{within}" if within else kind
+
+
+def split_unknown_key(key: str) -> tuple[str, str | None]:
+    kind, _, within = key.partition(UNKNOWN_WITHIN)
+    return kind, within or None
+
+
 class RunStatus(StrEnum):
     """How one collector fared on one target."""
 

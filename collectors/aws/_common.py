@@ -69,6 +69,9 @@ class AwsCallError(Exception):
         self.reason = reason
         self.code = code
         self.credentials = credentials  # the credentials themselves are bad or missing
+        # The region of a regional call, so a denial there (a region-deny SCP) leaves
+        # the kind unknown in that region only; None for global services.
+        self.region: str | None = None
 
 
 class MalformedAnswer(Exception):

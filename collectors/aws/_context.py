@@ -67,7 +67,7 @@ class Context:
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     calls: Counter[str] = field(default_factory=Counter)
-    _unknown: dict[str, list[str]] = field(default_factory=dict)
+    _unknown: dict[tuple[str, str | None], list[str]] = field(default_factory=dict)
     _spawned: list[Unit] = field(default_factory=list)
     _finalisers: list[tuple[Callable[[list[Resource]], None], tuple[str, ...]]] = field(
         default_factory=list
@@ -159,16 +159,20 @@ class Context:
     def _error(
         self, client: Any, operation: str, exc: BaseException, where: str | None
     ) -> AwsCallError:
+        regional = client.meta.service_model.service_name not in GLOBAL_SERVICES
         if where is None:
-            service = client.meta.service_model.service_name
-            where = "" if service in GLOBAL_SERVICES else f"in {client.meta.region_name}"
-        return describe_error(exc, _action(client, operation), where)
+            where = f"in {client.meta.region_name}" if regional else ""
+        error = describe_error(exc, _action(client, operation), where)
+        if regional and not error.credentials:
+            error.region = client.meta.region_name
+        return error
 
     # -- what could not be read ----------------------------------------------------------
 
-    def unknown(self, kind: str, reason: str) -> None:
+    def unknown(self, kind: str, reason: str, region: str | None = None) -> None:
+        """``kind`` could not be read: in ``region`` only, or (None) anywhere."""
         with self._lock:
-            reasons = self._unknown.setdefault(kind, [])
+            reasons = self._unknown.setdefault((kind, region), [])
             if reason not in reasons:
                 reasons.append(reason)
 
@@ -180,20 +184,29 @@ class Context:
             yield
         except AwsCallError as exc:
             for kind in kinds:
-                self.unknown(kind, exc.reason)
+                self.unknown(kind, exc.reason, exc.region)
         except MalformedAnswer as exc:
             for kind in kinds:
                 self.unknown(kind, f"malformed answer: {exc}")
 
-    def unknown_reasons(self) -> dict[str, str]:
+    def unknown_reasons(self, regions: Iterable[str] = ()) -> dict[tuple[str, str | None], str]:
+        """(kind, region or None) -> why. A kind unknown in every region of ``regions``
+        is reported once, account-wide."""
+        every = set(regions)
         with self._lock:
-            result = {}
-            for kind, reasons in sorted(self._unknown.items()):
-                text = "; ".join(reasons[:_MAX_REASONS])
+            grouped: dict[str, dict[str | None, list[str]]] = {}
+            for (kind, region), reasons in self._unknown.items():
+                grouped.setdefault(kind, {})[region] = reasons
+        result = {}
+        for kind, by_region in sorted(grouped.items()):
+            if None not in by_region and every and every <= set(by_region):
+                by_region = {None: [r for rs in by_region.values() for r in rs]}
+            for region, reasons in sorted(by_region.items(), key=lambda item: item[0] or ""):
+                text = "; ".join(dict.fromkeys(reasons[:_MAX_REASONS]))
                 if len(reasons) > _MAX_REASONS:
                     text += f"; and {len(reasons) - _MAX_REASONS} more"
-                result[kind] = text
-            return result
+                result[(kind, region)] = text
+        return result
 
     # -- scheduling -----------------------------------------------------------------------
 

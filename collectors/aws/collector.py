@@ -228,8 +228,8 @@ class AwsCollector:
         resources.extend(_region_markers(ctx, regions))
         for resource in resources:  # a safety net: attrs are plain JSON, whatever a module did
             resource.attrs = plain(resource.attrs)
-        for kind, reason in ctx.unknown_reasons().items():
-            recorder.mark_unknown(kind, reason)
+        for (kind, region), reason in ctx.unknown_reasons(regions).items():
+            recorder.mark_unknown(kind, reason, within=region)
         log.debug("aws %s: %d resources, calls %s", target.name, len(resources), dict(calls))
         return _dedupe(resources)
 

@@ -70,6 +70,7 @@ class Fault:
         code: str,
         message: str = "injected by the test",
         times: int | None = None,
+        region: str | None = None,
     ) -> None:
         import botocore.session
 
@@ -80,10 +81,16 @@ class Fault:
         self.code = code
         self.message = message
         self.times = times
+        self.region = region  # only requests signed for this region (a region-deny SCP)
         self.fired = 0
         self._lock = threading.Lock()
 
     def __call__(self, request: Any = None, **_: Any) -> AWSResponse | None:
+        if self.region is not None:
+            # SigV4 names the region in the credential scope: .../<date>/<region>/<service>/
+            authorization = str((request.headers if request else {}).get("Authorization", ""))
+            if f"/{self.region}/" not in authorization:
+                return None
         with self._lock:
             if self.times is not None and self.fired >= self.times:
                 return None

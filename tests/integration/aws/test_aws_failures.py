@@ -232,3 +232,64 @@ def test_api_calls_are_counted_and_covered_by_the_documented_policy(moto):
     }
     assert actions <= set(permissions.ACTIONS), actions - set(permissions.ACTIONS)
     assert "secretsmanager:GetSecretValue" not in actions
+
+
+def test_a_denial_in_one_region_leaves_the_others_judged(moto):
+    """A region-deny SCP answers AccessDenied in the denied regions only: the kind is
+    unknown there, and the regions that answered are still judged."""
+    from postureapp.engine import Engine, scope_uid
+
+    seed_network(moto, "us-east-1")
+    seed_network(moto, "us-west-2")
+    denied = Fault(
+        "ec2",
+        "DescribeSecurityGroups",
+        status=403,
+        code="UnauthorizedOperation",
+        message="explicit deny in a service control policy",
+        region="us-west-2",
+    )
+
+    result = moto.collect(
+        collector=AwsCollector(session_factory(denied)),
+        services=["ec2"],
+        regions=["us-east-1", "us-west-2"],
+    )
+
+    assert denied.fired >= 1
+    assert result.run.status is RunStatus.PARTIAL
+    assert set(result.run.unknown) == {"SecurityGroup@us-west-2"}
+    assert "in us-west-2" in result.run.unknown["SecurityGroup@us-west-2"]
+    groups = {r.scope for r in by_kind(result.resources, "SecurityGroup")}
+    assert groups == {f"{ACCOUNT}/us-east-1"}
+
+    import checks  # noqa: F401  (the shipped catalog)
+
+    findings = [
+        f
+        for f in Engine(None, {}).judge(result.resources, [result.run])
+        if f.check_id == "aws-ec2-sg-admin-ports-open"
+    ]
+    east = [
+        f
+        for f in findings
+        if f"{ACCOUNT}/us-east-1" in f.resource_uid or ":us-east-1:" in f.resource_uid
+    ]
+    assert any(f.status.value == "fail" for f in east), [
+        (f.resource_uid, f.status) for f in findings
+    ]
+    west = [f for f in findings if f.resource_uid == scope_uid("aws", f"{ACCOUNT}/us-west-2")]
+    assert [f.status.value for f in west] == ["unknown"]
+    assert "SecurityGroup" in west[0].detail
+
+
+def test_a_denial_in_every_region_is_reported_once_for_the_account(moto):
+    denied = Fault("ec2", "DescribeSecurityGroups", status=403, code="UnauthorizedOperation")
+    result = moto.collect(
+        collector=AwsCollector(session_factory(denied)),
+        services=["ec2"],
+        regions=["us-east-1", "us-west-2"],
+    )
+    assert set(result.run.unknown) == {"SecurityGroup"}
+    assert "us-east-1" in result.run.unknown["SecurityGroup"]
+    assert "us-west-2" in result.run.unknown["SecurityGroup"]

@@ -98,8 +98,8 @@ def test_a_repeating_marker_is_malformed_not_endless():
     assert resources == []
     assert len(fake.requests) == 2
     reasons = ctx.unknown_reasons()
-    assert set(reasons) == set(iam.AUTH_KINDS)
-    assert reasons["IAMUser"] == (
+    assert set(reasons) == {(kind, None) for kind in iam.AUTH_KINDS}  # global: no region
+    assert reasons[("IAMUser", None)] == (
         "iam:GetAccountAuthorizationDetails: malformed answer (pagination marker Marker repeated)"
     )
 
