@@ -82,6 +82,14 @@ def alb_rate_limit(inv: Inventory) -> Iterator[Result]:
         if not lb.attrs.get("internet_facing"):
             yield Result(lb, Status.PASS, f"{name} is internal")
             continue
+        if lb.attrs.get("web_acl_read") is False:
+            yield Result(
+                lb,
+                Status.UNKNOWN,
+                f"{name} is internet-facing; its WAF web ACL was not asked for (wafv2 was "
+                "not among --services)",
+            )
+            continue
         status, why, evidence = _acl_verdict(inv, lb.attrs.get("web_acl_arn"))
         yield Result(lb, status or Status.FAIL, f"{name} is internet-facing: {why}", evidence)
 

@@ -21,7 +21,9 @@ Kind and attrs (scope ``"{account}/{region}"``)
     drop_invalid_header_fields: bool|null (null: attribute absent or not readable),
     web_acl_arn: str|null (the AWS WAF web ACL of an application load balancer, from
     ``wafv2:GetWebACLForResource``; null when none, or when that could not be asked, in
-    which case ``WAFWebACL`` is marked unknown; always null for other types)
+    which case ``WAFWebACL`` is marked unknown; always null for other types),
+    web_acl_read: bool|null (false when ``wafv2`` was left out of ``--services``, so no
+    ACL was asked for: "no ACL" is then not known; null for other types)
 
 Only the listeners' default actions are followed to their target groups; listener rules
 (``DescribeRules``) can forward elsewhere and are not read.
@@ -94,8 +96,10 @@ def _balancer(ctx: Context, client: Any, lb: Mapping[str, Any], where: str) -> R
         answer = ctx.call(client, "describe_load_balancer_attributes", LoadBalancerArn=arn) or {}
         attributes = {a["Key"]: a.get("Value", "") for a in answer.get("Attributes", [])}
     scheme = lb.get("Scheme")
+    application = lb.get("Type") == "application"
+    waf_selected = ctx.options.services is None or "wafv2" in ctx.options.services
     web_acl_arn = (
-        _web_acl(ctx, arn, where.split("/", 1)[-1]) if lb.get("Type") == "application" else None
+        _web_acl(ctx, arn, where.split("/", 1)[-1]) if application and waf_selected else None
     )
     attrs = {
         "name": lb.get("LoadBalancerName"),
@@ -120,6 +124,7 @@ def _balancer(ctx: Context, client: Any, lb: Mapping[str, Any], where: str) -> R
             attributes.get("routing.http.drop_invalid_header_fields.enabled")
         ),
         "web_acl_arn": web_acl_arn,
+        "web_acl_read": (application and waf_selected) if application else None,
     }
     return Resource(
         uid=arn,
@@ -182,9 +187,6 @@ def _forwards(
 def _web_acl(ctx: Context, arn: str, region: str) -> str | None:
     """The WAF web ACL protecting an application load balancer; a failed lookup marks
     ``WAFWebACL`` unknown (see ``collectors.aws.waf``), not the load balancer."""
-    services = ctx.options.services
-    if services is not None and "wafv2" not in services:
-        return None
     with ctx.reading("WAFWebACL"):
         answer = ctx.call(
             ctx.client("wafv2", region),

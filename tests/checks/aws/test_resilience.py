@@ -72,6 +72,19 @@ def test_alb_rate_limit_needs_a_blocking_rate_based_rule():
     assert found["intranet"].status is Status.PASS
 
 
+def test_alb_rate_limit_is_unknown_when_waf_was_left_out_of_the_services():
+    unasked = alb("edge")
+    unasked.attrs["web_acl_read"] = False  # --services without wafv2
+    asked = alb("admin")
+    asked.attrs["web_acl_read"] = True
+    found = {
+        r.resource.name: r
+        for r in results("aws-alb-rate-limit", inventory(unasked, asked)).values()
+    }
+    assert found["edge"].status is Status.UNKNOWN and "--services" in found["edge"].detail
+    assert found["admin"].status is Status.FAIL  # asked, and there is none
+
+
 def test_alb_rate_limit_acl_without_rate_rule_and_unread_acl():
     other = f"arn:aws:wafv2:{REGION}:{ACCOUNT}:regional/webacl/common/3333"
     inv = inventory(

@@ -9,7 +9,7 @@ from collectors.aws import AwsCollector
 from postureapp.engine import Engine
 from postureapp.model import RunStatus, Status
 from tests.integration.aws.conftest import ACCOUNT, by_kind, one
-from tests.integration.aws.faults import Fault, session_factory
+from tests.integration.aws.faults import Fault, Recorder, session_factory
 
 SERVICES = ["elbv2", "wafv2", "apigateway", "logs", "iam"]
 VISIBILITY = {"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "m"}
@@ -123,7 +123,8 @@ def test_collects_waf_target_groups_throttling_log_groups_and_oidc_providers(mot
     shop = one(result.resources, "LoadBalancer", "shop")
     (https,) = shop.attrs["listeners"]
     assert [(g["protocol"], g["port"]) for g in https["target_groups"]] == [("HTTP", 8443)]
-    assert one(result.resources, "LoadBalancer", "admin").attrs["web_acl_arn"] is None
+    admin = one(result.resources, "LoadBalancer", "admin").attrs
+    assert admin["web_acl_arn"] is None and admin["web_acl_read"] is True
     edge = one(result.resources, "WAFWebACL", "edge")
     assert edge.uid == ids["edge"] and edge.scope == f"{ACCOUNT}/us-east-1"
     assert edge.attrs["rate_based_rules"] == ["limit"]
@@ -223,3 +224,21 @@ def test_eks_issuer_registered_as_identity_provider_or_not(moto):
         ThumbprintList=["9e99a48a9960b14926bb7f3b02e22da2b0ab7280"],
     )
     assert verdict() is Status.PASS
+
+
+def test_without_wafv2_in_the_services_no_acl_is_asked_for_and_none_is_assumed(moto):
+    _seed(moto)
+    recorder = Recorder()
+    result = moto.collect(
+        collector=AwsCollector(session_factory(recorder=recorder)), services=["elbv2"]
+    )
+    assert result.run.status is RunStatus.OK
+    assert not [call for call in recorder.calls if call[0] == "wafv2"]
+    shop = one(result.resources, "LoadBalancer", "shop").attrs
+    assert shop["web_acl_read"] is False and shop["web_acl_arn"] is None
+    verdicts = {
+        f.resource_uid: f.status.value
+        for f in Engine(None, {}).judge(result.resources, [result.run])
+        if f.check_id == "aws-alb-rate-limit"
+    }
+    assert verdicts and set(verdicts.values()) <= {"unknown", "pass"}  # never a false fail
