@@ -383,17 +383,10 @@ class CloudBuilder:
                     self._pod_identity(node, assoc)
 
     def _irsa(self, node: Node, arn: str, issuers: set[str] | None) -> None:
-        role = self.roles.get(arn)
-        ns, name = node.facts["namespace"], node.facts["name"]
+        role = self._role_or_gap(node, arn, f"IAM role {arn}")
         if role is None:
-            why = self._unread_role(arn)
-            if why:
-                self._gap(node.uid, f"IAM role {arn} could not be judged: {why}")
-            else:
-                self.graph.near_misses.append(
-                    {"service_account": node.uid, "role": arn, "reason": "no such IAM role"}
-                )
             return
+        ns, name = node.facts["namespace"], node.facts["name"]
         verdict = trust.irsa_verdict(role.attrs.get("trust_policy"), ns, name, issuers)
         self._assume(
             node,
@@ -412,18 +405,25 @@ class CloudBuilder:
             # role, and it failed for this association.
             self._gap(node.uid, f"{via}: its IAM role was not read")
             return
+        role = self._role_or_gap(node, arn, f"IAM role {arn} ({via})")
+        if role is None:
+            return
+        verdict = trust.pod_identity_verdict(role.attrs.get("trust_policy"))
+        self._assume(node, role, verdict, via=via)
+
+    def _role_or_gap(self, node: Node, arn: str, label: str) -> Resource | None:
+        """The role a service account claims; when it is missing, a gap if its account's
+        IAM was not fully read (judging would be a guess), else a near-miss."""
         role = self.roles.get(arn)
         if role is None:
             why = self._unread_role(arn)
             if why:
-                self._gap(node.uid, f"IAM role {arn} ({via}) could not be judged: {why}")
+                self._gap(node.uid, f"{label} could not be judged: {why}")
             else:
                 self.graph.near_misses.append(
                     {"service_account": node.uid, "role": arn, "reason": "no such IAM role"}
                 )
-            return
-        verdict = trust.pod_identity_verdict(role.attrs.get("trust_policy"))
-        self._assume(node, role, verdict, via=via)
+        return role
 
     def _assume(
         self, node: Node, role: Resource, verdict: trust.TrustVerdict, via: str, **evidence: Any

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
+# The same dates and thresholds as the AWS dormancy checks, so tree and findings agree.
+from checks.aws._common import ROTATION_DAYS, UNUSED_DAYS, cutoff, day, threshold, when
 from postureapp.graph.graph import Graph
 from postureapp.graph.model import IAM_ROLE, IAM_USER, SERVICE_ACCOUNT
 from postureapp.inventory import Inventory
-from postureapp.model import Resource, parse_time
+from postureapp.model import Resource
 
 TOKEN_TYPE = "kubernetes.io/service-account-token"
 
@@ -31,9 +33,6 @@ class Credential:
     detail: str  # "created 2025-01-02, last used 2025-03-04"
     stale: bool | None
     uid: str = ""  # the credential's resource, when it is one
-
-    def to_dict(self) -> dict[str, object]:
-        return {"what": self.what, "detail": self.detail, "stale": self.stale, "uid": self.uid}
 
 
 def credentials_of(inv: Inventory, graph: Graph) -> dict[str, list[Credential]]:
@@ -72,35 +71,20 @@ def credentials_of(inv: Inventory, graph: Graph) -> dict[str, list[Credential]]:
 
 class _Clock:
     def __init__(self, inv: Inventory) -> None:
-        moment = inv.now if inv.now.tzinfo else inv.now.replace(tzinfo=UTC)
-        self.rotation_days = _days(inv, "secret_rotation_days", 90)
-        self.unused_days = _days(inv, "unused_days", 90)
-        self.rotate_before = moment - timedelta(days=self.rotation_days)
-        self.use_before = moment - timedelta(days=self.unused_days)
-
-
-def _days(inv: Inventory, name: str, default: int) -> int:
-    value = inv.setting(name, default)
-    return value if isinstance(value, int) and not isinstance(value, bool) else default
-
-
-def _when(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return parse_time(value)
-    except ValueError:
-        return None
+        self.rotation_days = threshold(inv, "secret_rotation_days", ROTATION_DAYS)
+        self.unused_days = threshold(inv, "unused_days", UNUSED_DAYS)
+        self.rotate_before = cutoff(inv, self.rotation_days)
+        self.use_before = cutoff(inv, self.unused_days)
 
 
 def _day(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).date().isoformat() if moment else "unknown"
+    return day(moment) if moment else "unknown"
 
 
 def _token(secret: Resource, clock: _Clock) -> Credential:
     """A long-lived token never expires; it is stale when nothing used it lately."""
-    created = _when(secret.created_at)
-    last = _when(secret.attrs.get("legacy_token_last_used"))
+    created = when(secret.created_at)
+    last = when(secret.attrs.get("legacy_token_last_used"))
     invalid = secret.attrs.get("legacy_token_invalid_since")
     what = f"long-lived token Secret {secret.namespace}/{secret.name}"
     if invalid:
@@ -124,10 +108,10 @@ def _access_key(key: Resource, clock: _Clock) -> Credential:
     what = f"access key {label}".strip()
     if not attrs.get("active"):
         return Credential(
-            what + " (inactive)", f"created {_day(_when(attrs.get('created')))}", False, key.uid
+            what + " (inactive)", f"created {_day(when(attrs.get('created')))}", False, key.uid
         )
-    created = _when(attrs.get("created"))
-    last = _when(attrs.get("last_used_date"))
+    created = when(attrs.get("created"))
+    last = when(attrs.get("last_used_date"))
     reasons = []
     if created is not None and created < clock.rotate_before:
         reasons.append(f"not rotated for over {clock.rotation_days} days")
@@ -144,7 +128,7 @@ def _password(user: Resource, clock: _Clock) -> list[Credential]:
     credentials = user.attrs.get("credentials") or {}
     if not credentials.get("password_enabled"):
         return []
-    last = _when(credentials.get("password_last_used"))
+    last = when(credentials.get("password_last_used"))
     mfa = "with MFA" if credentials.get("mfa_active") else "without MFA"
     used = f"last used {_day(last)}" if last else "never used"
     stale = last is None or last < clock.use_before
@@ -155,8 +139,8 @@ def _password(user: Resource, clock: _Clock) -> list[Credential]:
 
 
 def _role_use(role: Resource, clock: _Clock) -> Credential:
-    last = _when(role.attrs.get("last_used_date"))
-    created = _when(role.attrs.get("create_date"))
+    last = when(role.attrs.get("last_used_date"))
+    created = when(role.attrs.get("create_date"))
     if last is not None:
         stale = last < clock.use_before
         detail = f"last assumed {_day(last)}"
