@@ -2,11 +2,19 @@
 in :data:`REGISTRY`; a duplicate id fails here, at import."""
 
 # Importing the packages registers their checks and controls.
-import checks.aws
-import checks.governance
-import checks.kubernetes
-import checks.paths
-import checks.probe  # noqa: F401
-from checks.registry import REGISTRY, CheckMeta, ControlMeta, Registry, Result, check, control
+import postureapp.checks.aws
+import postureapp.checks.governance
+import postureapp.checks.kubernetes
+import postureapp.checks.paths
+import postureapp.checks.probe  # noqa: F401
+from postureapp.checks.registry import (
+    REGISTRY,
+    CheckMeta,
+    ControlMeta,
+    Registry,
+    Result,
+    check,
+    control,
+)
 
 __all__ = ["REGISTRY", "CheckMeta", "ControlMeta", "Registry", "Result", "check", "control"]

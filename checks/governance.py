@@ -7,7 +7,7 @@ checks of both, so with only one plane polled the other plane's evidence is simp
 absent — the control reports what it saw, and stays *unknown* when it saw nothing.
 """
 
-from checks.registry import control
+from postureapp.checks.registry import control
 
 control(
     id="least-privilege",

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from collectors.base import CollectResult, RunRecorder
+from postureapp.collectors.base import CollectResult, RunRecorder
 from postureapp.errors import InputError
 from postureapp.model import Resource, Target
 
@@ -81,8 +81,8 @@ def offline_targets(paths: list[Path], scope: str = "offline") -> list[Target]:
             kube_groups.append([path] if path.is_dir() and len(kube) == len(files) else kube)
     targets = []
     if kube_groups:
-        from collectors.kubernetes import offline as kube_offline
-        from collectors.kubernetes.kinds import ALL_KINDS
+        from postureapp.collectors.kubernetes import offline as kube_offline
+        from postureapp.collectors.kubernetes.kinds import ALL_KINDS
 
         by_uid: dict[str, Resource] = {}
         covered: set[str] = set()
@@ -96,8 +96,8 @@ def offline_targets(paths: list[Path], scope: str = "offline") -> list[Target]:
         expected = [spec.kind for spec in ALL_KINDS if spec.kind not in covered]
         targets.append(_target("kubernetes", sources, list(by_uid.values()), expected))
     if aws_files:
-        from collectors.aws import KINDS as AWS_KINDS
-        from collectors.aws import offline as aws_offline
+        from postureapp.collectors.aws import KINDS as AWS_KINDS
+        from postureapp.collectors.aws import offline as aws_offline
 
         resources = _load_aws(aws_offline, aws_files)
         # An IAM dump says nothing of CloudTrail or security groups: every kind it does

@@ -12,16 +12,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from collectors.base import Collector
+from postureapp.collectors.base import Collector
 from postureapp.errors import InputError
 from postureapp.model import Target
 
 # provider -> "module:Class"
 COLLECTORS = {
-    "kubernetes": "collectors.kubernetes:KubernetesCollector",
-    "aws": "collectors.aws:AwsCollector",
-    "offline": "collectors.offline:OfflineCollector",
-    "probe": "collectors.probe:ProbeCollector",
+    "kubernetes": "postureapp.collectors.kubernetes:KubernetesCollector",
+    "aws": "postureapp.collectors.aws:AwsCollector",
+    "offline": "postureapp.collectors.offline:OfflineCollector",
+    "probe": "postureapp.collectors.probe:ProbeCollector",
 }
 
 
@@ -49,7 +49,7 @@ class TargetRequest:
     kubernetes: bool = False  # asked for explicitly (--context, config) or by default
     aws: bool = False
     # --probe / --probe-url: added after the others, whichever they are (see
-    # collectors.probe.probe_target); it never counts as naming what to poll.
+    # postureapp.collectors.probe.probe_target); it never counts as naming what to poll.
     probe: Target | None = None
 
 
@@ -63,7 +63,7 @@ def resolve_targets(request: TargetRequest) -> list[Target]:
     """
     targets: list[Target] = []
     if request.offline_paths:
-        from collectors.offline import offline_targets
+        from postureapp.collectors.offline import offline_targets
 
         targets.extend(offline_targets(request.offline_paths))
     want_kube = request.kubernetes or bool(request.contexts)
@@ -72,11 +72,11 @@ def resolve_targets(request: TargetRequest) -> list[Target]:
         want_kube = _kubeconfig_present(request.kubeconfig)
         want_aws = _aws_configured()
     if want_kube:
-        from collectors.kubernetes import targets as kube_targets
+        from postureapp.collectors.kubernetes import targets as kube_targets
 
         targets.extend(kube_targets(request.contexts, request.kubeconfig))
     if want_aws:
-        from collectors.aws import targets as aws_targets
+        from postureapp.collectors.aws import targets as aws_targets
 
         targets.extend(
             aws_targets(

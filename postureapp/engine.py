@@ -22,8 +22,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from checks.registry import REGISTRY, CheckMeta, Registry
-from collectors.base import Collector, CollectResult
+from postureapp.checks.registry import REGISTRY, CheckMeta, Registry
+from postureapp.collectors.base import Collector, CollectResult
 from postureapp.inventory import ALL_KINDS, Inventory
 from postureapp.model import (
     CollectorRun,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from checks.registry import ControlMeta
+from postureapp.checks.registry import ControlMeta
 from postureapp.model import Attestation, Control, ControlStatus, utcnow
 
 

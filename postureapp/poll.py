@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import IO
 
-from collectors.registry import default_collectors
+from postureapp.collectors.registry import default_collectors
 from postureapp.config import Config
 from postureapp.engine import Engine, PollResult, ProgressCallback
 from postureapp.model import CollectorRun, Target
@@ -13,7 +13,7 @@ from postureapp.store import Store
 
 
 def build_engine(store: Store, config: Config, targets: list[Target]) -> Engine:
-    import checks  # noqa: F401  (imports the catalog into the registry)
+    import postureapp.checks  # noqa: F401  (imports the catalog into the registry)
 
     providers = sorted({target.provider for target in targets})
     return Engine(

@@ -9,8 +9,8 @@ from collections.abc import Callable
 import freezegun
 import pytest
 
-from checks.registry import Registry, Result
-from collectors.base import CollectResult, RunRecorder
+from postureapp.checks.registry import Registry, Result
+from postureapp.collectors.base import CollectResult, RunRecorder
 from postureapp.model import Resource, Severity, Status, Target, View, k8s_uid
 from postureapp.store import Store
 

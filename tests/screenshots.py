@@ -155,7 +155,7 @@ def _demo_cache(path: Path) -> None:
 
 
 async def _demo_shots(out: Path) -> None:
-    from checks import REGISTRY
+    from postureapp.checks import REGISTRY
     from postureapp.model import utcnow
 
     with tempfile.TemporaryDirectory() as folder:

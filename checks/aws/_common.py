@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from checks.registry import Result
+from postureapp.checks.registry import Result
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Status, parse_time
 

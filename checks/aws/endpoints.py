@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from checks.aws._common import PROVIDER, listing, plural
-from checks.registry import Result, check
+from postureapp.checks.aws._common import PROVIDER, listing, plural
+from postureapp.checks.registry import Result, check
 from postureapp.config import DEFAULT_ADMIN_PORTS
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, View

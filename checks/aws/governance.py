@@ -8,7 +8,7 @@ the account hang on its ``IAMAccount`` (or that resource's uid when IAM was not 
 
 from __future__ import annotations
 
-from checks.aws._common import (
+from postureapp.checks.aws._common import (
     PROVIDER,
     account_anchor,
     account_of,
@@ -18,7 +18,7 @@ from checks.aws._common import (
     region_of,
     regions,
 )
-from checks.registry import Result, check, control
+from postureapp.checks.registry import Result, check, control
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, View
 

@@ -3,7 +3,7 @@ credentials are weak, which identities are dormant, and which roles outsiders ca
 
 One identity per service with least privilege is what keeps the blast radius of a
 breached service small; an ``AdministratorAccess`` role behind a microservice is the
-monolith's super-user identity again. Policy evaluation is in :mod:`checks.aws.policy`
+monolith's super-user identity again. Policy evaluation is in :mod:`postureapp.checks.aws.policy`
 (what it honours and what it deliberately ignores is documented there).
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from checks.aws import policy
-from checks.aws._common import (
+from postureapp.checks.aws import policy
+from postureapp.checks.aws._common import (
     PROVIDER,
     UNUSED_DAYS,
     DormancyWording,
@@ -23,7 +23,7 @@ from checks.aws._common import (
     threshold,
     when,
 )
-from checks.registry import Result, check
+from postureapp.checks.registry import Result, check
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, View
 

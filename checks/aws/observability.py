@@ -2,16 +2,16 @@
 groups that keep logs for a deliberate time, X-Ray tracing on API Gateway stages, and EKS
 control-plane logs beyond audit.
 
-Reads the attrs documented in ``collectors.aws.logs``, ``collectors.aws.apigateway`` and
-``collectors.aws.eks``.
+Reads the attrs documented in the AWS collector's ``logs``, ``apigateway`` and ``eks``
+modules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checks.aws._common import PROVIDER, listing, threshold
-from checks.registry import Result, check
+from postureapp.checks.aws._common import PROVIDER, listing, threshold
+from postureapp.checks.registry import Result, check
 from postureapp.inventory import Inventory
 from postureapp.model import Severity, Status, View
 

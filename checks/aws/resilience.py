@@ -2,8 +2,8 @@
 rules, API Gateway throttling and usage plans) and where TLS terminates at load
 balancers (bridged to cleartext targets, re-encrypted, or tunnelled through).
 
-Reads the attrs documented in ``collectors.aws.elb``, ``collectors.aws.waf`` and
-``collectors.aws.apigateway``.
+Reads the attrs documented in the AWS collector's ``elb``, ``waf`` and ``apigateway``
+modules.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from checks.aws._common import PROVIDER, listing, plural
-from checks.registry import Result, check
+from postureapp.checks.aws._common import PROVIDER, listing, plural
+from postureapp.checks.registry import Result, check
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, View
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from checks.aws._common import (
+from postureapp.checks.aws._common import (
     CERT_WARNING_DAYS,
     PROVIDER,
     ROTATION_DAYS,
@@ -25,7 +25,7 @@ from checks.aws._common import (
     threshold,
     when,
 )
-from checks.registry import Result, check
+from postureapp.checks.registry import Result, check
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, View
 

@@ -2,16 +2,16 @@
 OIDC identity provider, so its workloads can hold their own IAM roles (IRSA) instead of
 all sharing the node's role.
 
-Reads ``EKSCluster`` (``collectors.aws.eks``) and ``IAMOIDCProvider``
-(``collectors.aws.logs``).
+Reads ``EKSCluster`` (``postureapp.collectors.aws.eks``) and ``IAMOIDCProvider``
+(``postureapp.collectors.aws.logs``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checks.aws._common import PROVIDER, account_of
-from checks.registry import Result, check
+from postureapp.checks.aws._common import PROVIDER, account_of
+from postureapp.checks.registry import Result, check
 from postureapp.inventory import Inventory
 from postureapp.model import Severity, Status, View
 

@@ -1,5 +1,5 @@
 """The Kubernetes checks (issue 3): importing this package registers them and the
-Kubernetes governance controls in :data:`checks.registry.REGISTRY`.
+Kubernetes governance controls in :data:`postureapp.checks.registry.REGISTRY`.
 
 Modules, one per view: :mod:`.identities` (RBAC and workload identities),
 :mod:`.endpoints` (exposure, network policies, mesh mTLS), :mod:`.secrets` (tokens,
@@ -7,10 +7,10 @@ rotation, certificates, literal credentials) and :mod:`.governance` (per-cluster
 verdicts and controls), :mod:`.resilience` (rate limits, TLS at proxies, circuit
 breakers) and :mod:`.observability` (log shipping, tracing); :mod:`.rbac` resolves
 bindings into grants for them. Every check reads only the attrs documented in
-:mod:`collectors.kubernetes.normalise`.
+:mod:`postureapp.collectors.kubernetes.normalise`.
 """
 
-from checks.kubernetes import (
+from postureapp.checks.kubernetes import (
     endpoints,
     governance,
     identities,

@@ -1,6 +1,6 @@
 """Helpers shared by the Kubernetes checks: scopes, workloads, selectors, dates.
 
-Everything here reads only what :mod:`collectors.kubernetes.normalise` documents; none
+Everything here reads only what :mod:`postureapp.collectors.kubernetes.normalise` documents; none
 of it does I/O or reads the clock (callers pass ``inv.now``).
 """
 

@@ -11,8 +11,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from checks.kubernetes._common import PROVIDER, labels_match, selector_matches
-from checks.kubernetes.endpoints import _lb_internal, mesh_root, pods_by_namespace, selected_pods
+from postureapp.checks.kubernetes._common import PROVIDER, labels_match, selector_matches
+from postureapp.checks.kubernetes.endpoints import (
+    _lb_internal,
+    mesh_root,
+    pods_by_namespace,
+    selected_pods,
+)
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, k8s_uid
 

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from checks.kubernetes._common import (
+from postureapp.checks.kubernetes._common import (
     PROVIDER,
     SYSTEM_NAMESPACES,
     cluster_uid,
@@ -31,7 +31,7 @@ from checks.kubernetes._common import (
     qualified,
     scopes_of,
 )
-from checks.registry import Result, check
+from postureapp.checks.registry import Result, check
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, View
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from checks.kubernetes import rbac
-from checks.kubernetes._common import (
+from postureapp.checks.kubernetes import rbac
+from postureapp.checks.kubernetes._common import (
     CIS,
     ISO,
     PROVIDER,
@@ -30,15 +30,15 @@ from checks.kubernetes._common import (
     qualified,
     scopes_of,
 )
-from checks.kubernetes.endpoints import (
+from postureapp.checks.kubernetes.endpoints import (
     default_deny,
     mesh_verdicts,
     policies_by_namespace,
     user_namespaces,
 )
-from checks.kubernetes.identities import RBAC_KINDS
-from checks.kubernetes.secrets import legacy_tokens
-from checks.registry import Result, check, control
+from postureapp.checks.kubernetes.identities import RBAC_KINDS
+from postureapp.checks.kubernetes.secrets import legacy_tokens
+from postureapp.checks.registry import Result, check, control
 from postureapp.inventory import Inventory
 from postureapp.model import Severity, Status, View
 
@@ -285,7 +285,7 @@ def least_privilege(inv: Inventory) -> Iterator[Result]:
     """Per cluster: of all identities — every ServiceAccount, plus every user and group
     named by a binding — the share holding admin-equivalent rights (cluster-admin or
     ``*`` on ``*``), cluster-wide or in a namespace. Control-plane bindings are not
-    counted (see :mod:`checks.kubernetes.identities`). FAIL when any identity holds
+    counted (see :mod:`postureapp.checks.kubernetes.identities`). FAIL when any identity holds
     them."""
     grants_by_scope: dict[str, list[rbac.Grant]] = defaultdict(list)
     for grant in rbac.RbacIndex(inv).grants():

@@ -1,7 +1,7 @@
 """Identity checks: who can do what in the cluster, and which identity each workload runs as.
 
 The RBAC checks judge every binding (one finding per RoleBinding/ClusterRoleBinding,
-PASS when it does not grant the capability) through :mod:`checks.kubernetes.rbac`.
+PASS when it does not grant the capability) through :mod:`postureapp.checks.kubernetes.rbac`.
 Control-plane bindings are not judged: ``system:*``/``eks:*`` bindings to
 ``system:*``/``eks:*`` roles whose subjects are all control-plane identities, and the
 default ``cluster-admin`` binding of ``system:masters``. They exist in every cluster,
@@ -23,9 +23,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 
-from checks.kubernetes import rbac
-from checks.kubernetes._common import PROVIDER, frameworks, names_list, workloads
-from checks.registry import Result, check
+from postureapp.checks.kubernetes import rbac
+from postureapp.checks.kubernetes._common import PROVIDER, frameworks, names_list, workloads
+from postureapp.checks.registry import Result, check
 from postureapp.inventory import Inventory
 from postureapp.model import Severity, Status, View, k8s_uid
 

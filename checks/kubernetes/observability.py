@@ -3,7 +3,7 @@ Bit, Fluentd, Vector, the OpenTelemetry Collector...) and a tracing backend or c
 (Jaeger, Tempo, Zipkin, the OpenTelemetry Collector, the X-Ray daemon).
 
 Products are recognised from pods' image *names* (repository, not tag); nothing is read
-from the containers. Reads the Pod attrs of :mod:`collectors.kubernetes.normalise`.
+from the containers. Reads the Pod attrs of :mod:`postureapp.collectors.kubernetes.normalise`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,14 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 
-from checks.kubernetes._common import PROVIDER, cluster_uid, frameworks, scopes_of, workload_of
-from checks.registry import Result, check
+from postureapp.checks.kubernetes._common import (
+    PROVIDER,
+    cluster_uid,
+    frameworks,
+    scopes_of,
+    workload_of,
+)
+from postureapp.checks.registry import Result, check
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, View
 

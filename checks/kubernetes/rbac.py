@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from checks.kubernetes._common import PROVIDER, labels_match, selector_matches
+from postureapp.checks.kubernetes._common import PROVIDER, labels_match, selector_matches
 from postureapp.inventory import Inventory
 from postureapp.model import Resource
 

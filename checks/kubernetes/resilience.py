@@ -3,7 +3,7 @@ annotations, Istio local rate limiting), where TLS terminates at the proxies (br
 cleartext, re-encrypted, passed through), and circuit breakers plus disruption budgets
 for exposed Services (cascading failure).
 
-Reads only attrs documented in :mod:`collectors.kubernetes.normalise`.
+Reads only attrs documented in :mod:`postureapp.collectors.kubernetes.normalise`.
 """
 
 from __future__ import annotations
@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from checks.kubernetes._common import PROVIDER, frameworks, qualified
-from checks.kubernetes._exposure import (
+from postureapp.checks.kubernetes._common import PROVIDER, frameworks, qualified
+from postureapp.checks.kubernetes._exposure import (
     Traffic,
     backend_services,
     exposed_services,
     ingress_internal,
     service_internal,
 )
-from checks.registry import Result, check
+from postureapp.checks.registry import Result, check
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, View
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
-from checks.kubernetes._common import (
+from postureapp.checks.kubernetes._common import (
     PROVIDER,
     day,
     frameworks,
@@ -21,7 +21,7 @@ from checks.kubernetes._common import (
     qualified,
     workloads,
 )
-from checks.registry import Result, check
+from postureapp.checks.registry import Result, check
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, View
 

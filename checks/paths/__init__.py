@@ -1,3 +1,3 @@
 """Attack-path checks: toxic combinations that span the cluster and the cloud."""
 
-from checks.paths import exposure, trust  # noqa: F401  (registers the checks)
+from postureapp.checks.paths import exposure, trust  # noqa: F401  (registers the checks)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-# Leaf modules only: postureapp.graph's package (and its build) imports checks.aws and
-# checks.kubernetes, whose package __init__ imports this module, so importing the graph
+# Leaf modules only: postureapp.graph's package (and its build) imports postureapp.checks.aws and
+# postureapp.checks.kubernetes, whose package __init__ imports this module, so importing the graph
 # package here would be a cycle whichever side is imported first.
 from postureapp.graph.graph import Graph
 from postureapp.graph.model import Path

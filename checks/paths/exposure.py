@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from checks.paths._common import PROVIDER, Facts, evidence, facts, frameworks
-from checks.registry import Result, check
+from postureapp.checks.paths._common import PROVIDER, Facts, evidence, facts, frameworks
+from postureapp.checks.registry import Result, check
 from postureapp.graph.model import ADMIN, READ_SECRETS, SERVICE_ACCOUNT, WORKLOAD, Path
 from postureapp.inventory import Inventory
 from postureapp.model import Severity, Status, View

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checks.paths._common import PROVIDER, facts, frameworks
-from checks.registry import Result, check
+from postureapp.checks.paths._common import PROVIDER, facts, frameworks
+from postureapp.checks.registry import Result, check
 from postureapp.graph import trust as irsa
 from postureapp.inventory import Inventory
 from postureapp.model import Severity, Status, View

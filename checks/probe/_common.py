@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from checks.registry import Result
+from postureapp.checks.registry import Result
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Status
 

@@ -11,7 +11,7 @@ problem from here is not evidence that there is none.
 import re
 from collections.abc import Iterator
 
-from checks.probe._common import (
+from postureapp.checks.probe._common import (
     ADMIN_PATHS,
     DEBUG_PATHS,
     EXPOSURE,
@@ -23,7 +23,7 @@ from checks.probe._common import (
     probe_evidence,
     probes_of,
 )
-from checks.registry import Result, check
+from postureapp.checks.registry import Result, check
 from postureapp.inventory import Inventory
 from postureapp.model import Severity, Status, View
 

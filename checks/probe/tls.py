@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from checks.probe._common import (
+from postureapp.checks.probe._common import (
     CRYPTO,
     OLD_PROTOCOLS,
     REQUIRES,
@@ -17,7 +17,7 @@ from checks.probe._common import (
     probes_of,
     published_by,
 )
-from checks.registry import Result, check
+from postureapp.checks.registry import Result, check
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, View, parse_time
 

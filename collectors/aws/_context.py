@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from collectors.aws._common import (
+from postureapp.collectors.aws._common import (
     AwsCallError,
     MalformedAnswer,
     action_name,
@@ -33,7 +33,7 @@ _MAX_REASONS = 3
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    """The target options, validated (see ``collectors.aws`` for their meaning)."""
+    """The target options, validated (see ``postureapp.collectors.aws`` for their meaning)."""
 
     regions: tuple[str, ...] = ()
     all_regions: bool = False

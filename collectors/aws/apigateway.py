@@ -51,8 +51,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from collectors.aws._common import dns_suffix, iso, normalise_policy, scope, tags_dict
-from collectors.aws._context import Context, Unit
+from postureapp.collectors.aws._common import dns_suffix, iso, normalise_policy, scope, tags_dict
+from postureapp.collectors.aws._context import Context, Unit
 from postureapp.model import Resource
 
 KINDS = ("ApiGatewayRestApi", "ApiGatewayHttpApi", "ApiGatewayUsagePlan")

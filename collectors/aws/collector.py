@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from collectors.aws import (
+from postureapp.collectors.aws import (
     apigateway,
     ec2,
     eks,
@@ -43,7 +43,7 @@ from collectors.aws import (
     secrets,
     waf,
 )
-from collectors.aws._common import (
+from postureapp.collectors.aws._common import (
     AwsCallError,
     account_of_arn,
     fallback_uid,
@@ -51,8 +51,8 @@ from collectors.aws._common import (
     plain,
     scope,
 )
-from collectors.aws._context import Context, Options, Unit
-from collectors.base import CollectResult, RunRecorder
+from postureapp.collectors.aws._context import Context, Options, Unit
+from postureapp.collectors.base import CollectResult, RunRecorder
 from postureapp.model import Resource, Target
 
 log = logging.getLogger(__name__)
@@ -161,7 +161,7 @@ def parse_options(raw: Mapping[str, Any]) -> Options:
 
 
 class AwsCollector:
-    """Reads one AWS account per target; never raises (see ``collectors.base``)."""
+    """Reads one AWS account per target; never raises (see ``postureapp.collectors.base``)."""
 
     name = "aws"
     provider = "aws"

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from collectors.aws._common import iso, scope, tags_dict
-from collectors.aws._context import Context, Unit
+from postureapp.collectors.aws._common import iso, scope, tags_dict
+from postureapp.collectors.aws._context import Context, Unit
 from postureapp.model import Resource
 
 KINDS = ("EKSCluster", "EKSPodIdentityAssociation")

@@ -34,8 +34,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from collectors.aws._common import AwsCallError, iso, scope, to_bool
-from collectors.aws._context import Context, Unit
+from postureapp.collectors.aws._common import AwsCallError, iso, scope, to_bool
+from postureapp.collectors.aws._context import Context, Unit
 from postureapp.model import Resource
 
 KINDS = ("LoadBalancer",)
@@ -186,7 +186,7 @@ def _forwards(
 
 def _web_acl(ctx: Context, arn: str, region: str) -> str | None:
     """The WAF web ACL protecting an application load balancer; a failed lookup marks
-    ``WAFWebACL`` unknown (see ``collectors.aws.waf``), not the load balancer."""
+    ``WAFWebACL`` unknown (see ``postureapp.collectors.aws.waf``), not the load balancer."""
     with ctx.reading("WAFWebACL"):
         answer = ctx.call(
             ctx.client("wafv2", region),

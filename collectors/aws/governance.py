@@ -1,6 +1,6 @@
 """Governance evidence, per region: CloudTrail trails, AWS Config recorders, GuardDuty
 detectors, AWS Backup plans and protected resources, Security Hub.
-(EBS encryption by default is read with EC2, see ``collectors.aws.ec2``.)
+(EBS encryption by default is read with EC2, see ``postureapp.collectors.aws.ec2``.)
 
 A region where a service is simply not set up yields no resource of that kind (no
 trail, no detector...) and no unknown: absence is the answer. Checks that need "one per
@@ -47,8 +47,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from collectors.aws._common import AwsCallError, fallback_uid, iso, scope
-from collectors.aws._context import Context, Unit
+from postureapp.collectors.aws._common import AwsCallError, fallback_uid, iso, scope
+from postureapp.collectors.aws._context import Context, Unit
 from postureapp.model import Resource
 
 KINDS = (

@@ -6,13 +6,13 @@ default version, inline policies) plus the credential report; no per-principal c
 Access keys are listed per user only when the credential report cannot be read, and for
 the users created after the report was generated.
 The same functions normalise the live answers and the offline files
-(``collectors.aws.offline``).
+(``postureapp.collectors.aws.offline``).
 
 All kinds are global: ``scope = "{account}/global"``. Timestamps are ISO 8601 UTC with
 ``Z`` (or null); "last used" timestamps are truncated to the day (``...T00:00:00Z``:
 AWS moves them on every use, and a poll where nothing else changed should not rewrite
 every active principal). Policy documents are normalised by
-:func:`collectors.aws._common.normalise_policy` (``Statement`` always a list;
+:func:`postureapp.collectors.aws._common.normalise_policy` (``Statement`` always a list;
 ``Action``/``NotAction``/``Resource``/``NotResource`` always lists; ``Principal`` always
 ``{type: [values]}``; ``Condition`` values always lists). No attr is relative to "now"
 (no ages): checks compute ages from the timestamps and ``Inventory.now``.
@@ -90,7 +90,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from collectors.aws._common import (
+from postureapp.collectors.aws._common import (
     GLOBAL,
     AwsCallError,
     MalformedAnswer,
@@ -105,7 +105,7 @@ from collectors.aws._common import (
     tags_dict,
     to_bool,
 )
-from collectors.aws._context import Context, Unit
+from postureapp.collectors.aws._context import Context, Unit
 from postureapp.model import Resource
 
 KINDS = (

@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from collectors.aws._common import GLOBAL, iso, scope
-from collectors.aws._context import Context, Unit
+from postureapp.collectors.aws._common import GLOBAL, iso, scope
+from postureapp.collectors.aws._context import Context, Unit
 from postureapp.model import Resource
 
 KINDS = ("CloudWatchLogGroup", "IAMOIDCProvider")

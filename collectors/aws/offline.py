@@ -2,7 +2,7 @@
 a credential report (the CSV from ``aws iam get-credential-report --query Content
 --output text | base64 -d``), as files or a directory holding them.
 
-They are normalised by the same functions as the live path (``collectors.aws.iam``), so
+They are normalised by the same functions as the live path (``postureapp.collectors.aws.iam``), so
 a dump and a live poll of the same account give the same resources. Several JSON files
 (pages saved one by one) are merged. A file that is not one of these, is truncated or
 malformed raises :class:`postureapp.errors.InputError` with one line naming the file.
@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from collectors.aws import iam
-from collectors.aws._common import MalformedAnswer, account_of_arn, iso
+from postureapp.collectors.aws import iam
+from postureapp.collectors.aws._common import MalformedAnswer, account_of_arn, iso
 from postureapp.errors import InputError
 from postureapp.model import Resource
 

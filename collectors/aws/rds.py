@@ -25,8 +25,8 @@ Kinds and attrs (scope ``"{account}/{region}"``)
 
 from __future__ import annotations
 
-from collectors.aws._common import iso, scope, tags_dict
-from collectors.aws._context import Context, Unit
+from postureapp.collectors.aws._common import iso, scope, tags_dict
+from postureapp.collectors.aws._context import Context, Unit
 from postureapp.model import Resource
 
 KINDS = ("RDSInstance", "RDSCluster")

@@ -32,8 +32,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from collectors.aws._common import GLOBAL, AwsCallError, fallback_uid, iso, scope
-from collectors.aws._context import Context, Unit
+from postureapp.collectors.aws._common import GLOBAL, AwsCallError, fallback_uid, iso, scope
+from postureapp.collectors.aws._context import Context, Unit
 from postureapp.model import Resource
 
 KINDS = ("S3Bucket", "S3AccountPublicAccessBlock")

@@ -1,5 +1,5 @@
 """Secrets and keys: Secrets Manager secrets (metadata only), KMS customer-managed keys and
-ACM certificates. IAM server certificates and access keys live in ``collectors.aws.iam``.
+ACM certificates. IAM server certificates and access keys live in ``postureapp.collectors.aws.iam``.
 
 Secret values are never read: the collector calls ``ListSecrets`` only (which carries
 every date and the rotation settings), never ``GetSecretValue`` or ``DescribeSecret``.
@@ -35,8 +35,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from collectors.aws._common import iso, iso_day, scope, tags_dict
-from collectors.aws._context import Context, Unit
+from postureapp.collectors.aws._common import iso, iso_day, scope, tags_dict
+from postureapp.collectors.aws._context import Context, Unit
 from postureapp.model import Resource
 
 KINDS = ("SecretsManagerSecret", "KMSKey", "ACMCertificate")

@@ -2,8 +2,8 @@
 load balancers and API Gateway stages each one protects.
 
 Which resources an ACL protects is taken from the resources themselves: API Gateway
-stages report their ``webAclArn`` (``collectors.aws.apigateway``), and each application
-load balancer is asked ``wafv2:GetWebACLForResource`` (``collectors.aws.elb``). A
+stages report their ``webAclArn`` (``postureapp.collectors.aws.apigateway``), and each application
+load balancer is asked ``wafv2:GetWebACLForResource`` (``postureapp.collectors.aws.elb``). A
 finaliser joins both into ``protects``. ``ListResourcesForWebACL`` would be one call per
 ACL instead, but local emulators do not implement it, and the per-resource answer is
 what a check needs anyway. When that lookup fails, ``WAFWebACL`` is marked unknown,
@@ -31,8 +31,8 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from collectors.aws._common import scope
-from collectors.aws._context import Context, Unit
+from postureapp.collectors.aws._common import scope
+from postureapp.collectors.aws._context import Context, Unit
 from postureapp.model import Resource
 
 KINDS = ("WAFWebACL",)

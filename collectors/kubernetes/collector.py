@@ -31,11 +31,11 @@ from typing import Any
 from kubernetes import client, config
 from kubernetes.config.config_exception import ConfigException
 
-from collectors.base import CollectResult, RunRecorder
-from collectors.kubernetes import api as kapi
-from collectors.kubernetes._gc import gc_paused
-from collectors.kubernetes.kinds import BUILTIN_KINDS, OPTIONAL_KINDS, PRODUCTS, KindSpec
-from collectors.kubernetes.normalise import (
+from postureapp.collectors.base import CollectResult, RunRecorder
+from postureapp.collectors.kubernetes import api as kapi
+from postureapp.collectors.kubernetes._gc import gc_paused
+from postureapp.collectors.kubernetes.kinds import BUILTIN_KINDS, OPTIONAL_KINDS, PRODUCTS, KindSpec
+from postureapp.collectors.kubernetes.normalise import (
     OTHER_SECRET_TYPE,
     SECRET_TYPES,
     MalformedObject,

@@ -2,7 +2,7 @@
 
 The live collector, the offline loader, the permissions ClusterRole and its drift test
 all read this one table, so adding a kind here is the whole of "teaching" postureapp a
-kind (plus its normaliser in :mod:`collectors.kubernetes.normalise`).
+kind (plus its normaliser in :mod:`postureapp.collectors.kubernetes.normalise`).
 """
 
 from __future__ import annotations

@@ -160,8 +160,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from collectors.kubernetes.kinds import CLUSTER_KIND
-from collectors.kubernetes.normalise_traffic import (
+from postureapp.collectors.kubernetes.kinds import CLUSTER_KIND
+from postureapp.collectors.kubernetes.normalise_traffic import (
     circuit_breaking,
     envoy_filter,
     pod_disruption_budget,

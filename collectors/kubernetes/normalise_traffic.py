@@ -1,8 +1,8 @@
 """Normalisers for the traffic-resilience kinds: PodDisruptionBudget and Istio EnvoyFilter
-(documented with the others in :mod:`collectors.kubernetes.normalise`), and the
+(documented with the others in :mod:`postureapp.collectors.kubernetes.normalise`), and the
 circuit-breaking part of a DestinationRule's traffic policy.
 
-Kept apart from :mod:`~collectors.kubernetes.normalise` only to keep files short; the
+Kept apart from :mod:`~postureapp.collectors.kubernetes.normalise` only to keep files short; the
 same conventions apply (optional values are None, lists keep the source order).
 """
 

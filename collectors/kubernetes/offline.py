@@ -9,7 +9,7 @@ recursively, hidden entries skipped), each holding a ``List``, a typed list
       validatingwebhookconfigurations,mutatingwebhookconfigurations -A -o json > cluster.json
 
 Objects are normalised by the same code as the live collector
-(:mod:`collectors.kubernetes.normalise`); there is no synthetic ``Cluster`` resource,
+(:mod:`postureapp.collectors.kubernetes.normalise`); there is no synthetic ``Cluster`` resource,
 since a dump says nothing about the server. An object found twice (in two files of a
 directory) is kept once, the later file winning. Secrets in such dumps do carry their data:
 only metadata and ``type`` are handed to the normaliser, so no value reaches a
@@ -28,9 +28,9 @@ from typing import Any
 
 import yaml
 
-from collectors.kubernetes._gc import gc_paused
-from collectors.kubernetes.kinds import ALL_KINDS, BY_GROUP_KIND, KindSpec
-from collectors.kubernetes.normalise import MalformedObject, normalise
+from postureapp.collectors.kubernetes._gc import gc_paused
+from postureapp.collectors.kubernetes.kinds import ALL_KINDS, BY_GROUP_KIND, KindSpec
+from postureapp.collectors.kubernetes.normalise import MalformedObject, normalise
 from postureapp.errors import InputError
 from postureapp.model import Resource
 

@@ -1,7 +1,7 @@
 """The least privilege the Kubernetes collector needs, as a ClusterRole to apply.
 
 :data:`CLUSTER_ROLE_YAML` grants get/list on exactly the resources the collector reads
-(:mod:`collectors.kubernetes.kinds`; a test keeps the two in step) plus the discovery
+(:mod:`postureapp.collectors.kubernetes.kinds`; a test keeps the two in step) plus the discovery
 and version endpoints. Add-on groups that are not installed cost nothing: the
 collector reads them only when discovery shows them.
 """

@@ -21,10 +21,10 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from collectors.base import CollectResult, RunRecorder
-from collectors.probe.discovery import Endpoint, discover, parse_probe_url
-from collectors.probe.normalise import KIND, SCOPE, to_resource
-from collectors.probe.prober import Abort, ProbeSettings, blank_facts, probe
+from postureapp.collectors.base import CollectResult, RunRecorder
+from postureapp.collectors.probe.discovery import Endpoint, discover, parse_probe_url
+from postureapp.collectors.probe.normalise import KIND, SCOPE, to_resource
+from postureapp.collectors.probe.prober import Abort, ProbeSettings, blank_facts, probe
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Target
 

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from collectors.probe.discovery import Endpoint
+from postureapp.collectors.probe.discovery import Endpoint
 from postureapp.model import Resource
 
 KIND = "EndpointProbe"

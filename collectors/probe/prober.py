@@ -6,7 +6,7 @@ asked anonymously even when ``/`` hands out a session), a User-Agent naming the 
 a timeout on every request and a deadline for the whole probe. httpx's timeouts are
 per read, so a server trickling a byte at a time never trips them: an :class:`Abort`
 handed in by the caller shuts down every socket the probe opened, which ends a request
-at once wherever it is blocked (``collectors.probe.probe_endpoints`` does so at the
+at once wherever it is blocked (``postureapp.collectors.probe.probe_endpoints`` does so at the
 budget's end).
 
 TLS is verified against the system's (certifi's) roots plus an optional CA bundle; a
@@ -38,8 +38,8 @@ import httpx
 from cryptography import x509
 from cryptography.x509.oid import ExtensionOID
 
-from collectors.probe.discovery import Endpoint
-from collectors.probe.guard import check_host
+from postureapp.collectors.probe.discovery import Endpoint
+from postureapp.collectors.probe.guard import check_host
 
 USER_AGENT = "postureapp-probe/0.1 (+https://github.com/postureapp; security posture check)"
 ADMIN_PATHS = ("/admin", "/console", "/actuator")
@@ -366,7 +366,7 @@ def _describe(error: BaseException) -> str:
 def probe(
     endpoint: Endpoint, settings: ProbeSettings, deadline: float, abort: Abort | None = None
 ) -> dict[str, Any]:
-    """Everything the attrs contract (``collectors.probe.normalise``) records; never
+    """Everything the attrs contract (``postureapp.collectors.probe.normalise``) records; never
     raises. ``deadline`` is checked between requests; only ``abort`` ends one midway."""
     try:
         return _probe(endpoint, settings, deadline, abort or Abort())

@@ -112,11 +112,11 @@ def target_request(
     probe_allow_private=None,
     probe_ca_bundle=None,
 ):
-    from collectors.registry import TargetRequest
+    from postureapp.collectors.registry import TargetRequest
 
     probe_target = None
     if probe or probe_urls or probe_allow_private or probe_ca_bundle:
-        from collectors.probe import probe_target as build_probe
+        from postureapp.collectors.probe import probe_target as build_probe
 
         probe_target = build_probe(
             config,
@@ -154,7 +154,7 @@ def collect_command(fail_on, allow_partial, **targets) -> None:
       posture collect --from ./dumps/          # kubectl get ... -o json files
       posture collect --context prod-eu --probe   # and probe what it exposes
     """
-    from collectors.registry import resolve_targets
+    from postureapp.collectors.registry import resolve_targets
     from postureapp.poll import run_poll
 
     config = state().config

@@ -28,7 +28,7 @@ def tui_command(offline: bool = False, interval: int | None = None, **targets) -
       posture tui --context prod-eu --interval 120
       posture --offline            # on call, no credentials: the cache alone
     """
-    from collectors.registry import resolve_targets
+    from postureapp.collectors.registry import resolve_targets
     from postureapp.tui import run
 
     config = state().config

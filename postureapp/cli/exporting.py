@@ -119,7 +119,7 @@ def snapshot_command(fmt, output, fail_on, baseline, allow_partial, **targets) -
       posture snapshot --context prod --format sarif -o posture.sarif \\
           --fail-on high --new-only last-main.json
     """
-    from collectors.registry import resolve_targets
+    from postureapp.collectors.registry import resolve_targets
     from postureapp.poll import run_poll
 
     config = state().config

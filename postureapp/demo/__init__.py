@@ -75,8 +75,8 @@ class DemoEnvironment:
         from moto.server import ThreadedMotoServer
 
         from postureapp.demo.aws_estate import REGION, DemoAccount
+        from postureapp.demo.kube_api import KubeAPIServer
         from postureapp.demo.kube_estate import cluster_objects
-        from postureapp.testing.kube_api import KubeAPIServer
 
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._moto.start()
@@ -107,8 +107,8 @@ class DemoEnvironment:
         self._setenv("AWS_CONFIG_FILE", str(config))
         self._setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
 
-        from collectors.aws import targets as aws_targets
-        from collectors.kubernetes import targets as kube_targets
+        from postureapp.collectors.aws import targets as aws_targets
+        from postureapp.collectors.kubernetes import targets as kube_targets
 
         self.targets = [
             *kube_targets([KUBE_CONTEXT], str(kubeconfig)),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import IO, Any
 
-from checks.registry import REGISTRY, Registry
+from postureapp.checks.registry import REGISTRY, Registry
 from postureapp.export.common import bulk, write_records_json
 from postureapp.governance import evaluate_controls
 from postureapp.graph import attack_paths_document

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 # The same dates and thresholds as the AWS dormancy checks, so tree and findings agree.
-from checks.aws._common import ROTATION_DAYS, UNUSED_DAYS, cutoff, day, threshold, when
+from postureapp.checks.aws._common import ROTATION_DAYS, UNUSED_DAYS, cutoff, day, threshold, when
 from postureapp.graph.graph import Graph
 from postureapp.graph.model import IAM_ROLE, IAM_USER, SERVICE_ACCOUNT
 from postureapp.inventory import Inventory

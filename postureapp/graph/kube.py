@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from checks.kubernetes import rbac
-from checks.kubernetes._common import is_mirror_pod, qualified, workload_of
-from checks.kubernetes.endpoints import _lb_internal, _source_ranges, selected_pods
+from postureapp.checks.kubernetes import rbac
+from postureapp.checks.kubernetes._common import is_mirror_pod, qualified, workload_of
+from postureapp.checks.kubernetes.endpoints import _lb_internal, _source_ranges, selected_pods
 from postureapp.graph.graph import Graph
 from postureapp.graph.model import (
     ADMIN,

@@ -164,8 +164,8 @@ class PostureApp(GraphMixin, App[None]):
         self.interval = interval or self.config.get("poll.interval_seconds")
         self.poller = poller or self._default_poller
         if registry is None:
-            import checks  # noqa: F401  (registers the shipped catalog)
-            from checks.registry import REGISTRY
+            import postureapp.checks  # noqa: F401  (registers the shipped catalog)
+            from postureapp.checks.registry import REGISTRY
 
             registry = REGISTRY
         self.registry = registry
@@ -545,7 +545,7 @@ class PostureApp(GraphMixin, App[None]):
             self.targets = [target for target in self.targets if target.provider != "probe"]
             self.notify("Endpoint probes off from the next poll.")
         else:
-            from collectors.probe import probe_target
+            from postureapp.collectors.probe import probe_target
 
             self.targets = [*self.targets, *(self._probe_targets or [probe_target(self.config)])]
             self.notify(

@@ -124,7 +124,7 @@ def seed(endpoint: str) -> None:
 
 def collect_once(endpoint: str) -> dict[str, Any]:
     """One collection in this (fresh) process; figures as a dict."""
-    from collectors.aws import AwsCollector
+    from postureapp.collectors.aws import AwsCollector
     from postureapp.model import Target
 
     collector = AwsCollector()
@@ -157,7 +157,7 @@ def collect_once(endpoint: str) -> dict[str, Any]:
 
 def _judge(result) -> list:
     """Run the shipped checks on what was collected, as a poll does."""
-    import checks  # noqa: F401
+    import postureapp.checks  # noqa: F401
     from postureapp.engine import Engine
 
     engine = Engine(None, {})  # judging needs no store and no collector

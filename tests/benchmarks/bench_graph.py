@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import time
 
-import checks  # noqa: F401  (registers the path checks)
-from checks.registry import REGISTRY
+import postureapp.checks  # noqa: F401  (registers the path checks)
+from postureapp.checks.registry import REGISTRY
 from postureapp.graph import attack_paths, build_graph
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, k8s_uid

@@ -21,7 +21,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from collectors.kubernetes import KubernetesCollector
+from postureapp.collectors.kubernetes import KubernetesCollector
 from postureapp.model import Target
 
 SIZES = {
@@ -37,7 +37,7 @@ CONTEXT = "bench"
 
 
 def _serve(conn, sizes: dict[str, int]) -> None:  # runs in the child process
-    from postureapp.testing import KubeAPIServer, generate_cluster
+    from tests.kube import KubeAPIServer, generate_cluster
 
     with KubeAPIServer(generate_cluster(**sizes), token=TOKEN) as server:
         conn.send(server.url)
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"server: {url}, estate generated in {time.perf_counter() - started:.1f} s")
     rss_before = _peak_rss_mb()
 
-    from postureapp.testing import write_kubeconfig
+    from tests.kube import write_kubeconfig
 
     timings = []
     try:
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             kinds = Counter(r.kind for r in result.resources)
             print("kinds: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
-            import checks  # noqa: F401  (the shipped catalog)
+            import postureapp.checks  # noqa: F401  (the shipped catalog)
             from postureapp.engine import Engine
 
             began = time.perf_counter()

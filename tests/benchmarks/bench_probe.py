@@ -36,8 +36,8 @@ def _serve(folder: str, ready, stop) -> None:
 
 
 def main() -> None:
-    import checks  # noqa: F401
-    from collectors.probe import ProbeCollector
+    import postureapp.checks  # noqa: F401
+    from postureapp.collectors.probe import ProbeCollector
     from postureapp.engine import Engine
     from postureapp.model import CollectorRun, Resource, RunStatus, Target, k8s_uid
 
@@ -73,7 +73,7 @@ def main() -> None:
             name = provider = "kubernetes"
 
             def collect(self, target):
-                from collectors.base import CollectResult
+                from postureapp.collectors.base import CollectResult
 
                 return CollectResult(services, run)
 

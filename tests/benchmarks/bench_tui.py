@@ -66,7 +66,7 @@ async def _wait_for_paint(pilot, table, after: int, timeout: float = 30.0) -> No
 
 
 async def measure(path: Path) -> dict[str, float]:
-    from checks.registry import Registry
+    from postureapp.checks.registry import Registry
     from postureapp.tui.app import PostureApp
     from postureapp.tui.widgets.vtable import VirtualTable
 

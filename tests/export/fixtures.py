@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from checks.registry import Registry
+from postureapp.checks.registry import Registry
 from postureapp.model import (
     Attestation,
     CollectorRun,

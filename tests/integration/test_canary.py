@@ -7,9 +7,9 @@ from __future__ import annotations
 import base64
 
 from postureapp.export import FORMATS
-from postureapp.testing import KubeAPIServer
-from postureapp.testing.kube_estate import CANARY_ENV_VALUE, CANARY_SECRET_VALUE
 from tests.integration.test_cli import posture
+from tests.kube import server_from_fixtures
+from tests.kube.estate import CANARY_ENV_VALUE, CANARY_SECRET_VALUE
 
 CANARIES = [
     CANARY_SECRET_VALUE,
@@ -21,7 +21,7 @@ CANARIES = [
 def test_no_canary_in_cache_exports_or_output(tmp_path):
     db = tmp_path / "cache.db"
     printed = []
-    with KubeAPIServer.from_fixtures(token="canary-token") as server:
+    with server_from_fixtures(token="canary-token") as server:
         kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig", context="canary")
         env = {"KUBECONFIG": str(kubeconfig), "POSTURE_DB": str(db)}
         result = posture("collect", "--context", "canary", "--allow-partial", env=env)

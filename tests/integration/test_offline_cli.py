@@ -6,8 +6,8 @@ import hashlib
 import json
 import shutil
 
-from postureapp.testing.kube_estate import CANARY_ENV_VALUE, CANARY_SECRET_VALUE, fixtures_dir
 from tests.integration.test_cli import posture
+from tests.kube.estate import CANARY_ENV_VALUE, CANARY_SECRET_VALUE, fixtures_dir
 
 
 def _digest(path):

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from freezegun import freeze_time
 
-from checks.registry import Registry, Result
-from collectors.base import CollectResult, RunRecorder
+from postureapp.checks.registry import Registry, Result
+from postureapp.collectors.base import CollectResult, RunRecorder
 from postureapp.engine import Engine
 from postureapp.model import (
     Attestation,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.probe import ProbeCollector, probe_target
+from postureapp.collectors.probe import ProbeCollector, probe_target
 from postureapp.demo.servers import LocalServers, Route, Site
 from postureapp.engine import Engine
 from postureapp.model import Target
@@ -27,7 +27,7 @@ def admin_site():
 
 
 async def test_probe_toggle_drops_and_restores_the_probe(tmp_path, collector, admin_site):
-    from checks.registry import REGISTRY
+    from postureapp.checks.registry import REGISTRY
     from postureapp.tui.app import PostureApp
 
     site, url = admin_site

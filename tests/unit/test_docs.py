@@ -41,12 +41,12 @@ def test_exit_codes_are_documented():
 
 
 def test_readme_carries_the_cluster_role_verbatim():
-    from collectors.kubernetes.permissions import CLUSTER_ROLE_YAML
+    from postureapp.collectors.kubernetes.permissions import CLUSTER_ROLE_YAML
 
     assert CLUSTER_ROLE_YAML in README
 
 
 def test_readme_carries_the_iam_policy_verbatim():
-    from collectors.aws.permissions import IAM_POLICY_JSON
+    from postureapp.collectors.aws.permissions import IAM_POLICY_JSON
 
     assert IAM_POLICY_JSON.strip() in README

@@ -95,7 +95,7 @@ def test_failing_finding_is_carried_forward_as_unknown_when_sight_is_lost(
 
 
 def test_a_broken_check_is_an_error_finding(store, collector):
-    from checks.registry import Registry
+    from postureapp.checks.registry import Registry
     from postureapp.engine import Engine
     from postureapp.model import Severity, View
 

@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from checks.registry import ControlMeta
+from postureapp.checks.registry import ControlMeta
 from postureapp.governance import evaluate_controls
 from postureapp.model import Attestation
 

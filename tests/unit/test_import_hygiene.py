@@ -6,8 +6,8 @@ import sys
 
 HEADLESS = [
     "collectors",
-    "collectors.base",
-    "collectors.registry",
+    "postureapp.collectors.base",
+    "postureapp.collectors.registry",
     "checks",
     "postureapp.engine",
     "postureapp.store",

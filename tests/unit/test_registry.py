@@ -4,7 +4,8 @@ import sys
 
 import pytest
 
-from checks.registry import DuplicateCheckError, Registry, Result
+import postureapp.checks as checks
+from postureapp.checks.registry import DuplicateCheckError, Registry, Result
 from postureapp.model import Severity, Status, View
 
 
@@ -63,7 +64,6 @@ def test_control_citing_unknown_check_is_reported():
 
 
 def test_shipped_catalog_is_consistent():
-    import checks
 
     assert checks.REGISTRY.validate() == []
 
@@ -76,6 +76,5 @@ def test_posture_checks_json_lists_the_catalog(tmp_path):
         check=True,
     )
     listed = json.loads(out.stdout)
-    import checks
 
     assert {item["id"] for item in listed} == set(checks.REGISTRY.checks)

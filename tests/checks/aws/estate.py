@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import checks.aws  # noqa: F401  (registers the AWS checks)
-from checks.registry import REGISTRY, Result
-from collectors.aws._common import allowed_principals, normalise_policy
+import postureapp.checks.aws  # noqa: F401  (registers the AWS checks)
+from postureapp.checks.registry import REGISTRY, Result
+from postureapp.collectors.aws._common import allowed_principals, normalise_policy
 from postureapp.inventory import Inventory
 from postureapp.model import CollectorRun, Resource, RunStatus, Status, isoformat
 

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-import checks.aws  # noqa: F401
-from checks.registry import REGISTRY
+import postureapp.checks.aws  # noqa: F401
+from postureapp.checks.registry import REGISTRY
 from postureapp.model import View
 
 AWS_CHECKS = sorted(meta.id for meta in REGISTRY.checks.values() if meta.provider == "aws")

@@ -3,7 +3,7 @@ it into *unknown* for that account's scopes, never pass, and leaves the others a
 
 from __future__ import annotations
 
-from collectors.base import CollectResult, RunRecorder
+from postureapp.collectors.base import CollectResult, RunRecorder
 from postureapp.engine import Engine, scope_uid
 from postureapp.model import Target
 from tests.checks.aws.estate import ACCOUNT, REGION, REGION_SCOPE, aws_region

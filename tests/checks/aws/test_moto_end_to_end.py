@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from collectors.aws import AwsCollector
+from postureapp.collectors.aws import AwsCollector
 from postureapp.engine import Engine
 from tests.integration.aws.conftest import (  # noqa: F401  (fixtures, reused as they are)
     ACCOUNT,

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from collectors.aws.apigateway import usage_plan
-from collectors.aws.logs import log_group
-from collectors.aws.waf import web_acl
+from postureapp.collectors.aws.apigateway import usage_plan
+from postureapp.collectors.aws.logs import log_group
+from postureapp.collectors.aws.waf import web_acl
 from postureapp.engine import Engine
 from postureapp.model import Status
 

@@ -2,7 +2,7 @@
 
 Objects are written as the API serves them and turned into resources by the real
 normaliser, so the tests read exactly the attrs the collector contract documents
-(:mod:`collectors.kubernetes.normalise`); a contract change shows up here.
+(:mod:`postureapp.collectors.kubernetes.normalise`); a contract change shows up here.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-import checks.kubernetes  # noqa: F401 - registers the checks
-from checks.registry import REGISTRY, Result
-from collectors.kubernetes.kinds import ALL_KINDS
-from collectors.kubernetes.normalise import cluster_resource, normalise
+import postureapp.checks.kubernetes  # noqa: F401 - registers the checks
+from postureapp.checks.registry import REGISTRY, Result
+from postureapp.collectors.kubernetes.kinds import ALL_KINDS
+from postureapp.collectors.kubernetes.normalise import cluster_resource, normalise
 from postureapp.inventory import Inventory
 from postureapp.model import CollectorRun, Resource, RunStatus, Status
 

@@ -9,12 +9,12 @@ from datetime import timedelta
 
 import pytest
 
-from checks.registry import REGISTRY
-from collectors.kubernetes.kinds import ALL_KINDS
-from collectors.kubernetes.offline import load_dump
+from postureapp.checks.registry import REGISTRY
+from postureapp.collectors.kubernetes.kinds import ALL_KINDS
+from postureapp.collectors.kubernetes.offline import load_dump
 from postureapp.inventory import Inventory
 from postureapp.model import View, canonical_json
-from postureapp.testing.kube_estate import (
+from tests.kube.estate import (
     CANARY_ENV_VALUE,
     CANARY_SECRET_B64,
     CANARY_SECRET_VALUE,
@@ -66,7 +66,7 @@ EXPECTED_CIS = {
 KUBERNETES_CHECKS = sorted(
     check_id
     for check_id, meta in REGISTRY.checks.items()
-    if meta.function.__module__.startswith("checks.kubernetes.")
+    if meta.function.__module__.startswith("postureapp.checks.kubernetes.")
 )
 KNOWN_KINDS = {spec.kind for spec in ALL_KINDS}
 

@@ -3,8 +3,8 @@ RBAC check unknown in that scope — never a pass — while other scopes are jud
 
 from __future__ import annotations
 
-from checks.registry import REGISTRY, Registry
-from collectors.base import CollectResult, RunRecorder
+from postureapp.checks.registry import REGISTRY, Registry
+from postureapp.collectors.base import CollectResult, RunRecorder
 from postureapp.engine import Engine, scope_uid
 from postureapp.model import SnapshotStatus, Target
 

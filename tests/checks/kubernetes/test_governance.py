@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from checks.registry import REGISTRY
+from postureapp.checks.registry import REGISTRY
 from postureapp.governance import evaluate_controls
 from postureapp.model import ControlStatus, Status, k8s_uid
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from checks.registry import REGISTRY, Registry
-from collectors.kubernetes import KubernetesCollector
+from postureapp.checks.registry import REGISTRY, Registry
+from postureapp.collectors.kubernetes import KubernetesCollector
 from postureapp.engine import Engine
 from postureapp.model import SnapshotStatus, Target
-from postureapp.testing import KubeAPIServer
-from postureapp.testing.kube_estate import CANARY_ENV_VALUE, CANARY_SECRET_B64, CANARY_SECRET_VALUE
+from tests.kube import server_from_fixtures
+from tests.kube.estate import CANARY_ENV_VALUE, CANARY_SECRET_B64, CANARY_SECRET_VALUE
 
 from .estate import SETTINGS
 
@@ -110,7 +110,7 @@ def clean_namespace() -> list[dict]:
 
 @pytest.fixture
 def target(tmp_path: Path) -> Iterator[Target]:
-    with KubeAPIServer.from_fixtures() as server:
+    with server_from_fixtures() as server:
         server.add(*clean_namespace())
         kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig", context=CONTEXT)
         yield Target("kubernetes", CONTEXT, {"kubeconfig": str(kubeconfig)})
@@ -119,7 +119,7 @@ def target(tmp_path: Path) -> Iterator[Target]:
 def shipped_kubernetes_checks() -> Registry:
     registry = Registry()
     for check_id, meta in REGISTRY.checks.items():
-        if meta.function.__module__.startswith("checks.kubernetes."):
+        if meta.function.__module__.startswith("postureapp.checks.kubernetes."):
             registry.checks[check_id] = meta
     for control_id, meta in REGISTRY.controls.items():
         if control_id.startswith("k8s-"):

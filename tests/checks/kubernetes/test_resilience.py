@@ -460,7 +460,7 @@ def test_tracing_recognises_collectors_and_backends_by_image_name():
 def _control(control_id: str, resources, runs=()):
     from collections import Counter
 
-    from checks.registry import REGISTRY
+    from postureapp.checks.registry import REGISTRY
     from postureapp.governance import evaluate_controls
 
     findings = Engine(None, {}).judge(list(resources), list(runs))

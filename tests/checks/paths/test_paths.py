@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-import checks  # noqa: F401  (registers the catalog)
-from checks.registry import REGISTRY
+import postureapp.checks  # noqa: F401  (registers the catalog)
+from postureapp.checks.registry import REGISTRY
 from postureapp.engine import Engine
 from postureapp.model import CollectorRun, RunStatus, Severity, Status
 from tests.checks.aws import estate as aws

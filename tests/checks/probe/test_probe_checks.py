@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-import checks.probe  # noqa: F401  (registers the probe checks)
-from checks.registry import REGISTRY
-from collectors.probe import ABANDONED
-from collectors.probe.prober import blank_facts
+import postureapp.checks.probe  # noqa: F401  (registers the probe checks)
+from postureapp.checks.registry import REGISTRY
+from postureapp.collectors.probe import ABANDONED
+from postureapp.collectors.probe.prober import blank_facts
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, isoformat, k8s_uid
 

@@ -27,8 +27,8 @@ from typing import Any
 
 import pytest
 
-from collectors.aws import AwsCollector
-from collectors.base import CollectResult
+from postureapp.collectors.aws import AwsCollector
+from postureapp.collectors.base import CollectResult
 from postureapp.model import Resource, Target
 
 ACCOUNT = "123456789012"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collectors.aws import AwsCollector
+from postureapp.collectors.aws import AwsCollector
 from postureapp.model import RunStatus
 from tests.integration.aws.conftest import ACCOUNT, EU_PROFILE, by_kind, one
 from tests.integration.aws.faults import Fault, session_factory

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from collectors.aws import AwsCollector
-from collectors.aws._context import _strip_account_host_prefix
+from postureapp.collectors.aws import AwsCollector
+from postureapp.collectors.aws._context import _strip_account_host_prefix
 from postureapp.model import RunStatus
 from tests.integration.aws.conftest import ACCOUNT, by_kind, one
 from tests.integration.aws.faults import Fault, session_factory

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from collectors.aws import AwsCollector, ec2, permissions
-from collectors.aws._common import action_name
+from postureapp.collectors.aws import AwsCollector, ec2, permissions
+from postureapp.collectors.aws._common import action_name
 from postureapp.model import RunStatus, Target
 from tests.integration.aws.conftest import (
     ACCOUNT,
@@ -263,7 +263,7 @@ def test_a_denial_in_one_region_leaves_the_others_judged(moto):
     groups = {r.scope for r in by_kind(result.resources, "SecurityGroup")}
     assert groups == {f"{ACCOUNT}/us-east-1"}
 
-    import checks  # noqa: F401  (the shipped catalog)
+    import postureapp.checks  # noqa: F401  (the shipped catalog)
 
     findings = [
         f

@@ -8,7 +8,7 @@ from typing import Any
 
 from freezegun import freeze_time
 
-from collectors.aws.offline import load_path
+from postureapp.collectors.aws.offline import load_path
 from tests.integration.aws.test_aws_iam import seed_principals
 
 LIVE_KINDS = {"IAMUser", "IAMGroup", "IAMRole", "IAMPolicy", "IAMAccessKey"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from collectors.aws import AwsCollector
+from postureapp.collectors.aws import AwsCollector
 from postureapp.engine import Engine
 from postureapp.model import RunStatus, Status
 from tests.integration.aws.conftest import ACCOUNT, by_kind, one

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from freezegun import freeze_time
 
-from collectors.aws import AwsCollector
+from postureapp.collectors.aws import AwsCollector
 from postureapp.model import RunStatus, isoformat
 from tests.integration.aws.conftest import ACCOUNT, by_kind, one
 from tests.integration.aws.faults import Recorder, session_factory

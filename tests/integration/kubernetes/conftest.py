@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from collectors.kubernetes import KubernetesCollector
+from postureapp.collectors.kubernetes import KubernetesCollector
 from postureapp.model import Target
-from postureapp.testing import KubeAPIServer
+from tests.kube import KubeAPIServer, server_from_fixtures
 
 TOKEN = "integration-test-token"
 CONTEXT = "demo"
@@ -30,7 +30,7 @@ def fast_collector(**overrides) -> KubernetesCollector:
 
 @pytest.fixture
 def kube_server() -> Iterator[KubeAPIServer]:
-    with KubeAPIServer.from_fixtures(token=TOKEN) as server:
+    with server_from_fixtures(token=TOKEN) as server:
         yield server
 
 

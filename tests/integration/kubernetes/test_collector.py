@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from collectors.base import Collector
-from collectors.kubernetes import KubernetesCollector
-from collectors.kubernetes import collector as collector_module
-from collectors.kubernetes.collector import METADATA_LIST_ACCEPT
-from collectors.kubernetes.kinds import BY_GROUP_KIND
+from postureapp.collectors.base import Collector
+from postureapp.collectors.kubernetes import KubernetesCollector
+from postureapp.collectors.kubernetes import collector as collector_module
+from postureapp.collectors.kubernetes.collector import METADATA_LIST_ACCEPT
+from postureapp.collectors.kubernetes.kinds import BY_GROUP_KIND
 from postureapp.model import RunStatus, Target, k8s_uid
-from postureapp.testing import KubeAPIServer, fixture_objects
-from postureapp.testing.kube_estate import CANARY_ENV_VALUE, CANARY_SECRET_B64, CANARY_SECRET_VALUE
+from tests.kube import KubeAPIServer, fixture_objects, server_from_fixtures
+from tests.kube.estate import CANARY_ENV_VALUE, CANARY_SECRET_B64, CANARY_SECRET_VALUE
 
 from .conftest import CONTEXT, TOKEN, fast_collector
 
@@ -410,7 +410,7 @@ def test_https_with_the_cluster_ca(tmp_path, collector) -> None:
     ca = trustme.CA()
     context = __import__("ssl").create_default_context(__import__("ssl").Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(context)
-    with KubeAPIServer.from_fixtures(token=TOKEN, ssl_context=context) as server:
+    with server_from_fixtures(token=TOKEN, ssl_context=context) as server:
         good = server.write_kubeconfig(tmp_path / "good", CONTEXT, ca_pem=ca.cert_pem.bytes())
         untrusted = server.write_kubeconfig(tmp_path / "untrusted", CONTEXT)
 
@@ -436,7 +436,7 @@ def test_in_cluster_config(tmp_path, collector, monkeypatch) -> None:
     ca.cert_pem.write_to_path(str(ca_file))
     monkeypatch.setattr(incluster_config, "SERVICE_TOKEN_FILENAME", str(token_file))
     monkeypatch.setattr(incluster_config, "SERVICE_CERT_FILENAME", str(ca_file))
-    with KubeAPIServer.from_fixtures(token=TOKEN, ssl_context=context) as server:
+    with server_from_fixtures(token=TOKEN, ssl_context=context) as server:
         monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")
         monkeypatch.setenv("KUBERNETES_SERVICE_PORT", str(server.port))
         result = collector.collect(Target("kubernetes", "in-cluster", {"in_cluster": True}))
@@ -446,9 +446,9 @@ def test_in_cluster_config(tmp_path, collector, monkeypatch) -> None:
 
 
 def test_two_contexts_are_two_scopes(tmp_path, collector) -> None:
-    from postureapp.testing import write_kubeconfig
+    from tests.kube import write_kubeconfig
 
-    with KubeAPIServer.from_fixtures(token="a") as one, KubeAPIServer(token="b") as two:
+    with server_from_fixtures(token="a") as one, KubeAPIServer(token="b") as two:
         path = write_kubeconfig(
             tmp_path / "kubeconfig", {"prod": (one.url, "a"), "staging": (two.url, "b")}, "prod"
         )

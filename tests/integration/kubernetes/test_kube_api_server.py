@@ -10,9 +10,9 @@ import urllib.request
 import pytest
 from kubernetes import client, config
 
-from postureapp.testing import KubeAPIServer
-from postureapp.testing.kube_api import METADATA_LIST_ACCEPT
-from postureapp.testing.kube_estate import CANARY_SECRET_B64
+from postureapp.demo.kube_api import METADATA_LIST_ACCEPT
+from tests.kube import KubeAPIServer
+from tests.kube.estate import CANARY_SECRET_B64
 
 from .conftest import CONTEXT, TOKEN
 

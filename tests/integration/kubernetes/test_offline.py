@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from collectors.kubernetes import load_dump, load_path
+from postureapp.collectors.kubernetes import load_dump, load_path
 from postureapp.errors import InputError
-from postureapp.testing import fixture_objects
-from postureapp.testing.kube_estate import CANARY_ENV_VALUE, CANARY_SECRET_B64
+from tests.kube import fixture_objects
+from tests.kube.estate import CANARY_ENV_VALUE, CANARY_SECRET_B64
 
 from .conftest import CONTEXT
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from postureapp.engine import Engine
 from postureapp.model import RunStatus, Status, Target, k8s_uid
-from postureapp.testing import KubeAPIServer
 from tests.integration.kubernetes.conftest import CONTEXT, TOKEN, fast_collector
+from tests.kube import KubeAPIServer
 
 
 def meta(name: str, namespace: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -201,7 +201,7 @@ def test_forbidden_budgets_and_filters_make_their_checks_unknown(tmp_path: Path)
 def test_offline_dump_normalises_the_new_kinds_like_the_live_path(tmp_path: Path):
     import json
 
-    from collectors.kubernetes.offline import load_dump
+    from postureapp.collectors.kubernetes.offline import load_dump
 
     wanted = {"PodDisruptionBudget", "EnvoyFilter", "DestinationRule"}
     dump = tmp_path / "dump.json"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.kubernetes import targets
+from postureapp.collectors.kubernetes import targets
 from postureapp.errors import InputError
 from postureapp.model import Target
-from postureapp.testing import write_kubeconfig
+from tests.kube import write_kubeconfig
 
 
 @pytest.fixture

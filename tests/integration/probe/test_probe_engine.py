@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import threading
 
-import checks  # noqa: F401  (registers the probe checks)
-from collectors.base import CollectResult, RunRecorder
-from collectors.probe import ProbeCollector
+import postureapp.checks  # noqa: F401  (registers the probe checks)
+from postureapp.collectors.base import CollectResult, RunRecorder
+from postureapp.collectors.probe import ProbeCollector
 from postureapp.engine import Engine
 from postureapp.model import Resource, RunStatus, SnapshotStatus, Status, Target, k8s_uid
 from postureapp.store import Store

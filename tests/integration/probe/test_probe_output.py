@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-import checks  # noqa: F401  (registers the probe checks)
-from collectors.probe import ProbeCollector
+import postureapp.checks  # noqa: F401  (registers the probe checks)
+from postureapp.collectors.probe import ProbeCollector
 from postureapp.engine import Engine
 from postureapp.export import build_document, write
 from postureapp.model import Target

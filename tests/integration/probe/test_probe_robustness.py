@@ -9,11 +9,11 @@ import time
 
 import httpx
 
-import checks  # noqa: F401  (registers the probe checks)
-from collectors.probe import ABANDONED, NOT_STARTED, ProbeCollector
-from collectors.probe import prober as prober_module
-from collectors.probe.discovery import parse_probe_url
-from collectors.probe.prober import ProbeSettings, probe
+import postureapp.checks  # noqa: F401  (registers the probe checks)
+from postureapp.collectors.probe import ABANDONED, NOT_STARTED, ProbeCollector
+from postureapp.collectors.probe import prober as prober_module
+from postureapp.collectors.probe.discovery import parse_probe_url
+from postureapp.collectors.probe.prober import ProbeSettings, probe
 from postureapp.engine import Engine
 from postureapp.model import RunStatus, Status, Target
 from tests.integration.probe.conftest import SESSION_COOKIE

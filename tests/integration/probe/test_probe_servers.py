@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import time
 
-import checks  # noqa: F401  (registers the probe checks)
-from collectors.probe import ProbeCollector
-from collectors.probe.discovery import parse_probe_url
-from collectors.probe.prober import USER_AGENT, ProbeSettings, probe
+import postureapp.checks  # noqa: F401  (registers the probe checks)
+from postureapp.collectors.probe import ProbeCollector
+from postureapp.collectors.probe.discovery import parse_probe_url
+from postureapp.collectors.probe.prober import USER_AGENT, ProbeSettings, probe
 from postureapp.engine import Engine
 from postureapp.model import RunStatus, Status, Target
 from tests.integration.probe.conftest import HOSTILE_POWERED, HOSTILE_SERVER

@@ -10,15 +10,15 @@ from urllib.parse import quote
 import pytest
 from botocore.exceptions import ClientError, NoCredentialsError, ReadTimeoutError
 
-from collectors.aws._common import (
+from postureapp.collectors.aws._common import (
     MalformedAnswer,
     allowed_principals,
     describe_error,
     iso,
     normalise_policy,
 )
-from collectors.aws.ec2 import normalise_rule
-from collectors.aws.iam import credential_resources, parse_credential_report
+from postureapp.collectors.aws.ec2 import normalise_rule
+from postureapp.collectors.aws.iam import credential_resources, parse_credential_report
 
 DOC = {
     "Version": "2012-10-17",

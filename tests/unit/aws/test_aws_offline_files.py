@@ -1,4 +1,4 @@
-"""collectors.aws.offline: good files load, bad files fail with one line naming the file."""
+"""The offline AWS loader: good files load, bad files fail with one line naming the file."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from collectors.aws.offline import load_path
+from postureapp.collectors.aws.offline import load_path
 from postureapp.errors import InputError
 
 ACCOUNT = "111122223333"

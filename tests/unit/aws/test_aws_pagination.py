@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from collectors.aws import iam
-from collectors.aws._common import MalformedAnswer, paginate
-from collectors.aws._context import Context, Options
+from postureapp.collectors.aws import iam
+from postureapp.collectors.aws._common import MalformedAnswer, paginate
+from postureapp.collectors.aws._context import Context, Options
 
 ACCOUNT = "111122223333"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.aws import AwsCollector, parse_options, targets
-from collectors.aws.permissions import ACTIONS, EXTRA_ACTIONS, IAM_POLICY_JSON
-from collectors.base import Collector
+from postureapp.collectors.aws import AwsCollector, parse_options, targets
+from postureapp.collectors.aws.permissions import ACTIONS, EXTRA_ACTIONS, IAM_POLICY_JSON
+from postureapp.collectors.base import Collector
 from postureapp.model import RunStatus, Target
 
 

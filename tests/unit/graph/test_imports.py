@@ -1,9 +1,9 @@
 """Every entry point into the graph imports on its own, in a fresh interpreter.
 
-``postureapp.graph`` needs ``checks.aws`` / ``checks.kubernetes``, whose package imports
-``checks.paths``, which needs the graph: which module a process imports first decides
-whether that cycle bites, and an in-process test cannot tell (the modules are already
-loaded by the time it runs)."""
+``postureapp.graph`` needs ``postureapp.checks.aws`` / ``postureapp.checks.kubernetes``,
+whose package imports ``postureapp.checks.paths``, which needs the graph: which module a
+process imports first decides whether that cycle bites, and an in-process test cannot
+tell (the modules are already loaded by the time it runs)."""
 
 from __future__ import annotations
 
@@ -29,10 +29,10 @@ FIRST_IMPORTS = (
     "postureapp.graph.credentials",
     "postureapp.tui.screens.blast",
     "checks",
-    "checks.aws.policy",
-    "checks.paths",
-    "checks.paths.exposure",
-    "checks.paths.trust",
+    "postureapp.checks.aws.policy",
+    "postureapp.checks.paths",
+    "postureapp.checks.paths.exposure",
+    "postureapp.checks.paths.trust",
 )
 
 
@@ -51,7 +51,7 @@ def test_module_imports_first_in_a_fresh_interpreter(module: str) -> None:
 def test_the_path_checks_are_registered_and_build_a_graph_after_a_graph_first_import() -> None:
     code = (
         "import postureapp.graph.model\n"
-        "from checks.registry import REGISTRY\n"
+        "from postureapp.checks.registry import REGISTRY\n"
         "from postureapp.inventory import Inventory\n"
         "assert 'path-exposed-admin' in REGISTRY.checks\n"
         "list(REGISTRY.checks['path-exposed-admin'].function(Inventory(resources=[])))\n"

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from postureapp.testing import fixture_objects, generate_cluster
-from postureapp.testing.kube_api import BUILTIN_TYPES
-from postureapp.testing.kube_estate import CANARY_SECRET_B64
+from postureapp.demo.kube_api import BUILTIN_TYPES
+from tests.kube import fixture_objects, generate_cluster
+from tests.kube.estate import CANARY_SECRET_B64
 
 BUILTIN = {(rt.api_version, rt.kind) for rt in BUILTIN_TYPES}
 API = client.ApiClient()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from postureapp.testing.kube_api import (
+from postureapp.demo.kube_api import (
     BUILTIN_TYPES,
     _BadRequest,
     _decode_continue,

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from collectors.kubernetes.kinds import ALL_KINDS
-from collectors.kubernetes.normalise import (
+from postureapp.collectors.kubernetes.kinds import ALL_KINDS
+from postureapp.collectors.kubernetes.normalise import (
     NORMALISERS,
     MalformedObject,
     normalise,

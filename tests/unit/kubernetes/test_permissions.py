@@ -7,8 +7,11 @@ import json
 import yaml
 from kubernetes import client
 
-from collectors.kubernetes.kinds import ALL_KINDS
-from collectors.kubernetes.permissions import CLUSTER_ROLE_BINDING_YAML, CLUSTER_ROLE_YAML
+from postureapp.collectors.kubernetes.kinds import ALL_KINDS
+from postureapp.collectors.kubernetes.permissions import (
+    CLUSTER_ROLE_BINDING_YAML,
+    CLUSTER_ROLE_YAML,
+)
 
 
 def _role() -> client.V1ClusterRole:

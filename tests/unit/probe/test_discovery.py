@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from checks.probe import endpoints as probe_checks
-from collectors.probe import prober
-from collectors.probe.discovery import discover, parse_probe_url
-from collectors.probe.guard import check_host, why_not_public
+from postureapp.checks.probe import endpoints as probe_checks
+from postureapp.collectors.probe import prober
+from postureapp.collectors.probe.discovery import discover, parse_probe_url
+from postureapp.collectors.probe.guard import check_host, why_not_public
 from postureapp.errors import InputError
 from postureapp.inventory import Inventory
 from postureapp.model import CollectorRun, Resource, RunStatus, k8s_uid

@@ -8,7 +8,12 @@ import ipaddress
 
 import pytest
 
-from collectors.probe.guard import check_host, embedded_ipv4, never_probed, why_not_public
+from postureapp.collectors.probe.guard import (
+    check_host,
+    embedded_ipv4,
+    never_probed,
+    why_not_public,
+)
 
 METADATA_V4 = "169.254.169.254"
 

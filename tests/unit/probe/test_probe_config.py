@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.probe import probe_target
+from postureapp.collectors.probe import probe_target
 from postureapp.config import load_config
 from postureapp.errors import ConfigError, InputError
 

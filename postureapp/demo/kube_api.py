@@ -537,22 +537,6 @@ class KubeAPIServer:
         for obj in objects:
             self._put(obj, must_exist=None)
 
-    # -- construction helpers ------------------------------------------------------------
-
-    @classmethod
-    def from_files(cls, paths: Iterable[str | Path], **kwargs: Any) -> KubeAPIServer:
-        """A server holding every object of the given YAML/JSON ``List`` files."""
-        from postureapp.testing.kube_estate import load_objects
-
-        return cls(load_objects(paths), **kwargs)
-
-    @classmethod
-    def from_fixtures(cls, **kwargs: Any) -> KubeAPIServer:
-        """A server holding the bundled fixture estate."""
-        from postureapp.testing.kube_estate import fixture_objects
-
-        return cls(fixture_objects(), **kwargs)
-
     # -- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> KubeAPIServer:

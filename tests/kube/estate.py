@@ -18,7 +18,6 @@ import base64
 import json
 import random
 from collections.abc import Iterable, Iterator
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,7 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def fixtures_dir() -> Path:
-    return Path(str(files("postureapp.testing") / "fixtures"))
+    return Path(__file__).parent / "fixtures"
 
 
 def _documents(path: Path) -> Iterator[Any]:
