@@ -10,9 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+# Re-exported: the records and most of their readers use these together.
+from postureapp.dates import isoformat as isoformat
+from postureapp.dates import parse_time as parse_time
+from postureapp.dates import utcnow as utcnow
 
 
 class Status(StrEnum):
@@ -105,26 +110,6 @@ class ControlStatus(StrEnum):
     FAIL = "fail"
     PARTIAL = "partial"
     UNKNOWN = "unknown"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def isoformat(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a ``Z``, the one timestamp format the cache and exports use."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def canonical_json(value: Any) -> str:

@@ -11,19 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from postureapp.checks.aws import policy
-from postureapp.checks.aws._common import (
-    PROVIDER,
-    UNUSED_DAYS,
-    DormancyWording,
-    account_of,
-    cutoff,
-    dormancy,
-    listing,
-    threshold,
-    when,
-)
+from postureapp.checks.aws._common import DormancyWording, dormancy
 from postureapp.checks.registry import Result, check
+from postureapp.dates import when
+from postureapp.domain.aws import policy
+from postureapp.domain.aws.scopes import PROVIDER, account_of
+from postureapp.domain.text import listing
+from postureapp.domain.thresholds import UNUSED_DAYS, cutoff, threshold
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, View
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from postureapp.checks.aws._common import PROVIDER, listing, threshold
 from postureapp.checks.registry import Result, check
+from postureapp.domain.aws.scopes import PROVIDER
+from postureapp.domain.text import listing
+from postureapp.domain.thresholds import threshold
 from postureapp.inventory import Inventory
 from postureapp.model import Severity, Status, View
 

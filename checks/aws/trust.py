@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from postureapp.checks.aws._common import PROVIDER, account_of
 from postureapp.checks.registry import Result, check
+from postureapp.domain.aws.scopes import PROVIDER, account_of
 from postureapp.inventory import Inventory
 from postureapp.model import Severity, Status, View
 

@@ -16,22 +16,33 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from postureapp.checks.kubernetes._common import (
+from postureapp.checks.kubernetes._common import frameworks
+from postureapp.checks.registry import Result, check
+from postureapp.domain.kubernetes.exposure import (
+    OPEN_RANGES,
+    ServiceExposure,
+    lb_addresses,
+    lb_internal,
+    ports_text,
+    source_ranges,
+)
+from postureapp.domain.kubernetes.mesh import mesh_verdicts
+from postureapp.domain.kubernetes.network import default_deny, policies_by_namespace
+from postureapp.domain.kubernetes.objects import (
     PROVIDER,
-    SYSTEM_NAMESPACES,
     cluster_uid,
-    frameworks,
     installed,
-    labels_match,
-    names_list,
+    pods_by_namespace,
     qualified,
     scopes_of,
+    selected_pods,
+    user_namespaces,
 )
-from postureapp.checks.registry import Result, check
+from postureapp.domain.text import names_list
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, View
 
@@ -41,60 +52,6 @@ _ISTIO_PA = "https://istio.io/latest/docs/reference/config/security/peer_authent
 _ISTIO_MTLS = "https://istio.io/latest/docs/tasks/security/authentication/mtls-migration/"
 
 # -- load balancers --------------------------------------------------------------------
-
-# annotation -> values meaning "internal" (compared case-insensitively)
-_INTERNAL_LB = {
-    "service.beta.kubernetes.io/aws-load-balancer-internal": ("true", "0.0.0.0/0"),
-    "service.beta.kubernetes.io/aws-load-balancer-scheme": ("internal",),
-    "networking.gke.io/load-balancer-type": ("internal",),
-    "cloud.google.com/load-balancer-type": ("internal",),
-    "service.beta.kubernetes.io/azure-load-balancer-internal": ("true",),
-    "service.beta.kubernetes.io/oci-load-balancer-internal": ("true",),
-    "service.beta.kubernetes.io/openstack-internal-load-balancer": ("true",),
-}
-_OPEN_RANGES = frozenset({"0.0.0.0/0", "::/0"})
-
-
-def _lb_internal(service: Resource) -> str | None:
-    """Why a LoadBalancer is internal (the annotation), or None."""
-    annotations = service.attrs.get("annotations") or {}
-    for key, values in _INTERNAL_LB.items():
-        if str(annotations.get(key, "")).lower() in values:
-            return f"{key}={annotations[key]}"
-    # The AWS Load Balancer Controller makes internal NLBs unless told internet-facing.
-    if service.attrs.get("load_balancer_class") == "service.k8s.aws/nlb" and not annotations.get(
-        "service.beta.kubernetes.io/aws-load-balancer-scheme"
-    ):
-        return "loadBalancerClass service.k8s.aws/nlb (internal by default)"
-    return None
-
-
-def _source_ranges(service: Resource) -> list[str]:
-    ranges = list(service.attrs.get("load_balancer_source_ranges") or [])
-    legacy = (service.attrs.get("annotations") or {}).get(
-        "service.beta.kubernetes.io/load-balancer-source-ranges"
-    )
-    if not ranges and legacy:
-        ranges = [part.strip() for part in str(legacy).split(",") if part.strip()]
-    return ranges
-
-
-def _lb_addresses(resource: Resource) -> list[str]:
-    return [
-        str(item.get("hostname") or item.get("ip"))
-        for item in resource.attrs.get("load_balancer_ingress") or []
-        if item.get("hostname") or item.get("ip")
-    ]
-
-
-def _ports_text(service: Resource, node_ports: bool = False) -> str:
-    parts = []
-    for port in service.attrs.get("ports") or []:
-        text = f"{port.get('port')}/{port.get('protocol') or 'TCP'}"
-        if node_ports and port.get("node_port"):
-            text = f"{port.get('node_port')} (-> {text})"
-        parts.append(text)
-    return ", ".join(parts) or "no ports"
 
 
 @check(
@@ -121,22 +78,22 @@ def load_balancer(inv: Inventory) -> Iterator[Result]:
         if kind != "LoadBalancer":
             yield Result(service, Status.PASS, detail=f"Service {qualified(service)} is {kind}")
             continue
-        addresses = _lb_addresses(service)
-        ranges = _source_ranges(service)
-        internal = _lb_internal(service)
+        addresses = lb_addresses(service)
+        ranges = source_ranges(service)
+        internal = lb_internal(service)
         evidence: dict[str, Any] = {
-            "ports": _ports_text(service),
+            "ports": ports_text(service),
             "addresses": addresses,
             "source_ranges": ranges,
             "internal": internal,
         }
         where = f" at {', '.join(addresses)}" if addresses else " (address pending)"
-        detail = f"LoadBalancer Service {qualified(service)} serves {_ports_text(service)}{where}"
+        detail = f"LoadBalancer Service {qualified(service)} serves {ports_text(service)}{where}"
         severity = None
         if internal:
             severity = Severity.LOW
             detail += f"; internal ({internal})"
-        elif ranges and not _OPEN_RANGES.intersection(ranges):
+        elif ranges and not OPEN_RANGES.intersection(ranges):
             severity = Severity.MEDIUM
             detail += f"; clients limited to {', '.join(ranges)}"
         else:
@@ -166,7 +123,7 @@ def node_port(inv: Inventory) -> Iterator[Result]:
         if kind != "NodePort":
             yield Result(service, Status.PASS, detail=f"Service {qualified(service)} is {kind}")
             continue
-        ports = _ports_text(service, node_ports=True)
+        ports = ports_text(service, node_ports=True)
         yield Result(
             service,
             Status.FAIL,
@@ -376,62 +333,6 @@ def recognise_admin_ui(service: Resource, pods: list[Resource]) -> tuple[str, st
     return None
 
 
-class _Exposure:
-    """What makes each Service reachable from outside the cluster."""
-
-    def __init__(self, inv: Inventory) -> None:
-        self.by_service: dict[tuple[str, str, str], list[str]] = defaultdict(list)
-        for ingress in inv.of(PROVIDER, "Ingress"):
-            hosts = ", ".join(ingress.attrs.get("hosts") or []) or "any host"
-            for name in ingress.attrs.get("backend_services") or []:
-                key = (ingress.scope, ingress.namespace, str(name))
-                self.by_service[key].append(f"Ingress {qualified(ingress)} ({hosts})")
-        for route in inv.of(PROVIDER, "HTTPRoute"):
-            hosts = ", ".join(route.attrs.get("hostnames") or []) or "any host"
-            for backend in route.attrs.get("backends") or []:
-                if (backend.get("kind") or "Service") != "Service" or not backend.get("name"):
-                    continue
-                key = (route.scope, backend.get("namespace") or route.namespace, backend["name"])
-                text = f"HTTPRoute {qualified(route)} ({hosts})"
-                if text not in self.by_service[key]:
-                    self.by_service[key].append(text)
-
-    def of(self, service: Resource) -> list[str]:
-        found = []
-        kind = service.attrs.get("type")
-        if kind == "LoadBalancer":
-            addresses = _lb_addresses(service)
-            found.append(f"LoadBalancer {', '.join(addresses) or '(address pending)'}")
-        elif kind == "NodePort":
-            found.append(f"NodePort {_ports_text(service, node_ports=True)}")
-        if service.attrs.get("external_ips"):
-            found.append(f"externalIPs {', '.join(service.attrs['external_ips'])}")
-        found.extend(
-            sorted(self.by_service.get((service.scope, service.namespace, service.name), []))
-        )
-        return found
-
-
-def pods_by_namespace(inv: Inventory) -> dict[tuple[str, str], list[Resource]]:
-    grouped: dict[tuple[str, str], list[Resource]] = defaultdict(list)
-    for pod in inv.of(PROVIDER, "Pod"):
-        grouped[(pod.scope, pod.namespace)].append(pod)
-    return grouped
-
-
-def selected_pods(
-    service: Resource, pods: Mapping[tuple[str, str], list[Resource]]
-) -> list[Resource]:
-    selector = service.attrs.get("selector") or {}
-    if not selector:  # a Service without selector selects no pods
-        return []
-    return [
-        pod
-        for pod in pods.get((service.scope, service.namespace), [])
-        if labels_match(selector, pod.attrs.get("labels") or {})
-    ]
-
-
 @check(
     id="k8s-admin-ui-exposed",
     title="Admin UI exposed outside the cluster",
@@ -459,7 +360,7 @@ def admin_ui_exposed(inv: Inventory) -> Iterator[Result]:
     exposes it; PASS when it is reachable only inside the cluster. Other Services are
     not judged here."""
     pods = pods_by_namespace(inv)
-    exposure = _Exposure(inv)
+    exposure = ServiceExposure(inv)
     for service in inv.of(PROVIDER, "Service"):
         found = recognise_admin_ui(service, selected_pods(service, pods))
         if found is None:
@@ -486,44 +387,6 @@ def admin_ui_exposed(inv: Inventory) -> Iterator[Result]:
 
 
 # -- network policies ------------------------------------------------------------------
-
-
-def user_namespaces(inv: Inventory, *skip: str) -> list[Resource]:
-    """Namespaces the namespace-level checks judge (not the control plane's)."""
-    excluded = SYSTEM_NAMESPACES.union(skip)
-    return [ns for ns in inv.of(PROVIDER, "Namespace") if ns.name not in excluded]
-
-
-def policies_by_namespace(inv: Inventory) -> dict[tuple[str, str], list[Resource]]:
-    grouped: dict[tuple[str, str], list[Resource]] = defaultdict(list)
-    for policy in inv.of(PROVIDER, "NetworkPolicy"):
-        grouped[(policy.scope, policy.namespace)].append(policy)
-    return grouped
-
-
-def default_deny(policies: list[Resource]) -> tuple[bool, str]:
-    """Whether these policies deny ingress by default, and why (or why not)."""
-    deny = sorted(p.name for p in policies if p.attrs.get("default_deny_ingress"))
-    open_all = sorted(
-        p.name
-        for p in policies
-        if p.attrs.get("selects_all_pods") and p.attrs.get("allows_all_ingress")
-    )
-    if deny and open_all:
-        return False, (
-            f"default-deny {', '.join(deny)} is undone by {', '.join(open_all)}, which allows "
-            "all ingress to every pod"
-        )
-    if deny:
-        return True, f"default-deny ingress by {', '.join(deny)}"
-    if open_all:
-        return False, f"{', '.join(open_all)} allows all ingress to every pod"
-    if policies:
-        return False, (
-            f"no policy selects every pod with an empty ingress list "
-            f"(policies: {names_list(sorted(p.name for p in policies))})"
-        )
-    return False, "no NetworkPolicy at all"
 
 
 _NETPOL_REMEDIATION = """
@@ -596,156 +459,6 @@ def netpol_default_deny(inv: Inventory) -> Iterator[Result]:
 
 
 # -- service mesh mTLS -----------------------------------------------------------------
-
-_WEAK = ("PERMISSIVE", "DISABLE")
-
-
-def mesh_root(inv: Inventory) -> str:
-    return str(inv.setting("istio_root_namespace", "istio-system") or "istio-system")
-
-
-def _oldest(policies: list[Resource]) -> Resource | None:
-    """Istio applies the oldest of several namespace-wide policies."""
-    if not policies:
-        return None
-    return sorted(policies, key=lambda p: (p.created_at or "", p.name))[0]
-
-
-def _in_mesh(pod: Resource) -> bool:
-    labels = pod.attrs.get("labels") or {}
-    annotations = pod.attrs.get("annotations") or {}
-    containers = pod.attrs.get("containers") or []
-    return (
-        labels.get("security.istio.io/tlsMode") == "istio"
-        or "sidecar.istio.io/status" in annotations
-        or "ambient.istio.io/redirection" in annotations
-        or any(c.get("name") == "istio-proxy" for c in containers)
-    )
-
-
-def _namespace_meshed(namespace: Resource) -> str | None:
-    labels = namespace.attrs.get("labels") or {}
-    if labels.get("istio-injection") == "enabled":
-        return "istio-injection=enabled"
-    if labels.get("istio.io/rev") and labels.get("istio-injection") != "disabled":
-        return f"istio.io/rev={labels['istio.io/rev']}"
-    if labels.get("istio.io/dataplane-mode") == "ambient":
-        return "istio.io/dataplane-mode=ambient"
-    return None
-
-
-@dataclass
-class MeshVerdict:
-    """The mTLS verdict for one namespace (or, with ``namespace`` None, the mesh)."""
-
-    scope: str
-    namespace: Resource | None
-    status: Status
-    detail: str
-    evidence: dict[str, Any]
-    severity: Severity | None = None
-
-
-def _mode(policy: Resource | None) -> str:
-    return str((policy.attrs.get("mtls_mode") if policy else None) or "UNSET")
-
-
-def _weak_ports(policy: Resource) -> list[str]:
-    return sorted(
-        f"port {port} {mode}"
-        for port, mode in (policy.attrs.get("port_level_mtls") or {}).items()
-        if mode in _WEAK
-    )
-
-
-def mesh_verdicts(inv: Inventory, scope: str) -> list[MeshVerdict]:
-    """The mesh-wide verdict and one per user namespace, for a cluster with Istio."""
-    root = mesh_root(inv)
-    policies = inv.of(PROVIDER, "PeerAuthentication", scope)
-    rules = inv.of(PROVIDER, "DestinationRule", scope)
-    pods: dict[str, list[Resource]] = defaultdict(list)
-    for pod in inv.of(PROVIDER, "Pod", scope):
-        if not pod.attrs.get("host_network"):  # host-network pods cannot have a sidecar
-            pods[pod.namespace].append(pod)
-
-    mesh_policy = _oldest(
-        [p for p in policies if p.namespace == root and p.attrs.get("selector") is None]
-    )
-    mesh_mode = _mode(mesh_policy)
-    if mesh_policy is None:
-        mesh_mode = "PERMISSIVE"
-        mesh_why = f"no mesh-wide PeerAuthentication in {root}: Istio's default is PERMISSIVE"
-    elif mesh_mode == "UNSET":
-        mesh_mode = "PERMISSIVE"
-        mesh_why = f"mesh-wide PeerAuthentication {qualified(mesh_policy)} sets no mode: PERMISSIVE"
-    else:
-        mesh_why = f"mesh-wide PeerAuthentication {qualified(mesh_policy)} is {mesh_mode}"
-    verdicts = [
-        MeshVerdict(
-            scope,
-            None,
-            Status.PASS if mesh_mode == "STRICT" else Status.FAIL,
-            mesh_why,
-            {"mode": mesh_mode, "policy": qualified(mesh_policy) if mesh_policy else None},
-            Severity.HIGH if mesh_mode == "DISABLE" else None,
-        )
-    ]
-    for namespace in sorted(user_namespaces(inv, root), key=lambda r: r.name):
-        if namespace.scope != scope:
-            continue
-        name = namespace.name
-        own = [p for p in policies if p.namespace == name]
-        ns_policy = _oldest([p for p in own if p.attrs.get("selector") is None])
-        mode = _mode(ns_policy)
-        if ns_policy is None or mode == "UNSET":
-            mode, source = mesh_mode, f"inherited: {mesh_why}"
-        else:
-            source = f"PeerAuthentication {qualified(ns_policy)} is {mode}"
-        partial = []
-        if ns_policy is not None:
-            partial.extend(f"{qualified(ns_policy)} {text}" for text in _weak_ports(ns_policy))
-        for policy in sorted(own, key=lambda p: p.name):
-            if policy.attrs.get("selector") is None:
-                continue
-            weak = []
-            if policy.attrs.get("mtls_mode") in _WEAK:
-                weak.append(str(policy.attrs["mtls_mode"]))
-            weak.extend(_weak_ports(policy))
-            if weak:
-                selector = ",".join(f"{k}={v}" for k, v in sorted(policy.attrs["selector"].items()))
-                partial.append(f"{qualified(policy)} ({selector or 'all'}): {', '.join(weak)}")
-        for rule in sorted((r for r in rules if r.namespace == name), key=lambda r: r.name):
-            modes = [rule.attrs.get("tls_mode")]
-            modes += list((rule.attrs.get("port_level_tls") or {}).values())
-            modes += [subset.get("tls_mode") for subset in rule.attrs.get("subsets") or []]
-            if "DISABLE" in modes:
-                partial.append(
-                    f"DestinationRule {qualified(rule)} sends plaintext to {rule.attrs.get('host')}"
-                )
-        meshed = _namespace_meshed(namespace)
-        sidecars = [pod for pod in pods.get(name, []) if _in_mesh(pod)]
-        outside = sorted({pod.name for pod in pods.get(name, []) if not _in_mesh(pod)})
-        evidence: dict[str, Any] = {"mode": mode, "injection": meshed, "partial": partial}
-        if not meshed and not sidecars and outside:
-            status, severity = Status.FAIL, None
-            detail = (
-                f"namespace {name} is not in the mesh (no sidecar injection label, no sidecar "
-                "on its pods): its traffic is not mutually authenticated"
-            )
-            if partial:
-                detail += f"; also {'; '.join(partial)}"
-        elif mode in _WEAK:
-            status = Status.FAIL
-            severity = Severity.HIGH if mode == "DISABLE" else None
-            detail = f"namespace {name} accepts plaintext: {source}"
-        elif partial:
-            status, severity = Status.FAIL, None
-            detail = f"namespace {name} is STRICT ({source}) except: {'; '.join(partial)}"
-        else:
-            status, severity = Status.PASS, None
-            detail = f"namespace {name} requires mTLS ({source})"
-        verdicts.append(MeshVerdict(scope, namespace, status, detail, evidence, severity))
-    return verdicts
 
 
 @check(

@@ -17,28 +17,22 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from postureapp.checks.kubernetes import rbac
-from postureapp.checks.kubernetes._common import (
-    CIS,
-    ISO,
+from postureapp.checks.kubernetes._common import CIS, ISO, SOC2, frameworks
+from postureapp.checks.registry import Result, check, control
+from postureapp.domain.kubernetes import rbac
+from postureapp.domain.kubernetes.mesh import mesh_verdicts
+from postureapp.domain.kubernetes.network import default_deny, policies_by_namespace
+from postureapp.domain.kubernetes.objects import (
     PROVIDER,
-    SOC2,
     cluster_uid,
-    frameworks,
     installed,
-    names_list,
     qualified,
     scopes_of,
-)
-from postureapp.checks.kubernetes.endpoints import (
-    default_deny,
-    mesh_verdicts,
-    policies_by_namespace,
     user_namespaces,
 )
-from postureapp.checks.kubernetes.identities import RBAC_KINDS
-from postureapp.checks.kubernetes.secrets import legacy_tokens
-from postureapp.checks.registry import Result, check, control
+from postureapp.domain.kubernetes.rbac import RBAC_KINDS
+from postureapp.domain.kubernetes.tokens import legacy_tokens
+from postureapp.domain.text import names_list
 from postureapp.inventory import Inventory
 from postureapp.model import Severity, Status, View
 

@@ -23,13 +23,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 
-from postureapp.checks.kubernetes import rbac
-from postureapp.checks.kubernetes._common import PROVIDER, frameworks, names_list, workloads
+from postureapp.checks.kubernetes._common import frameworks
 from postureapp.checks.registry import Result, check
+from postureapp.domain.kubernetes import rbac
+from postureapp.domain.kubernetes.objects import PROVIDER, workloads
+from postureapp.domain.kubernetes.rbac import RBAC_KINDS
+from postureapp.domain.text import names_list
 from postureapp.inventory import Inventory
 from postureapp.model import Severity, Status, View, k8s_uid
-
-RBAC_KINDS = ("ClusterRole", "Role", "ClusterRoleBinding", "RoleBinding")
 
 _RBAC_DOCS = "https://kubernetes.io/docs/reference/access-authn-authz/rbac/"
 _RBAC_GOOD = "https://kubernetes.io/docs/concepts/security/rbac-good-practices/"

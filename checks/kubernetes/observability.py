@@ -12,14 +12,9 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 
-from postureapp.checks.kubernetes._common import (
-    PROVIDER,
-    cluster_uid,
-    frameworks,
-    scopes_of,
-    workload_of,
-)
+from postureapp.checks.kubernetes._common import frameworks
 from postureapp.checks.registry import Result, check
+from postureapp.domain.kubernetes.objects import PROVIDER, cluster_uid, scopes_of, workload_of
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, View
 

@@ -11,15 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from postureapp.checks.kubernetes._common import PROVIDER, frameworks, qualified
-from postureapp.checks.kubernetes._exposure import (
+from postureapp.checks.kubernetes._common import frameworks
+from postureapp.checks.registry import Result, check
+from postureapp.domain.kubernetes.exposure import (
     Traffic,
     backend_services,
     exposed_services,
     ingress_internal,
     service_internal,
 )
-from postureapp.checks.registry import Result, check
+from postureapp.domain.kubernetes.objects import PROVIDER, qualified
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, View
 

@@ -12,38 +12,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
-from postureapp.checks.kubernetes._common import (
-    PROVIDER,
-    day,
-    frameworks,
-    moment,
-    names_list,
-    qualified,
-    workloads,
-)
+from postureapp.checks.kubernetes._common import frameworks
 from postureapp.checks.registry import Result, check
+from postureapp.dates import day, when
+from postureapp.domain.kubernetes.objects import PROVIDER, qualified, workloads
+from postureapp.domain.kubernetes.tokens import is_legacy_token
+from postureapp.domain.text import names_list
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, View
 
-SA_TOKEN = "kubernetes.io/service-account-token"
 HELM_RELEASE_PREFIX = "sh.helm.release.v1."
 # Controllers that own a Secret and rewrite its data in place when they rotate it.
 ROTATING_OWNERS = frozenset(
     {"ExternalSecret", "SealedSecret", "VaultStaticSecret", "VaultDynamicSecret", "VaultPKISecret"}
 )
 _SECRETS_GOOD = "https://kubernetes.io/docs/concepts/security/secrets-good-practices/"
-
-
-def is_legacy_token(secret: Resource) -> bool:
-    """A long-lived service-account token Secret. Such a Secret always carries the
-    ``kubernetes.io/service-account.name`` annotation, so it is recognised even when the
-    type could not be read."""
-    kind = secret.attrs.get("type")
-    return kind == SA_TOKEN or (kind is None and bool(secret.attrs.get("service_account")))
-
-
-def legacy_tokens(inv: Inventory, scope: str | None = None) -> list[Resource]:
-    return [s for s in inv.of(PROVIDER, "Secret", scope) if is_legacy_token(s)]
 
 
 @check(
@@ -80,8 +63,8 @@ def legacy_token(inv: Inventory) -> Iterator[Result]:
             )
             continue
         account = secret.attrs.get("service_account") or "(unknown)"
-        last_used = moment(secret.attrs.get("legacy_token_last_used"))
-        invalid = moment(secret.attrs.get("legacy_token_invalid_since"))
+        last_used = when(secret.attrs.get("legacy_token_last_used"))
+        invalid = when(secret.attrs.get("legacy_token_invalid_since"))
         evidence = {
             "service_account": f"{secret.namespace}/{account}",
             "last_used": day(last_used) if last_used else None,
@@ -151,7 +134,7 @@ def stale_secret(inv: Inventory) -> Iterator[Result]:
     for secret in inv.of(PROVIDER, "Secret"):
         if stale_exemption(secret):
             continue
-        created = moment(secret.created_at)
+        created = when(secret.created_at)
         kind = secret.attrs.get("type") or "type unknown"
         if created is None:
             yield Result(
@@ -204,7 +187,7 @@ def certificate_expiry(inv: Inventory) -> Iterator[Result]:
     for cert in inv.of(PROVIDER, "Certificate"):
         names = names_list(cert.attrs.get("dns_names") or [cert.attrs.get("common_name") or "-"], 3)
         label = f"Certificate {qualified(cert)} ({names})"
-        not_after = moment(cert.attrs.get("not_after"))
+        not_after = when(cert.attrs.get("not_after"))
         if not_after is None:
             yield Result(
                 cert,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from postureapp.checks.aws.policy import Principals
+from postureapp.domain.aws.policy import Principals
 from postureapp.graph import trust
 from postureapp.graph.graph import Graph
 from postureapp.graph.iam import IamIndex

@@ -1,11 +1,11 @@
 """Effective permissions of IAM principals: what each can do, and which statements say so.
 
-Built on :mod:`postureapp.checks.aws.policy` (pattern matching, the principal's policies), with a
+Built on :mod:`postureapp.domain.aws.policy` (pattern matching, the principal's policies), with a
 stricter reading of Deny than the identity checks use, because here a Deny must be
 *shown* whatever it does:
 
 * a capability is asked as "action A on an arbitrary resource of its kind" (a canary
-  ARN, as in :func:`postureapp.checks.aws.policy.canaries`); ``Action``/``NotAction`` and
+  ARN, as in :func:`postureapp.domain.aws.policy.canaries`); ``Action``/``NotAction`` and
   ``Resource``/``NotResource`` are honoured on both Allow and Deny;
 * an unconditional Deny covering the action and the canary cancels the grant (the
   cancelling statement is listed in :attr:`Permission.denied`); a conditional Deny, or
@@ -29,9 +29,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from postureapp.checks.aws._common import account_of
-from postureapp.checks.aws.policy import AttachedPolicy, Principals, action_covers, resource_covers
-from postureapp.graph import actions as botocore_actions
+from postureapp.domain.aws import actions as botocore_actions
+from postureapp.domain.aws.policy import AttachedPolicy, Principals, action_covers, resource_covers
+from postureapp.domain.aws.scopes import account_of
 from postureapp.graph.model import ADMIN, AWS, BROAD_DATA, ESCALATE, READ_SECRETS, Grant
 from postureapp.graph.model import Permission as Perm
 from postureapp.model import Resource

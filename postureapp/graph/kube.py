@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from postureapp.checks.kubernetes import rbac
-from postureapp.checks.kubernetes._common import is_mirror_pod, qualified, workload_of
-from postureapp.checks.kubernetes.endpoints import _lb_internal, _source_ranges, selected_pods
+from postureapp.domain.kubernetes import rbac
+from postureapp.domain.kubernetes.exposure import lb_internal, source_ranges
+from postureapp.domain.kubernetes.objects import (
+    is_mirror_pod,
+    qualified,
+    selected_pods,
+    workload_of,
+)
 from postureapp.graph.graph import Graph
 from postureapp.graph.model import (
     ADMIN,
@@ -52,9 +57,9 @@ def sa_uid(scope: str, namespace: str, name: str) -> str:
 def service_exposure(service: Resource) -> tuple[bool, str] | None:
     """(internet-facing, why) for a Service reachable from outside the cluster, or None."""
     kind = service.attrs.get("type")
-    ranges = _source_ranges(service)
+    ranges = source_ranges(service)
     if kind == "LoadBalancer":
-        internal = _lb_internal(service)
+        internal = lb_internal(service)
         addresses = [
             str(i.get("hostname") or i.get("ip"))
             for i in service.attrs.get("load_balancer_ingress") or []

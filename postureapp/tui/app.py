@@ -31,8 +31,9 @@ from textual.timer import Timer
 from textual.worker import get_current_worker
 
 from postureapp.config import SETTINGS, Config
-from postureapp.engine import PollResult, ProgressCallback
+from postureapp.engine import ProgressCallback
 from postureapp.model import Attestation, SnapshotStatus, Target, Waiver, utcnow
+from postureapp.poll import PollResult
 from postureapp.store import Store
 from postureapp.store.views import DashboardQueries, HeaderInfo, score_trend
 from postureapp.tui.actions import VIEWS, bindings, for_scopes

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from postureapp.engine import Engine
 from postureapp.model import Target
+from postureapp.poll import Poller
 from postureapp.store import Store
 from tests.conftest import ScriptedCollector, privileged_pod_registry
 
@@ -43,7 +43,7 @@ def populated(tmp_path) -> Path:
     path = tmp_path / "cache.db"
     collector = ScriptedCollector()
     with Store(path) as store:
-        engine = Engine(store, {"kubernetes": collector}, registry=privileged_pod_registry())
+        engine = Poller(store, {"kubernetes": collector}, registry=privileged_pod_registry())
         collector.pods = {"prod": ["web", "debug", "api"]}
         collector.bad = {"debug"}
         engine.poll([Target("kubernetes", "prod")])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from postureapp.checks.aws import policy
+from postureapp.domain.aws import policy
 from tests.checks.aws.estate import ACCOUNT, OTHER_ACCOUNT, assume, document, role, statement
 
 

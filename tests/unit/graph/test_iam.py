@@ -3,7 +3,7 @@ Denies with NotResource that narrow rather than cancel."""
 
 from __future__ import annotations
 
-from postureapp.checks.aws.policy import Principals
+from postureapp.domain.aws.policy import Principals
 from postureapp.graph import build_graph
 from postureapp.graph.iam import Analysis
 from postureapp.graph.model import CAN

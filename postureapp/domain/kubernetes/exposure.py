@@ -2,7 +2,8 @@
 LoadBalancer Services, Gateways), the Services behind them, and which Istio EnvoyFilters,
 PodDisruptionBudgets and DestinationRules apply to a Service's pods.
 
-Pure functions over the inventory, shared by :mod:`.resilience`.
+Pure functions over the inventory, shared by the endpoint and resilience checks and the
+identity graph.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from postureapp.checks.kubernetes._common import PROVIDER, labels_match, selector_matches
-from postureapp.checks.kubernetes.endpoints import (
-    _lb_internal,
-    mesh_root,
+from postureapp.domain.kubernetes.mesh import mesh_root
+from postureapp.domain.kubernetes.objects import (
+    PROVIDER,
+    labels_match,
     pods_by_namespace,
+    qualified,
     selected_pods,
+    selector_matches,
 )
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, k8s_uid
@@ -32,7 +35,7 @@ def ingress_internal(ingress: Resource) -> str | None:
 
 
 def service_internal(service: Resource) -> str | None:
-    return _lb_internal(service)
+    return lb_internal(service)
 
 
 @dataclass
@@ -206,3 +209,96 @@ def _has_sidecar(pod: Resource) -> bool:
         container.get("name") == "istio-proxy" or "/proxyv2" in str(container.get("image") or "")
         for container in pod.attrs.get("containers") or []
     )
+
+
+# annotation -> values meaning "internal" (compared case-insensitively)
+_INTERNAL_LB = {
+    "service.beta.kubernetes.io/aws-load-balancer-internal": ("true", "0.0.0.0/0"),
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": ("internal",),
+    "networking.gke.io/load-balancer-type": ("internal",),
+    "cloud.google.com/load-balancer-type": ("internal",),
+    "service.beta.kubernetes.io/azure-load-balancer-internal": ("true",),
+    "service.beta.kubernetes.io/oci-load-balancer-internal": ("true",),
+    "service.beta.kubernetes.io/openstack-internal-load-balancer": ("true",),
+}
+
+
+OPEN_RANGES = frozenset({"0.0.0.0/0", "::/0"})
+
+
+def lb_internal(service: Resource) -> str | None:
+    """Why a LoadBalancer is internal (the annotation), or None."""
+    annotations = service.attrs.get("annotations") or {}
+    for key, values in _INTERNAL_LB.items():
+        if str(annotations.get(key, "")).lower() in values:
+            return f"{key}={annotations[key]}"
+    # The AWS Load Balancer Controller makes internal NLBs unless told internet-facing.
+    if service.attrs.get("load_balancer_class") == "service.k8s.aws/nlb" and not annotations.get(
+        "service.beta.kubernetes.io/aws-load-balancer-scheme"
+    ):
+        return "loadBalancerClass service.k8s.aws/nlb (internal by default)"
+    return None
+
+
+def source_ranges(service: Resource) -> list[str]:
+    ranges = list(service.attrs.get("load_balancer_source_ranges") or [])
+    legacy = (service.attrs.get("annotations") or {}).get(
+        "service.beta.kubernetes.io/load-balancer-source-ranges"
+    )
+    if not ranges and legacy:
+        ranges = [part.strip() for part in str(legacy).split(",") if part.strip()]
+    return ranges
+
+
+def lb_addresses(resource: Resource) -> list[str]:
+    return [
+        str(item.get("hostname") or item.get("ip"))
+        for item in resource.attrs.get("load_balancer_ingress") or []
+        if item.get("hostname") or item.get("ip")
+    ]
+
+
+def ports_text(service: Resource, node_ports: bool = False) -> str:
+    parts = []
+    for port in service.attrs.get("ports") or []:
+        text = f"{port.get('port')}/{port.get('protocol') or 'TCP'}"
+        if node_ports and port.get("node_port"):
+            text = f"{port.get('node_port')} (-> {text})"
+        parts.append(text)
+    return ", ".join(parts) or "no ports"
+
+
+class ServiceExposure:
+    """What makes each Service reachable from outside the cluster."""
+
+    def __init__(self, inv: Inventory) -> None:
+        self.by_service: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+        for ingress in inv.of(PROVIDER, "Ingress"):
+            hosts = ", ".join(ingress.attrs.get("hosts") or []) or "any host"
+            for name in ingress.attrs.get("backend_services") or []:
+                key = (ingress.scope, ingress.namespace, str(name))
+                self.by_service[key].append(f"Ingress {qualified(ingress)} ({hosts})")
+        for route in inv.of(PROVIDER, "HTTPRoute"):
+            hosts = ", ".join(route.attrs.get("hostnames") or []) or "any host"
+            for backend in route.attrs.get("backends") or []:
+                if (backend.get("kind") or "Service") != "Service" or not backend.get("name"):
+                    continue
+                key = (route.scope, backend.get("namespace") or route.namespace, backend["name"])
+                text = f"HTTPRoute {qualified(route)} ({hosts})"
+                if text not in self.by_service[key]:
+                    self.by_service[key].append(text)
+
+    def of(self, service: Resource) -> list[str]:
+        found = []
+        kind = service.attrs.get("type")
+        if kind == "LoadBalancer":
+            addresses = lb_addresses(service)
+            found.append(f"LoadBalancer {', '.join(addresses) or '(address pending)'}")
+        elif kind == "NodePort":
+            found.append(f"NodePort {ports_text(service, node_ports=True)}")
+        if service.attrs.get("external_ips"):
+            found.append(f"externalIPs {', '.join(service.attrs['external_ips'])}")
+        found.extend(
+            sorted(self.by_service.get((service.scope, service.namespace, service.name), []))
+        )
+        return found

@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from functools import lru_cache
 
-from postureapp.checks.aws.policy import action_covers
+from postureapp.domain.aws.policy import action_covers
 
 _lock = threading.Lock()
 

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from postureapp.checks.kubernetes._common import PROVIDER, labels_match, selector_matches
+from postureapp.domain.kubernetes.objects import PROVIDER, labels_match, selector_matches
 from postureapp.inventory import Inventory
 from postureapp.model import Resource
 
@@ -487,3 +487,6 @@ def _subjects(binding: Resource) -> list[Subject]:
         elif kind in ("User", "Group"):
             subjects.append(Subject(kind, name))
     return subjects
+
+
+RBAC_KINDS = ("ClusterRole", "Role", "ClusterRoleBinding", "RoleBinding")

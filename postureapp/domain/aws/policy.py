@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from postureapp.checks.aws._common import PROVIDER, account_of
+from postureapp.domain.aws.scopes import PROVIDER, account_of
 from postureapp.inventory import Inventory
 from postureapp.model import Resource
 
