@@ -21,10 +21,12 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from postureapp.checks.registry import REGISTRY, CheckMeta, Registry
 from postureapp.collectors.base import Collector, CollectResult
+from postureapp.graph import derived_facts
 from postureapp.inventory import ALL_KINDS, Inventory
 from postureapp.model import (
     CollectorRun,
@@ -56,6 +58,9 @@ class Judgement:
     runs: list[CollectorRun]
     resources: list[Resource]
     findings: list[Finding]
+    # Facts derived once from the inventory with the user's settings (the identity
+    # graph, its attack paths, exposure): stored with the snapshot, never rebuilt.
+    derived: dict[str, Any] = field(default_factory=dict)
 
 
 def scope_uid(provider: str, scope: str) -> str:
@@ -194,17 +199,24 @@ class Engine:
 
     def judge(self, resources: list[Resource], runs: list[CollectorRun]) -> list[Finding]:
         """Run every relevant check; unknown where data is missing, error where it raised."""
-        providers = {self._provider_of(run) for run in runs} | {r.provider for r in resources}
-        inventory = Inventory(
+        return self.judge_inventory(self.inventory(resources, runs))
+
+    def inventory(self, resources: list[Resource], runs: list[CollectorRun]) -> Inventory:
+        """What the checks of one poll read, with the user's settings."""
+        return Inventory(
             resources=resources,
             runs=runs,
             settings=self.settings,
             collector_providers={c.name: p for p, c in self.collectors.items()},
         )
+
+    def judge_inventory(self, inventory: Inventory) -> list[Finding]:
+        providers = {self._provider_of(run) for run in inventory.runs}
+        providers |= {r.provider for r in inventory.resources}
         findings: list[Finding] = []
         for meta in self.registry.checks.values():
             if meta.provider in providers or meta.provider not in PLANES:
-                findings.extend(self._run_check(meta, inventory, runs))
+                findings.extend(self._run_check(meta, inventory, inventory.runs))
         return findings
 
     def _provider_of(self, run: CollectorRun) -> str:
@@ -336,7 +348,9 @@ class Engine:
         outcomes = self.collect(targets, progress)
         runs = [outcome.run for outcome in outcomes]
         resources = [resource for outcome in outcomes for resource in outcome.resources]
-        findings = self.judge(resources, runs)
+        inventory = self.inventory(resources, runs)
+        findings = self.judge_inventory(inventory)
+        derived = derived_facts(inventory)
         status = snapshot_status(runs)
         if status is not SnapshotStatus.COMPLETE and previous is not None:
             findings.extend(self.carry_forward(findings, runs, previous))
@@ -347,6 +361,7 @@ class Engine:
             runs=runs,
             resources=resources,
             findings=findings,
+            derived=derived,
         )
 
 

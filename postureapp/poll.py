@@ -96,6 +96,8 @@ class Poller:
             findings=judgement.findings,
             waiver_ids=waiver_ids,
             catalog=[meta.to_dict() for meta in self.engine.registry.checks.values()],
+            derived=judgement.derived,
+            settings=self.engine.settings,
         )
         self.store.prune(self.retention)
         failing: dict[str, int] = {}

@@ -282,7 +282,7 @@ def least_privilege(inv: Inventory) -> Iterator[Result]:
     counted (see :mod:`postureapp.checks.kubernetes.identities`). FAIL when any identity holds
     them."""
     grants_by_scope: dict[str, list[rbac.Grant]] = defaultdict(list)
-    for grant in rbac.RbacIndex(inv).grants():
+    for grant in rbac.index(inv).grants():
         grants_by_scope[grant.binding.scope].append(grant)
     for scope in scopes_of(inv, "ServiceAccount", "ClusterRoleBinding", "RoleBinding"):
         identities: set[rbac.Subject] = {

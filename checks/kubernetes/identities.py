@@ -61,7 +61,7 @@ def _judge_bindings(
 
     ``what`` completes "which can ..." in a failing detail, ``clean`` "; ..." in a
     passing one."""
-    for grant in rbac.RbacIndex(inv).grants():
+    for grant in rbac.index(inv).grants():
         if grant.control_plane:
             continue
         if not grant.subjects:
@@ -322,7 +322,7 @@ def anonymous(inv: Inventory) -> Iterator[Result]:
     ``system:authenticated`` or ``system:serviceaccounts`` (every pod's token), to
     anything beyond the built-in discovery roles (system:discovery, system:basic-user,
     system:public-info-viewer, system:service-account-issuer-discovery)."""
-    for grant in rbac.RbacIndex(inv).grants():
+    for grant in rbac.index(inv).grants():
         public = [subject.label for subject in grant.subjects if subject.public]
         if not public:
             if grant.control_plane:

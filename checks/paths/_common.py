@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from postureapp.graph import Graph, Path, attack_paths, build_graph, exposed_workloads
+from postureapp.graph import Graph, Path, exposed_workloads, graph_of, paths_of
 from postureapp.inventory import Inventory
 
 PROVIDER = "paths"
@@ -27,8 +27,8 @@ class Facts:
     """The graph of one inventory and the paths grouped the ways the checks need."""
 
     def __init__(self, inv: Inventory) -> None:
-        self.graph: Graph = build_graph(inv)
-        self.paths: list[Path] = attack_paths(self.graph)
+        self.graph: Graph = graph_of(inv)
+        self.paths: list[Path] = paths_of(inv)
         self.exposed: dict[str, list[str]] = exposed_workloads(self.graph)
         self.by_workload: dict[str, list[Path]] = defaultdict(list)
         for path in self.paths:

@@ -11,7 +11,6 @@ from typing import IO, Any
 from postureapp.checks.registry import REGISTRY, Registry
 from postureapp.export.common import bulk, write_records_json
 from postureapp.governance import evaluate_controls
-from postureapp.graph import attack_paths_document
 from postureapp.model import SEVERITY_RANK, Severity, Snapshot, Status, View, isoformat, utcnow
 from postureapp.store import Store
 
@@ -71,7 +70,7 @@ def build_document(
     if compare_to is None:
         previous = store.previous(snapshot.id)
         compare_to = previous.id if previous is not None else None
-    return {
+    document = {
         "schema": SCHEMA_ID,
         "generated_at": isoformat(now),
         "tool": {"name": "postureapp", "version": tool_version()},
@@ -111,10 +110,14 @@ def build_document(
         # (and any consumer) reads them from the document instead of recomputing them.
         "summary": summarize(findings),
         "changes": None if compare_to is None else _changes(store, compare_to, snapshot.id),
-        # Added in v1 (additive): every path from an internet-facing endpoint to what
-        # its identities can do, rebuilt from this snapshot's resources (issue 9).
-        "attack_paths": attack_paths_document(resources, snapshot.runs),
     }
+    # Added in v1 (additive): every path from an internet-facing endpoint to what its
+    # identities can do, as found when the snapshot was judged. A snapshot written by a
+    # release that did not keep them has none, and the key is left out.
+    paths = store.derived(snapshot.id, "attack_paths")
+    if paths is not None:
+        document["attack_paths"] = paths
+    return document
 
 
 def summarize(findings: list[dict[str, Any]]) -> dict[str, Any]:

@@ -244,7 +244,7 @@ class KubeBuilder:
     # -- RBAC --------------------------------------------------------------------------
 
     def _rbac(self) -> None:
-        index = rbac.RbacIndex(self.inv)
+        index = rbac.index(self.inv)
         accounts = {n.uid: n for n in self.graph.of_kind(SERVICE_ACCOUNT)}
         by_namespace: dict[tuple[str, str], list[str]] = defaultdict(list)
         by_scope: dict[str, list[str]] = defaultdict(list)

@@ -13,7 +13,7 @@ from sqlite_utils.migrations import Migrations
 
 # Bumped with every migration; a cache whose user_version is higher was written by a
 # newer postureapp and is refused rather than "upgraded" backwards.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 migrations = Migrations("postureapp")
 
@@ -126,5 +126,29 @@ def _initial(db: Database) -> None:
             note TEXT NOT NULL DEFAULT '',
             created_at TEXT NOT NULL
         );
+        """
+    )
+
+
+@migrations(name="0002_derived_facts")
+def _derived_facts(db: Database) -> None:
+    """Facts derived from a snapshot at judge time (the identity graph, its attack paths,
+    exposure) are kept beside it, so readers never rebuild them with other settings.
+    Bodies are compressed JSON stored once per content hash: a poll whose graph did not
+    change adds one small row per fact, not another copy."""
+    db.executescript(
+        """
+        ALTER TABLE snapshots ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+        CREATE TABLE derived_bodies (
+            hash TEXT PRIMARY KEY,
+            body BLOB NOT NULL
+        );
+        CREATE TABLE snapshot_derived (
+            snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            hash TEXT NOT NULL REFERENCES derived_bodies(hash),
+            PRIMARY KEY (snapshot_id, name)
+        );
+        CREATE INDEX snapshot_derived_hash ON snapshot_derived(hash);
         """
     )

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sqlite3
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from postureapp.model import (
     CollectorRun,
@@ -37,6 +41,8 @@ def write_snapshot(
     findings: Iterable[Finding],
     waiver_ids: Mapping[str, int],
     catalog: Iterable[dict],
+    derived: Mapping[str, Any] | None = None,
+    settings: Mapping[str, Any] | None = None,
 ) -> WriteStats:
     """Record a snapshot inside the caller's transaction and return what changed.
 
@@ -46,9 +52,16 @@ def write_snapshot(
     resources = {resource.uid: resource for resource in resources}  # last sighting wins
     findings = {finding.fingerprint: finding for finding in findings}
     cursor = conn.execute(
-        "INSERT INTO snapshots (started_at, finished_at, status, resource_count, finding_count)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (started_at, finished_at, status.value, len(resources), len(findings)),
+        "INSERT INTO snapshots (started_at, finished_at, status, resource_count, finding_count,"
+        " settings) VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            started_at,
+            finished_at,
+            status.value,
+            len(resources),
+            len(findings),
+            canonical_json(dict(settings or {})),
+        ),
     )
     snapshot_id = cursor.lastrowid
     stats = WriteStats(snapshot_id=snapshot_id)
@@ -75,7 +88,24 @@ def write_snapshot(
     _write_resources(conn, snapshot_id, finished_at, resources, stats)
     _write_findings(conn, snapshot_id, finished_at, findings, waiver_ids, stats)
     _write_catalog(conn, catalog)
+    _write_derived(conn, snapshot_id, derived or {})
     return stats
+
+
+def _write_derived(conn, snapshot_id: int, derived: Mapping[str, Any]) -> None:
+    for name, value in sorted(derived.items()):
+        # Key order as built (the exports print these documents as they are); the code
+        # that builds them is deterministic, so equal facts still hash equal.
+        body = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+        digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+        conn.execute(
+            "INSERT OR IGNORE INTO derived_bodies (hash, body) VALUES (?, ?)",
+            (digest, zlib.compress(body, 6)),
+        )
+        conn.execute(
+            "INSERT INTO snapshot_derived (snapshot_id, name, hash) VALUES (?, ?, ?)",
+            (snapshot_id, name, digest),
+        )
 
 
 def _write_resources(conn, snapshot_id, now, resources, stats) -> None:

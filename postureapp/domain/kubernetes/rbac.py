@@ -397,6 +397,7 @@ class RbacIndex:
             key=lambda r: r.uid,
         )
         self._aggregated: dict[tuple[str, str], tuple[tuple[Rule, ...], tuple[str, ...]]] = {}
+        self._grants: list[Grant] | None = None
 
     def cluster_role_rules(self, scope: str, name: str) -> tuple[tuple[Rule, ...], tuple[str, ...]]:
         """A ClusterRole's effective rules and the ClusterRoles aggregated into it."""
@@ -461,8 +462,10 @@ class RbacIndex:
         )
 
     def grants(self) -> list[Grant]:
-        """Every binding resolved, ordered by uid."""
-        return [self.grant(binding) for binding in self._bindings]
+        """Every binding resolved, ordered by uid (resolved once per index)."""
+        if self._grants is None:
+            self._grants = [self.grant(binding) for binding in self._bindings]
+        return list(self._grants)
 
 
 def _aggregates(selector: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
@@ -490,3 +493,10 @@ def _subjects(binding: Resource) -> list[Subject]:
 
 
 RBAC_KINDS = ("ClusterRole", "Role", "ClusterRoleBinding", "RoleBinding")
+
+
+def index(inv: Inventory) -> RbacIndex:
+    """The inventory's grants, resolved once for every check and the graph that reads
+    them."""
+    found: RbacIndex = inv.derived("rbac-index", RbacIndex)
+    return found
