@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from postureapp.model import CollectorRun, Resource, RunStatus, Target, unknown_key
+from postureapp.model import CollectorRun, KindRead, Resource, RunStatus, Target, unknown_key
 
 
 @dataclass(slots=True)
@@ -47,6 +47,7 @@ class RunRecorder:
     scope: str = ""
     api_calls: int = 0
     unknown: dict[str, str] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
     error: str = ""
     failed: bool = False
     provider: str = ""  # set when the collector name is not the provider (offline)
@@ -59,6 +60,15 @@ class RunRecorder:
         """This kind could not be read: checks that need it will say unknown. ``within``
         narrows that to one part of the run's scope (an AWS region)."""
         self.unknown[unknown_key(kind, within)] = reason
+
+    def mark_read(self, kind: str) -> None:
+        """This kind was listed: what came back (maybe nothing) is what exists."""
+        self.kinds.setdefault(kind, KindRead.READ)
+
+    def mark_not_served(self, kind: str) -> None:
+        """The API of this kind is not served here (no CRD, no such service): its absence
+        is an answer, not a gap."""
+        self.kinds[kind] = KindRead.NOT_SERVED
 
     def fail(self, error: str) -> None:
         """The whole target could not be read (bad credentials, unreachable...)."""
@@ -86,4 +96,9 @@ class RunRecorder:
             seconds=round(time.perf_counter() - self._started, 3),
             unknown=dict(self.unknown),
             provider=self.provider or self.collector,
+            kinds={
+                kind: str(state)
+                for kind, state in sorted(self.kinds.items())
+                if kind not in self.unknown
+            },
         )

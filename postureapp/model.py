@@ -91,6 +91,13 @@ def split_unknown_key(key: str) -> tuple[str, str | None]:
     return kind, within or None
 
 
+class KindRead(StrEnum):
+    """How a collector fared with one kind, besides "unreadable" (``CollectorRun.unknown``)."""
+
+    READ = "read"  # listed: the items are what exists, an empty list included
+    NOT_SERVED = "not-served"  # the cluster or account does not serve this API at all
+
+
 class RunStatus(StrEnum):
     """How one collector fared on one target."""
 
@@ -208,6 +215,10 @@ class CollectorRun:
     # the plane whose data this run read; defaults to the collector's own provider
     # (an offline run reads kubernetes or aws data)
     provider: str = ""
+    # What the run saw of each kind it looked for: "read" (an answer, possibly empty) or
+    # "not-served" (the API or CRD does not exist there: the kind's absence is a fact).
+    # A kind it could not read is in ``unknown`` with the reason instead.
+    kinds: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -190,6 +190,7 @@ class Store(TriageMixin):
                 seconds=r["seconds"],
                 unknown=json.loads(r["unknown"]),
                 provider=r["provider"],
+                kinds=json.loads(r["kinds"]),
             )
             for r in self.db.query(
                 "SELECT * FROM collector_runs WHERE snapshot_id = ? ORDER BY id", [row["id"]]

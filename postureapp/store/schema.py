@@ -139,6 +139,7 @@ def _derived_facts(db: Database) -> None:
     db.executescript(
         """
         ALTER TABLE snapshots ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+        ALTER TABLE collector_runs ADD COLUMN kinds TEXT NOT NULL DEFAULT '{}';
         CREATE TABLE derived_bodies (
             hash TEXT PRIMARY KEY,
             body BLOB NOT NULL

@@ -67,7 +67,8 @@ def write_snapshot(
     stats = WriteStats(snapshot_id=snapshot_id)
     conn.executemany(
         "INSERT INTO collector_runs (snapshot_id, collector, target, scope, status, error,"
-        " items, api_calls, seconds, unknown, provider) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " items, api_calls, seconds, unknown, provider, kinds)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 snapshot_id,
@@ -81,6 +82,7 @@ def write_snapshot(
                 run.seconds,
                 canonical_json(run.unknown),
                 run.provider,
+                canonical_json(run.kinds),
             )
             for run in runs
         ],
