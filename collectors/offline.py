@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from postureapp.collectors import bounded
 from postureapp.collectors.base import CollectResult, RunRecorder
 from postureapp.errors import InputError
 from postureapp.model import Resource, Target
@@ -39,9 +40,15 @@ def _classify(file: Path) -> str:
             return "aws"
         # Big dumps may put the keys further down; look at the whole top level.
         if '"kind"' not in head and '"apiVersion"' not in head:
+            bounded.check_size(file)
             try:
-                document = json.loads(file.read_text())
-            except (ValueError, UnicodeDecodeError):
+                text = file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                return "kubernetes"  # the kubernetes loader reports the read error
+            bounded.check_json_depth(text, file)
+            try:
+                document = json.loads(text)
+            except ValueError:
                 return "kubernetes"  # the kubernetes loader reports the parse error
             if isinstance(document, dict) and any(key in document for key in _AWS_JSON_KEYS):
                 return "aws"

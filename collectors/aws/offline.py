@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from postureapp.collectors import bounded
 from postureapp.collectors.aws import iam
 from postureapp.collectors.aws._common import MalformedAnswer, account_of_arn, iso
 from postureapp.errors import InputError
@@ -65,6 +66,7 @@ def load_path(path: str | Path) -> list[Resource]:
 
 
 def _read(file: Path) -> str:
+    bounded.check_size(file)
     try:
         return file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
@@ -76,6 +78,7 @@ def _read(file: Path) -> str:
 def _details(file: Path, text: str) -> dict[str, Any]:
     if not text.strip():
         raise InputError(f"{file}: empty file")
+    bounded.check_json_depth(text, file)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

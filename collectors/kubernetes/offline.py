@@ -14,7 +14,8 @@ since a dump says nothing about the server. An object found twice (in two files 
 directory) is kept once, the later file winning. Secrets in such dumps do carry their data:
 only metadata and ``type`` are handed to the normaliser, so no value reaches a
 Resource. Kinds postureapp does not read are skipped; a file that is empty, malformed,
-truncated, not Kubernetes output, or holds only unread kinds raises
+truncated, too large or too deeply nested (:mod:`postureapp.collectors.bounded`), not
+Kubernetes output, or holds only unread kinds raises
 :class:`~postureapp.errors.InputError` with one line naming the file.
 """
 
@@ -28,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from postureapp.collectors import bounded
 from postureapp.collectors.kubernetes._gc import gc_paused
 from postureapp.collectors.kubernetes.kinds import ALL_KINDS, BY_GROUP_KIND, KindSpec
 from postureapp.collectors.kubernetes.normalise import MalformedObject, normalise
@@ -103,6 +105,7 @@ def _readable(spec: KindSpec, obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def _documents(file: Path) -> list[Any]:
+    bounded.check_size(file)
     try:
         text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -112,6 +115,7 @@ def _documents(file: Path) -> list[Any]:
     if not text.strip():
         raise InputError(f"{file}: the file is empty; {_EXPORT_HINT}")
     if file.suffix.lower() == ".json" or text.lstrip().startswith(("{", "[")):
+        bounded.check_json_depth(text, file)
         try:
             return [json.loads(text)]
         except json.JSONDecodeError as exc:
@@ -119,6 +123,7 @@ def _documents(file: Path) -> list[Any]:
                 f"{file}: malformed or truncated JSON (line {exc.lineno}, column {exc.colno}: "
                 f"{exc.msg}); {_EXPORT_HINT}"
             ) from None
+    bounded.check_yaml(text, file, _Loader)
     try:
         documents = [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
     except yaml.YAMLError as exc:
