@@ -23,7 +23,6 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -31,7 +30,7 @@ from typing import Any
 from kubernetes import client, config
 from kubernetes.config.config_exception import ConfigException
 
-from postureapp.collectors.base import CollectResult, RunRecorder
+from postureapp.collectors.base import CollectResult, RunRecorder, current_abandon_signal
 from postureapp.collectors.kubernetes import api as kapi
 from postureapp.collectors.kubernetes._gc import gc_paused
 from postureapp.collectors.kubernetes.kinds import BUILTIN_KINDS, OPTIONAL_KINDS, PRODUCTS, KindSpec
@@ -42,6 +41,7 @@ from postureapp.collectors.kubernetes.normalise import (
     cluster_resource,
     normalise,
 )
+from postureapp.collectors.pool import DaemonPool
 from postureapp.errors import InputError
 from postureapp.model import Resource, Target
 
@@ -191,8 +191,13 @@ class _Collection:
         self.fatal: str | None = None
         self.server = ""
         self._lock = threading.Lock()
+        abandoned = current_abandon_signal()  # the engine gave up on this run: stop asking
         self.requester = kapi.Requester(
-            owner.policy, owner.timeout, self._count, lambda: self.fatal is not None, owner.sleep
+            owner.policy,
+            owner.timeout,
+            self._count,
+            lambda: self.fatal is not None or abandoned.is_set(),
+            owner.sleep,
         )
 
     # -- bookkeeping ---------------------------------------------------------------------
@@ -260,7 +265,7 @@ class _Collection:
         discovery = self._discover(api_client)
         tasks = self._tasks(api_client, discovery)
         results: dict[str, Any] = {}
-        with ThreadPoolExecutor(self.owner.workers, thread_name_prefix="kube-list") as pool:
+        with DaemonPool(self.owner.workers, "kube-list") as pool:
             futures = {label: pool.submit(self._guarded, kind, fn) for label, kind, fn in tasks}
             for label, future in futures.items():
                 results[label] = future.result()
