@@ -292,7 +292,8 @@ def _main() -> None:
         code = cli.main(prog_name="posture", standalone_mode=False)
     except click.UsageError as error:
         where = error.ctx.command_path if error.ctx is not None else "posture"
-        fail(f"{_printable(error.format_message())} (see '{where} --help')", EXIT_USAGE)
+        message = _printable(error.format_message()).removesuffix(".")
+        fail(f"{message} (see '{where} --help')", EXIT_USAGE)
     except click.ClickException as error:
         fail(_printable(error.format_message()), error.exit_code)
     except click.Abort:

@@ -60,8 +60,9 @@ def waive_command(fingerprint, check_id, resource_glob, reason, owner, ticket, e
 
     \b
     Examples:
-      posture waive 3f2a9c... --reason "legacy, replaced in Q3" --owner alice --expires 2027-01-31
-      posture waive --check k8s-svc-loadbalancer --resource 'k8s://prod/ingress/*' \\
+      posture waive 3f2a9c0e... --reason "legacy, replaced in Q3" --owner alice \\
+          --expires 2030-01-31
+      posture waive --check k8s-svc-loadbalancer --resource 'k8s://prod/ingress-nginx/*' \\
           --reason "the ingress controller is meant to be public" --owner platform
     """
     if resource_glob and not check_id:
@@ -172,7 +173,7 @@ def note_command(fingerprint: str, text: str, author: str | None) -> None:
 
     \b
     Example:
-      posture note 3f2a9c... "owner paged, fix in INC-4211"
+      posture note 3f2a9c0e... "owner paged, fix in INC-4211"
     """
     with state().store(create=False) as store:
         _known_fingerprint(store, fingerprint)
@@ -190,7 +191,7 @@ def attest_command(control_id, by, at, expires, note) -> None:
 
     \b
     Example:
-      posture attest backup-restore-tested --by alice --expires 2027-03-01 \\
+      posture attest backup-restore-tested --by alice --expires 2030-03-01 \\
           --note "restored orders-db to staging, RUNBOOK-12"
     """
     import postureapp.checks as catalog
