@@ -1,8 +1,9 @@
 """A real terminal for the dashboard: tmux runs a command line, tests read the screen
 (``capture-pane``) and type (``send-keys``), as a person at a terminal would.
 
-Each Terminal has its own tmux server (``-L``), started with the environment given, so
-tests never see or disturb anyone else's tmux. tmux is required (``apt-get install
+Each Terminal has its own tmux server (``-S``: a socket in a temporary folder, removed
+at the end), started with the environment given, so tests never see or disturb anyone
+else's tmux. tmux is required (``apt-get install
 tmux``; .ci/run installs it): a missing tmux fails the test rather than skipping it.
 """
 
@@ -12,8 +13,8 @@ import os
 import shlex
 import shutil
 import subprocess
+import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,8 @@ class Terminal:
     def __init__(self, command: str, *, cwd: Path, env: dict[str, str], size=(120, 40)):
         if shutil.which("tmux") is None:
             pytest.fail("tmux is required for the dashboard tests: apt-get install -y tmux")
-        self.socket = f"posture-test-{uuid.uuid4().hex[:12]}"
+        self.folder = tempfile.mkdtemp(prefix="posture-tmux-")
+        self.socket = os.path.join(self.folder, "socket")
         self.command = command
         line = f"cd {shlex.quote(str(cwd))} && {command}; echo {DONE} $?; sleep 600"
         subprocess.run(
@@ -51,7 +53,7 @@ class Terminal:
         )
 
     def _tmux(self) -> list[str]:
-        return ["tmux", "-L", self.socket, "-f", os.devnull]
+        return ["tmux", "-S", self.socket, "-f", os.devnull]
 
     def screen(self) -> str:
         result = subprocess.run(
@@ -86,6 +88,7 @@ class Terminal:
 
     def close(self) -> None:
         subprocess.run([*self._tmux(), "kill-server"], capture_output=True, check=False)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self) -> Terminal:
         return self
