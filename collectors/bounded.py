@@ -69,8 +69,9 @@ def check_yaml(text: str, file: Path, loader: Any) -> None:
                 depth -= 1
             elif isinstance(event, yaml.AliasEvent):
                 mark = event.start_mark
+                where = f" at line {mark.line + 1}" if mark is not None else ""
                 raise InputError(
-                    f"{file}: YAML alias at line {mark.line + 1} (kubectl never writes "
+                    f"{file}: YAML alias{where} (kubectl never writes "
                     "aliases, and they can expand without bound); export the dump again"
                 )
     except yaml.YAMLError as error:
