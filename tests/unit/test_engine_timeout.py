@@ -10,8 +10,8 @@ import time
 
 from postureapp.collectors.base import CollectResult, RunRecorder, current_abandon_signal
 from postureapp.collectors.pool import DaemonPool
-from postureapp.engine import Engine
 from postureapp.model import Resource, RunStatus, SnapshotStatus, Target, k8s_uid
+from postureapp.poll import Poller
 from postureapp.store import Store
 
 
@@ -46,8 +46,8 @@ class StuckCollector:
 def test_a_timed_out_run_is_told_and_its_late_result_never_lands(tmp_path):
     collector = StuckCollector()
     with Store(tmp_path / "cache.db") as store:
-        engine = Engine(store, {"kubernetes": collector}, timeout=0.5)
-        result = engine.poll([Target("kubernetes", "prod")])
+        poller = Poller(store, {"kubernetes": collector}, timeout=0.5)
+        result = poller.poll([Target("kubernetes", "prod")])
         [run] = result.runs
         assert run.status is RunStatus.FAILED and "timed out" in run.error
         assert result.status is SnapshotStatus.FAILED and result.resources == 0
@@ -55,7 +55,7 @@ def test_a_timed_out_run_is_told_and_its_late_result_never_lands(tmp_path):
         collector.release.set()
         assert collector.finished.wait(timeout=30)
         # The next poll starts clean: the late answer of the first is not picked up.
-        second = Engine(store, {"kubernetes": _Quick()}, timeout=30).poll(
+        second = Poller(store, {"kubernetes": _Quick()}, timeout=30).poll(
             [Target("kubernetes", "prod")]
         )
         assert second.resources == 0
