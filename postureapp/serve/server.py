@@ -174,7 +174,8 @@ class DashboardServer:
                 response = error
         if not response.prepared:
             response.headers.update(HEADERS)
-            response.headers.setdefault("Cache-Control", "no-store")
+            if not request.path.startswith("/static/"):  # public files may be cached
+                response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     def _authenticated(self, request: web.Request) -> bool:

@@ -73,3 +73,11 @@ async def test_writable_by_default(make_app):
         await pilot.press("w")
         await settle(app, pilot)
         assert isinstance(app.screen, WaiverForm)
+
+
+def test_palette_has_no_textual_system_commands():
+    # Textual's own palette entries include saving a screenshot to the server's disk;
+    # the dashboard's palette is its action registry alone.
+    from postureapp.tui.app import PostureApp
+
+    assert {ActionCommands} == PostureApp.COMMANDS
