@@ -303,4 +303,4 @@ def _main() -> None:
 
 
 # These modules register their commands on `cli`; imported last because they import it.
-from postureapp.cli import dashboard, exporting, triage  # noqa: E402, F401
+from postureapp.cli import dashboard, exporting, serve, triage  # noqa: E402, F401
