@@ -111,9 +111,9 @@ def _facts(service: Resource, pods: list[PodSpecFacts]) -> _ServiceFacts:
     named: dict[str, set[int]] = defaultdict(set)
     for pod in pods:
         for container in pod.get("containers") or []:
-            for port in container.get("ports") or []:
-                if port.get("name") and isinstance(port.get("container_port"), int):
-                    named[str(port["name"])].add(port["container_port"])
+            for cport in container.get("ports") or []:
+                if cport.get("name") and isinstance(cport.get("container_port"), int):
+                    named[str(cport["name"])].add(cport["container_port"])
     for port in facts_of(service, ServiceFacts).get("ports") or []:
         if isinstance(port.get("port"), int):
             facts.ports.add(port["port"])

@@ -231,7 +231,7 @@ def create_workloads(inv: Inventory) -> Iterator[Result]:
 
 
 def _escalation_rules(grant: rbac.Grant) -> list[rbac.Rule]:
-    found = []
+    found: list[rbac.Rule] = []
     for capability in (rbac.BIND, rbac.ESCALATE, rbac.IMPERSONATE):
         found.extend(rule for rule in capability.matching(grant) if rule not in found)
     return found

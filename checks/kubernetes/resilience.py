@@ -310,7 +310,7 @@ def cascading_failure(inv: Inventory) -> Iterator[Result]:
             for what, present in (("circuit breaker", rule), ("PodDisruptionBudget", budget))
             if present is None
         ]
-        if missing:
+        if missing or rule is None or budget is None:
             yield Result(
                 service, Status.FAIL, f"{name} has no {' and no '.join(missing)}", evidence
             )

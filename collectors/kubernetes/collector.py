@@ -48,6 +48,7 @@ from postureapp.collectors.kubernetes.normalise import (
     normalise,
 )
 from postureapp.errors import InputError
+from postureapp.facts.kubernetes import ClusterVersion
 from postureapp.model import Resource, Target
 
 METADATA_LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
@@ -337,7 +338,7 @@ class _Collection:
 
     # -- version and discovery ------------------------------------------------------------
 
-    def _version(self, api_client: client.ApiClient) -> dict[str, Any] | None:
+    def _version(self, api_client: client.ApiClient) -> ClusterVersion | None:
         what = f"GET {self.server}/version"
         try:
             data = self.requester.get_json(client.VersionApi(api_client).get_code, what)
@@ -591,7 +592,7 @@ class _Collection:
             secret.attrs["type"] = types.get(key, OTHER_SECRET_TYPE)
         return secrets
 
-    def _cluster(self, version: dict[str, Any] | None, discovery: _Discovery) -> Resource:
+    def _cluster(self, version: ClusterVersion | None, discovery: _Discovery) -> Resource:
         groups = discovery.groups
         installed: dict[str, bool | None] = {}
         for product in PRODUCTS:

@@ -9,6 +9,8 @@ from typing import Any
 from postureapp.collectors.kubernetes._shape import Obj, selector_of
 from postureapp.facts.kubernetes import (
     IngressBackend,
+    IngressPath,
+    IngressTLS,
     LoadBalancerIngress,
     NetworkPolicyPeer,
     NetworkPolicyRule,
@@ -164,12 +166,12 @@ def _host_covered(host: str, tls_hosts: set[str]) -> bool:
 def ingress(obj: Obj) -> dict[str, Any]:
     meta = obj.obj("metadata")
     spec = obj.obj("spec")
-    tls = [
+    tls: list[IngressTLS] = [
         {"hosts": item.strs("hosts"), "secret_name": item.opt_str("secretName")}
         for item in spec.objs("tls")
     ]
     tls_hosts = {host for item in tls for host in item["hosts"]}
-    paths = []
+    paths: list[IngressPath] = []
     hosts = set()
     for rule in spec.objs("rules"):
         host = rule.opt_str("host") or "*"

@@ -18,6 +18,7 @@ from postureapp.facts.kubernetes_workloads import (
     EnvFrom,
     EnvVar,
     PodSpecFacts,
+    SecretKeyRef,
     VolumeFacts,
     WorkloadRef,
 )
@@ -75,7 +76,7 @@ _VALUE_FROM = ("secretKeyRef", "configMapKeyRef", "fieldRef", "resourceFieldRef"
 def _env(entry: Obj) -> EnvVar:
     name = entry.text("name")
     value_from = entry.obj("valueFrom")
-    secret = None
+    secret: SecretKeyRef | None = None
     hint = None
     if value_from:
         source = next((key for key in _VALUE_FROM if key in value_from), "other")
@@ -113,14 +114,15 @@ def _container(
         if item["secret"] and item["secret"]["name"]:
             secret_refs.add(item["secret"]["name"])
     env_from: list[EnvFrom] = []
-    for item in c.objs("envFrom"):
-        if "secretRef" in item:
-            ref_name = item.obj("secretRef").opt_str("name")
+    for source in c.objs("envFrom"):
+        if "secretRef" in source:
+            ref_name = source.obj("secretRef").opt_str("name")
             env_from.append({"kind": "Secret", "name": ref_name})
             if ref_name:
                 secret_refs.add(ref_name)
-        elif "configMapRef" in item:
-            env_from.append({"kind": "ConfigMap", "name": item.obj("configMapRef").opt_str("name")})
+        elif "configMapRef" in source:
+            config = source.obj("configMapRef").opt_str("name")
+            env_from.append({"kind": "ConfigMap", "name": config})
     host_process = sc.obj("windowsOptions").opt_bool("hostProcess")
     return {
         "name": c.text("name"),

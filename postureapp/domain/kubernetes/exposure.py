@@ -83,10 +83,11 @@ def exposed_services(inv: Inventory) -> list[Exposed]:
             add(_service(inv, ingress, name), f"Ingress {ingress.namespace}/{ingress.name}")
     for route in inv.of(PROVIDER, "HTTPRoute"):
         for backend in facts_of(route, HTTPRouteFacts).get("backends") or []:
-            if (backend.get("kind") or "Service") != "Service" or not backend.get("name"):
+            target = backend.get("name")
+            if (backend.get("kind") or "Service") != "Service" or not target:
                 continue
             namespace = backend.get("namespace") or route.namespace
-            uid = k8s_uid(route.scope, "Service", backend["name"], namespace)
+            uid = k8s_uid(route.scope, "Service", target, namespace)
             add(inv.get(uid), f"HTTPRoute {route.namespace}/{route.name}")
     return sorted(found.values(), key=lambda e: e.service.uid)
 
@@ -311,9 +312,10 @@ class ServiceExposure:
         for route in inv.of(PROVIDER, "HTTPRoute"):
             hosts = ", ".join(facts_of(route, HTTPRouteFacts).get("hostnames") or []) or "any host"
             for backend in facts_of(route, HTTPRouteFacts).get("backends") or []:
-                if (backend.get("kind") or "Service") != "Service" or not backend.get("name"):
+                target = backend.get("name")
+                if (backend.get("kind") or "Service") != "Service" or not target:
                     continue
-                key = (route.scope, backend.get("namespace") or route.namespace, backend["name"])
+                key = (route.scope, backend.get("namespace") or route.namespace, target)
                 text = f"HTTPRoute {qualified(route)} ({hosts})"
                 if text not in self.by_service[key]:
                     self.by_service[key].append(text)

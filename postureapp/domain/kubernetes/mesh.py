@@ -139,7 +139,7 @@ def mesh_verdicts(inv: Inventory, scope: str) -> list[MeshVerdict]:
             mode, source = mesh_mode, f"inherited: {mesh_why}"
         else:
             source = f"PeerAuthentication {qualified(ns_policy)} is {mode}"
-        partial = []
+        partial: list[str] = []
         if ns_policy is not None:
             partial.extend(f"{qualified(ns_policy)} {text}" for text in _weak_ports(ns_policy))
         for policy in sorted(own, key=lambda p: p.name):
@@ -150,12 +150,8 @@ def mesh_verdicts(inv: Inventory, scope: str) -> list[MeshVerdict]:
                 weak.append(str(facts_of(policy, PeerAuthenticationFacts)["mtls_mode"]))
             weak.extend(_weak_ports(policy))
             if weak:
-                selector = ",".join(
-                    f"{k}={v}"
-                    for k, v in sorted(
-                        facts_of(policy, PeerAuthenticationFacts)["selector"].items()
-                    )
-                )
+                labels = facts_of(policy, PeerAuthenticationFacts).get("selector") or {}
+                selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
                 partial.append(f"{qualified(policy)} ({selector or 'all'}): {', '.join(weak)}")
         for rule in sorted((r for r in rules if r.namespace == name), key=lambda r: r.name):
             facts = facts_of(rule, DestinationRuleFacts)

@@ -69,8 +69,8 @@ class Workload:
 def is_mirror_pod(pod: Resource) -> bool:
     """A static pod's mirror (owned by its Node): kubelet-managed control-plane pieces
     such as etcd and kube-apiserver; they cannot use service accounts at all."""
-    owner = facts_of(pod, PodFacts).get("owner") or {}
-    return owner.get("kind") == "Node"
+    owner = facts_of(pod, PodFacts).get("owner")
+    return owner is not None and owner.get("kind") == "Node"
 
 
 def spec_of(resource: Resource) -> PodSpecFacts:
@@ -132,7 +132,9 @@ class Workloads:
                 self.of_pod[pod.uid] = workload
 
     def _owner(self, resource: Resource) -> Resource | None:
-        owner = facts_of(resource, WorkloadControllerFacts).get("owner") or {}
+        owner = facts_of(resource, WorkloadControllerFacts).get("owner")
+        if not owner:
+            return None
         key = (resource.scope, resource.namespace, str(owner.get("kind")), str(owner.get("name")))
         return self._controllers.get(key)
 
