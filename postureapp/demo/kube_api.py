@@ -533,6 +533,7 @@ class KubeAPIServer:
         self._by_kind: dict[tuple[str, str], ResourceType] = {}  # (apiVersion, kind)
         self._stores: dict[ResourceType, _Store] = {}
         self._installed: set[tuple[str, str]] = set()
+        self._unserved: set[tuple[str, str]] = set()
         self._forbidden: set[tuple[str, str, str]] = set()  # (group, plural, verb)
         self._faults: list[Fault] = []
         # The most recent requests, for tests to assert on (bounded for long demo runs).
@@ -659,6 +660,13 @@ class KubeAPIServer:
         group, _, version = api_version.rpartition("/")
         with self._lock:
             self._installed.add((group, version))
+
+    def unserve(self, api_version: str) -> None:
+        """Stop serving a built-in group/version (``policy/v1``, as on a cluster too old
+        to have it): discovery no longer lists it and its paths answer 404."""
+        group, _, version = api_version.rpartition("/")
+        with self._lock:
+            self._unserved.add((group, version))
 
     def compact(self) -> None:
         """Like an etcd compaction: every continue token issued so far now expires (410)."""
@@ -821,12 +829,13 @@ class KubeAPIServer:
                 self._register_crd(stored)
 
     def _served_types(self) -> list[ResourceType]:
-        """Built-ins always; custom resources when their group/version is installed."""
+        """Built-ins unless unserved; custom resources when their group/version is installed."""
         with self._lock:
             return [
                 rt
                 for rt in self._types.values()
-                if rt.builtin or rt.group_version in self._installed
+                if (rt.builtin or rt.group_version in self._installed)
+                and rt.group_version not in self._unserved
             ]
 
     def _find_faults(self, resource: str, has_continue: bool) -> list[Fault]:

@@ -137,3 +137,23 @@ def test_missing_path_and_empty_directory(tmp_path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match=r"no \.json or \.yaml files"):
         load_path(tmp_path / "empty")
+
+
+@pytest.mark.parametrize(
+    "encoding",
+    ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be"],
+    ids=["utf-8 with BOM", "PowerShell utf-16 (BOM)", "utf-16-le no BOM", "utf-16-be no BOM"],
+)
+def test_dumps_in_the_encodings_windows_writes_load(tmp_path: Path, encoding: str) -> None:
+    objects = [o for o in fixture_objects() if o["kind"] in ("Namespace", "Pod")]
+    text = json.dumps(kubectl_list(objects), indent=2)
+    (tmp_path / "cluster.json").write_bytes(text.encode(encoding))
+    (tmp_path / "cluster.yaml").write_bytes(yaml.safe_dump(kubectl_list(objects)).encode(encoding))
+    for name in ("cluster.json", "cluster.yaml"):
+        dump = load_dump(tmp_path / name)
+        assert {r.kind for r in dump.resources} == {"Namespace", "Pod"}, (encoding, name)
+    # The dispatcher classifies and loads it the same way.
+    from postureapp.collectors.offline import offline_targets
+
+    [target] = offline_targets([tmp_path / "cluster.json"])
+    assert target.options["provider"] == "kubernetes"
