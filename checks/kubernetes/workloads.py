@@ -103,17 +103,23 @@ def shared_service_account(inv: Inventory) -> Iterator[Result]:
     """One finding per ServiceAccount, listing the workloads that run as it (from their
     templates and pods, so a workload scaled to zero counts); FAIL when there is more
     than one."""
-    users: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    users: dict[tuple[str, str, str], dict[str, str]] = defaultdict(dict)
     for workload, pods in workloads(inv).items():
         for account in _accounts(workload, pods):
-            users[(workload.scope, workload.namespace, account)].add(workload.ref)
+            users[(workload.scope, workload.namespace, account)][workload.ref] = workload.uid
     accounts = {
         (sa.scope, sa.namespace, sa.name): sa.uid for sa in inv.of(PROVIDER, "ServiceAccount")
     }
     for key in sorted(set(users) | set(accounts)):
         scope, namespace, name = key
-        uid = accounts.get(key) or k8s_uid(scope, "ServiceAccount", name, namespace)
-        using = sorted(users.get(key, ()))
+        using = sorted(users.get(key, {}))
+        uid = accounts.get(key)
+        if uid is None:
+            # Not collected (a dump without it): the first workload, when the collection
+            # recorded what it read, so the finding names a resource the export holds.
+            first = users[key][using[0]]
+            recorded = bool(inv.kind_states(PROVIDER, scope))
+            uid = first if recorded else k8s_uid(scope, "ServiceAccount", name, namespace)
         evidence = {"service_account": f"{namespace}/{name}", "workloads": using}
         if len(using) > 1:
             yield Result(

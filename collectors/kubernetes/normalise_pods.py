@@ -28,7 +28,8 @@ from postureapp.model import isoformat, parse_time
 
 _VALUE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("aws-access-key-id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("private-key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
+    # Three dashes or more: keys pasted by hand (and redacted samples) lose a few.
+    ("private-key", re.compile(r"-{3,}BEGIN [A-Z ]*PRIVATE KEY-{3,}")),
     ("jwt", re.compile(r"\beyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]+")),
     ("github-token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{30,})")),
     ("slack-token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),

@@ -11,7 +11,9 @@ The identity and governance checks share this model:
 * a referenced ClusterRole that is absent from the inventory is assumed to be the
   built-in of that name when there is one (``cluster-admin``, ``admin``, ``edit``,
   ``view``), so dumps that skipped the defaults are still judged; any other missing role
-  grants nothing, as in the API server;
+  grants nothing, as in the API server; a ``cluster-admin`` redefined with other rules
+  keeps the built-in's too, since the API server reconciles it at start (unless its
+  ``autoupdate`` annotation is "false");
 * rule matching follows the API server's authorizer: ``*`` matches any verb, API group
   or resource (subresources included), ``*/exec`` any resource's ``exec`` subresource;
   cluster-scoped resources (nodes, users, groups) are only granted cluster-wide.
@@ -152,8 +154,11 @@ _ADMIN = (
     (("authorization.k8s.io",), ("localsubjectaccessreviews",), ("create",)),
 )
 
-# The default ClusterRoles' substance, used only when a binding references one that the
-# inventory does not hold (an offline dump without the defaults, a hand-built test).
+AUTOUPDATE = "rbac.authorization.kubernetes.io/autoupdate"
+
+# The default ClusterRoles' substance, used when a binding references one that the
+# inventory does not hold (an offline dump without the defaults, a hand-built test); and
+# cluster-admin's, added to a redefined one the API server reconciles (RbacIndex._reconciled).
 BUILTIN_CLUSTER_ROLES: dict[str, tuple[Rule, ...]] = {
     "cluster-admin": (
         Rule((ALL,), (ALL,), (ALL,), source="ClusterRole/cluster-admin"),
@@ -465,6 +470,11 @@ class RbacIndex:
             found = (binding.scope, role_name) in self._cluster_roles
             if found:
                 rules, aggregated = self.cluster_role_rules(binding.scope, role_name)
+                if role_name in BUILTIN_CLUSTER_ROLES and self._reconciled(
+                    binding.scope, role_name
+                ):
+                    extra = BUILTIN_CLUSTER_ROLES[role_name]
+                    rules = rules + tuple(rule for rule in extra if rule not in rules)
             else:
                 rules = BUILTIN_CLUSTER_ROLES.get(role_name, ())
                 assumed = found = bool(rules)
@@ -479,6 +489,14 @@ class RbacIndex:
             assumed_builtin=assumed,
             aggregated_from=aggregated,
         )
+
+    def _reconciled(self, scope: str, name: str) -> bool:
+        """Whether the API server restores a default ClusterRole's rules at start: unless
+        its ``rbac.authorization.kubernetes.io/autoupdate`` annotation is "false", a
+        redefined ``cluster-admin`` is ``*`` on ``*`` again after the next restart."""
+        role = self._cluster_roles[(scope, name)]
+        annotations = facts_of(role, ClusterRoleFacts).get("annotations") or {}
+        return annotations.get(AUTOUPDATE) != "false"
 
     def grants(self) -> list[Grant]:
         """Every binding resolved, ordered by uid (resolved once per index)."""
