@@ -95,6 +95,7 @@ def test_controllers_with_no_pod_running_are_judged_from_their_templates():
 
 def test_a_deployment_is_one_workload_above_its_replica_sets_and_pods():
     inv = inventory(
+        service_account("web", "shop"),
         controller("Deployment", "web", "shop", sa="web"),
         controller("ReplicaSet", "web-5d4c3b2a1", "shop", sa="web", owner=("Deployment", "web")),
         controller(
@@ -109,6 +110,8 @@ def test_a_deployment_is_one_workload_above_its_replica_sets_and_pods():
     assert set(found) == {uid("Deployment", "web"), uid("CronJob", "report")}
     shared = results("k8s-sa-shared", inv)
     assert shared[uid("ServiceAccount", "web")].evidence["workloads"] == ["Deployment/web"]
+    # An account the collection did not hold: the finding names its first workload.
+    assert shared[uid("CronJob", "report")].evidence["service_account"] == "shop/report"
 
 
 def test_findings_hang_on_what_the_collection_holds():
