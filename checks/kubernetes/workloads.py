@@ -205,6 +205,7 @@ def automount_token(inv: Inventory) -> Iterator[Result]:
         mounted = _mounted(workload, pods, accounts)
         names = _accounts(workload, pods)
         evidence: dict[str, object] = {"workload": workload.ref, "service_accounts": names}
+        # A hand-built inventory may not say whether a token is mounted.
         if not mounted and any("service_account_token_mounted" not in p.attrs for p in pods):
             yield Result(
                 workload.uid,
