@@ -6,7 +6,7 @@ from __future__ import annotations
 # before Python 3.12.
 from typing_extensions import TypedDict
 
-from postureapp.facts import register
+from postureapp.facts.base import register
 
 PROVIDER = "aws"
 
