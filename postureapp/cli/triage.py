@@ -163,7 +163,7 @@ def attest_command(control_id, by, at, expires, note) -> None:
       posture attest backup-restore-tested --by alice --expires 2027-03-01 \\
           --note "restored orders-db to staging, RUNBOOK-12"
     """
-    import checks as catalog
+    import postureapp.checks as catalog
 
     if control_id not in catalog.REGISTRY.controls:
         known = ", ".join(sorted(catalog.REGISTRY.controls)) or "none yet"
