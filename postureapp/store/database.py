@@ -101,7 +101,12 @@ class CacheState:
         known = [migration.name for migration in migrations._migrations]
         if self.objects == 0 and self.user_version == 0:
             return Kind.EMPTY
-        if self.tables <= {MIGRATIONS_TABLE} and self.user_version == 0 and not applied:
+        if (
+            self.tables == {MIGRATIONS_TABLE}
+            and self.objects <= 2  # the table and its unique index
+            and self.user_version == 0
+            and not applied
+        ):
             return Kind.STUB
         # Migrations run in order, one transaction each: a cache of ours has applied a
         # prefix of them, and holds exactly the tables that prefix creates.
