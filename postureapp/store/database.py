@@ -309,6 +309,8 @@ def connect(path: Path | str, *, create: bool = True, readonly: bool = False) ->
                 raise StoreError(f"no cache at {path}; run 'posture collect' first or pass --db")
             _create_file(path)
             kind = _probe(path)
+    if kind is None:  # removed again between its creation and the probe
+        raise StoreError(f"cache {path} vanished while it was being created; try again")
     if readonly:
         return _connect_readonly(path, kind)
     _check_writable(path)
