@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import errno
 import logging
 import os
 import sqlite3
@@ -191,7 +192,7 @@ def _probe(path: Path) -> Kind | None:
     does not exist. Refuses (StoreError) what is certainly not ours."""
     try:
         info = os.stat(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # created below, or an error there
         return None
     except PermissionError:
         raise StoreError(f"cannot read cache {path}: permission denied") from None
@@ -273,7 +274,11 @@ def _create_file(path: Path) -> None:
             f"cannot create cache {path}: permission denied; pass --db with a writable path"
         ) from None
     except OSError as error:
-        raise StoreIOError(f"cannot create cache {path}: {error.strerror}") from None
+        if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG):
+            raise StoreIOError(f"cannot create cache {path}: {error.strerror}") from None
+        raise StoreError(
+            f"cannot create cache {path}: {error.strerror}; pass --db with a writable path"
+        ) from None
 
 
 def _make_private_dirs(directory: Path) -> None:
