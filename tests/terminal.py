@@ -47,7 +47,9 @@ class Terminal:
                 "-c",
                 line,
             ],
-            env={**env, "TERM": "xterm-256color"},
+            # COLUMNS/LINES (set in pytest-xdist workers) would override the pane's size.
+            env={k: v for k, v in env.items() if k not in ("COLUMNS", "LINES")}
+            | {"TERM": "xterm-256color"},
             check=True,
             timeout=30,
         )

@@ -348,7 +348,17 @@ def workspace(estate, tmp_path) -> tuple[Path, Path]:
     return home, work
 
 
-@pytest.mark.parametrize("example", sorted(EXAMPLES))
+def _params() -> list:
+    # Servers listen on the ports their examples name: one xdist worker runs them all.
+    return [
+        pytest.param(example, marks=pytest.mark.xdist_group("fixed-ports"))
+        if EXAMPLES[example].server
+        else example
+        for example in sorted(EXAMPLES)
+    ]
+
+
+@pytest.mark.parametrize("example", _params())
 def test_example_runs_as_documented(example, workspace):
     home, work = workspace
     spec = EXAMPLES[example]
