@@ -16,6 +16,7 @@ from postureapp.checks.registry import Result, check
 from postureapp.dates import when
 from postureapp.domain.aws import policy
 from postureapp.domain.aws.scopes import PROVIDER, account_of
+from postureapp.domain.aws.trust import trust_grants
 from postureapp.domain.text import listing
 from postureapp.domain.thresholds import UNUSED_DAYS, cutoff, threshold
 from postureapp.inventory import Inventory
@@ -541,7 +542,7 @@ def role_external_trust(inv: Inventory):
         if trust is None:
             yield Result(role, Status.UNKNOWN, f'role "{role.name}": trust policy not collected')
             continue
-        grants = policy.trust_grants(trust, account_of(role))
+        grants = trust_grants(trust, account_of(role))
         bad = [grant for grant in grants if grant.anyone or not grant.external_id]
         if not bad:
             outside = sorted({g.account for g in grants if g.account})
