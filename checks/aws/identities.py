@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from postureapp.checks.aws import _escalation
 from postureapp.checks.aws._common import DormancyWording, dormancy
 from postureapp.checks.registry import Result, check
 from postureapp.dates import when
@@ -22,7 +23,9 @@ from postureapp.domain.thresholds import UNUSED_DAYS, cutoff, threshold
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, View
 
-IAM_KINDS = ("IAMUser", "IAMGroup", "IAMRole", "IAMPolicy")
+# A --filter Role export reads roles only: users, groups and customer-managed policies
+# are unknown there, and each principal whose policy is missing says so itself.
+IAM_KINDS = ("IAMRole",)
 _PRINCIPAL_WORD = {"IAMUser": "user", "IAMGroup": "group", "IAMRole": "role"}
 _MAX_LISTED = 4
 _MAX_EVIDENCE = 10
@@ -94,22 +97,32 @@ def admin_policy(inv: Inventory):
         everything = policy.canaries(principal, "any", "role")
         iam_any = policy.canaries(principal, "role", "user", "policy")
         any_role = policy.canaries(principal, "role")
+        export = _escalation.export_note(inv, principal)
+        note: dict[str, Any] = {"export": export} if export else {}
         grants = _first_per_statement(
             [
                 (
                     "*",
-                    policy.allows(policies, "*", everything, not_action=False),
+                    policy.allows(policies, "*", everything, not_action=False, now=inv.now)
+                    if not policy.denied(policies, "iam:*", iam_any, inv.now)
+                    else [],
                     Severity.CRITICAL,
                 ),
                 (
                     "iam:*",
-                    policy.allows(policies, "iam:*", iam_any, not_action=False),
+                    policy.allows(policies, "iam:*", iam_any, not_action=False, now=inv.now),
                     Severity.CRITICAL,
                 ),
-                ("every action", policy.not_action_allows(policies, everything), Severity.HIGH),
+                (
+                    "every action",
+                    policy.not_action_allows(policies, everything, inv.now),
+                    Severity.HIGH,
+                ),
                 (
                     "sts:AssumeRole",
-                    policy.allows(policies, "sts:AssumeRole", any_role, not_action=False),
+                    policy.allows(
+                        policies, "sts:AssumeRole", any_role, not_action=False, now=inv.now
+                    ),
                     Severity.HIGH,
                 ),
             ]
@@ -126,48 +139,24 @@ def admin_policy(inv: Inventory):
                     :_MAX_EVIDENCE
                 ],
                 "permissions_boundary": boundary,
+                **note,
             }
             yield Result(principal, Status.FAIL, detail, evidence, severity=severity)
         elif missing:
-            yield Result(principal, Status.UNKNOWN, f"{_who(principal)}: {_unreadable(missing)}")
+            yield Result(
+                principal, Status.UNKNOWN, f"{_who(principal)}: {_unreadable(missing)}", note
+            )
         else:
             yield Result(
                 principal,
                 Status.PASS,
                 f"{_who(principal)}: no policy allows *, iam:*, NotAction or "
                 "sts:AssumeRole on any role",
+                note,
             )
 
 
 # -- privilege escalation ------------------------------------------------------------------
-
-# Actions that let a principal give itself (or a principal it controls) more rights, with
-# the kind of resource that must be "any" for the action to count. None: any resource
-# (even one role or policy is enough to escalate through). "user": the action must apply
-# to other users, so self-service policies scoped to ``${aws:username}`` are fine.
-ESCALATION_ACTIONS: dict[str, str | None] = {
-    "iam:CreatePolicyVersion": None,
-    "iam:SetDefaultPolicyVersion": None,
-    "iam:AttachUserPolicy": None,
-    "iam:AttachGroupPolicy": None,
-    "iam:AttachRolePolicy": None,
-    "iam:PutUserPolicy": None,
-    "iam:PutGroupPolicy": None,
-    "iam:PutRolePolicy": None,
-    "iam:UpdateAssumeRolePolicy": None,
-    "iam:AddUserToGroup": None,
-    "iam:CreateAccessKey": "user",
-    "iam:CreateLoginProfile": "user",
-    "iam:UpdateLoginProfile": "user",
-}
-# iam:PassRole on any role plus one of these runs code with a role of one's choosing.
-COMPUTE_CREATE = (
-    "ec2:RunInstances",
-    "lambda:CreateFunction",
-    "ecs:RunTask",
-    "glue:CreateDevEndpoint",
-    "cloudformation:CreateStack",
-)
 
 
 @check(
@@ -198,55 +187,18 @@ COMPUTE_CREATE = (
     ),
 )
 def privilege_escalation(inv: Inventory):
-    """Principals allowed an action that grants more rights: policy versions and
-    attachments, inline policy writes, trust policy edits, group membership, access keys
-    or console passwords for other users, or iam:PassRole on any role together with a
-    compute create (ec2:RunInstances, lambda:CreateFunction, ecs:RunTask,
-    glue:CreateDevEndpoint, cloudformation:CreateStack). Action wildcards (``iam:*``,
-    ``iam:Attach*``, ``*``) match; an unconditional Deny in the same policies cancels."""
-    principals = policy.Principals(inv)
-    for principal in principals.all():
-        policies, missing = principals.policies(principal)
-        found: list[tuple[str, policy.Match]] = []
-        for action, scope in ESCALATION_ACTIONS.items():
-            arns = policy.canaries(principal, scope) if scope else ()
-            matches = policy.allows(policies, action, arns)
-            if matches:
-                found.append((action, matches[0]))
-        passrole = policy.allows(policies, "iam:PassRole", policy.canaries(principal, "role"))
-        if passrole:
-            for action in COMPUTE_CREATE:
-                launch = policy.allows(policies, action, ())
-                if launch:
-                    found.append(("iam:PassRole", passrole[0]))
-                    found.append((action, launch[0]))
-                    break
-        if found:
-            by_statement: dict[tuple[str, int], tuple[policy.Match, list[str]]] = {}
-            for action, match in found:
-                key = (match.policy.label, match.index)
-                by_statement.setdefault(key, (match, []))[1].append(action)
-            lines = [
-                match.describe(listing(actions, 3)) for match, actions in by_statement.values()
-            ]
-            actions = sorted({action for action, _ in found})
-            detail = (
-                f"{_who(principal)} can escalate ({listing(actions, 6)}): "
-                f"{'; '.join(lines[:_MAX_LISTED])}"
-                + (f"; and {len(lines) - _MAX_LISTED} more" if len(lines) > _MAX_LISTED else "")
-            )
-            evidence = {
-                "actions": actions,
-                "statements": [
-                    {**match.evidence(), "grants": granted}
-                    for match, granted in by_statement.values()
-                ][:_MAX_EVIDENCE],
-            }
-            yield Result(principal, Status.FAIL, detail, evidence)
-        elif missing:
-            yield Result(principal, Status.UNKNOWN, f"{_who(principal)}: {_unreadable(missing)}")
-        else:
-            yield Result(principal, Status.PASS, f"{_who(principal)}: no escalation action allowed")
+    """Principals whose own policies allow a published escalation method -- Rhino
+    Security Labs' methods, Bishop Fox's iam-vulnerable paths, Prowler's combinations:
+    policy versions and attachments, inline policy writes, trust policy edits, group
+    membership, other users' keys or passwords, iam:PassRole with a service that runs
+    code as the role (EC2, Lambda, Glue, CloudFormation, Data Pipeline, CodeBuild,
+    SageMaker, ECS, App Runner...), or code and shells in what already runs with a role
+    (lambda:UpdateFunctionCode, ssm:SendCommand, ssm:StartSession, EC2 Instance
+    Connect...) -- or that can assume a chain of roles ending at an administrator.
+    IAM steps must reach a customer resource of the account (AWS-owned policies do not
+    count); a Deny that surely applies cancels, one that may apply is shown; a condition
+    that can never hold now drops its Allow, others make the verdict conditional."""
+    yield from _escalation.judge(inv)
 
 
 # -- credentials ---------------------------------------------------------------------------

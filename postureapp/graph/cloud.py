@@ -12,6 +12,7 @@ from typing import Any
 
 from postureapp.domain.aws.policy import Principals
 from postureapp.graph import trust
+from postureapp.graph.chains import add_role_chains
 from postureapp.graph.graph import Graph
 from postureapp.graph.iam import IamIndex
 from postureapp.graph.model import (
@@ -68,6 +69,7 @@ class CloudBuilder:
         for reason in self.inv.blind_providers().values():
             self.graph.gaps.setdefault("aws://*", reason)
         self._identities()
+        add_role_chains(self.inv, self.graph, self.iam.principals)
         self._load_balancers()
         self._api_gateways()
         self._instances()

@@ -185,7 +185,8 @@ class Escalation:
             if pattern is None:
                 continue
             if space is None:
-                witnesses.append(_witness(pattern))
+                if _of_service(pattern, step.action):
+                    witnesses.append(_witness(pattern))
                 continue
             common = common_arn(pattern, space)
             if common is None:
@@ -272,6 +273,28 @@ def _shown_resource(statement: dict[str, Any]) -> str:
     if "NotResource" in statement:
         return f"NotResource: {', '.join(statement.get('NotResource') or [])}"
     return ", ".join(statement.get("Resource") or [])
+
+
+def _of_service(pattern: str, action: str) -> bool:
+    """Could a resource pattern name a resource the action acts on? Its service field
+    must be a wildcard, the action's service or that of one of its resource types
+    (``ec2-instance-connect`` acts on ``ec2`` instances)."""
+    fields = pattern.split(":")
+    if pattern == "*" or len(fields) < 3 or _wild(fields[2]) or _wild(fields[0]):
+        return True
+    prefix = action.split(":", 1)[0].lower()
+    services = {prefix}
+    details = catalogue_actions.action_details(action) or {}
+    for resource_type in details.get("resourceTypes") or []:
+        name = str(resource_type.get("name", ""))
+        # Optional types of other services are mostly where output goes (an S3 bucket
+        # for ssm:SendCommand's log); instances are what a session or command runs on.
+        if not resource_type.get("required") and name not in ("instance", "managed-instance"):
+            continue
+        arn = catalogue_actions.resource_arn(prefix, name)
+        if arn and arn.count(":") >= 2:
+            services.add(arn.split(":")[2].lower())
+    return fields[2].lower() in services
 
 
 def _wild(pattern: str) -> bool:
