@@ -73,6 +73,7 @@ class Context:
         default_factory=list
     )
     shared: dict[str, Any] = field(default_factory=dict)
+    _answered: set[str] = field(default_factory=set)
 
     # -- clients ------------------------------------------------------------------------
 
@@ -188,6 +189,18 @@ class Context:
         except MalformedAnswer as exc:
             for kind in kinds:
                 self.unknown(kind, f"malformed answer: {exc}")
+
+    def answered(self, kinds: Iterable[str]) -> None:
+        """A unit producing ``kinds`` ran to its end: what it found (maybe nothing) is
+        what exists, except where it recorded a kind unknown."""
+        with self._lock:
+            self._answered.update(kinds)
+
+    def read_kinds(self) -> list[str]:
+        """Kinds some unit answered and none left unknown anywhere."""
+        with self._lock:
+            unknown = {kind for kind, _ in self._unknown}
+            return sorted(self._answered - unknown)
 
     def unknown_reasons(self, regions: Iterable[str] = ()) -> dict[tuple[str, str | None], str]:
         """(kind, region or None) -> why. A kind unknown in every region of ``regions``
