@@ -74,7 +74,7 @@ def _score(table: Table, bank: Bank, findings: list[Finding]) -> None:
 # -- offline ---------------------------------------------------------------------------------
 
 
-def judge_offline(bank: Bank, folder: Path) -> list[Finding]:
+def judge_offline(bank: Bank, folder: Path, strict_facts: bool = True) -> list[Finding]:
     """Write the bank's files and judge them the way ``posture collect --from`` does."""
     from postureapp.collectors.offline import OfflineCollector, offline_targets
     from postureapp.engine import Engine
@@ -84,6 +84,10 @@ def judge_offline(bank: Bank, folder: Path) -> list[Finding]:
         (folder / name).write_bytes(data)
     collector = OfflineCollector()
     results = [collector.collect(target) for target in offline_targets([folder])]
+    if strict_facts:
+        from tests.facts import assert_conforms
+
+        assert_conforms(r for result in results for r in result.resources)
     engine = Engine({"offline": collector})
     return engine.judge(
         [r for result in results for r in result.resources], [result.run for result in results]
@@ -203,6 +207,9 @@ def judge_live(endpoint: str, bank: Bank) -> list[Finding]:
     collector = AwsCollector()
     options = {"endpoint_url": endpoint, "services": ["iam"], "deadline": 300}
     result = collector.collect(Target(provider="aws", name="default", options=options))
+    from tests.facts import assert_conforms
+
+    assert_conforms(result.resources)
     return Engine({"aws": collector}).judge(result.resources, [result.run])
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from postureapp.collectors.aws.offline import load_dump, load_path
 from postureapp.errors import InputError
+from tests.facts import assert_conforms
 
 ACCOUNT = "111122223333"
 DETAILS = {
@@ -97,6 +98,7 @@ def test_directory_with_details_and_report(tmp_path):
     (tmp_path / "notes.txt").write_text("ignored")
 
     resources = load_path(tmp_path)
+    assert_conforms(resources)
 
     kinds = sorted(r.kind for r in resources)
     assert kinds == [
