@@ -140,7 +140,13 @@ class Context:
         truncated_key: str | None = None,
         **params: Any,
     ) -> Iterator[Mapping[str, Any]]:
-        """Every page of a list operation, each call going through :meth:`call`."""
+        """Every page of a list operation, through boto3's paginator for it (botocore
+        knows each operation's token names and truncation flag); the marker arguments
+        serve operations botocore has no paginator for. Each page fetch is one counted
+        call whose failure becomes an :class:`AwsCallError`."""
+        if hasattr(client, "can_paginate") and client.can_paginate(operation):
+            yield from self._paginated(client, operation, params)
+            return
 
         def one_page(**request: Any) -> Mapping[str, Any]:
             return self.call(client, operation, **request) or {}
@@ -156,6 +162,31 @@ class Context:
         except MalformedAnswer as exc:
             action = _action(client, operation)
             raise AwsCallError(action, f"{action}: malformed answer ({exc})") from exc
+
+    def _paginated(
+        self, client: Any, operation: str, params: dict[str, Any]
+    ) -> Iterator[Mapping[str, Any]]:
+        from botocore.exceptions import ClientError, PaginationError
+
+        pages = iter(client.get_paginator(operation).paginate(**params))
+        while True:
+            try:
+                page = next(pages)
+            except StopIteration:
+                return
+            except PaginationError as exc:  # botocore: "the same next token was received twice"
+                action = _action(client, operation)
+                raise AwsCallError(
+                    action, f"{action}: malformed answer (pagination token repeated)"
+                ) from exc
+            except ClientError as exc:
+                raise self._error(client, operation, exc, None) from exc
+            except Exception as exc:  # botocore raises many unrelated types; all are data here
+                raise self._error(client, operation, exc, None) from exc
+            if not isinstance(page, Mapping):
+                action = _action(client, operation)
+                raise AwsCallError(action, f"{action}: malformed answer (a page is not an object)")
+            yield page
 
     def _error(
         self, client: Any, operation: str, exc: BaseException, where: str | None
@@ -275,7 +306,7 @@ def _strip_account_host_prefix(request: Any, **_: Any) -> None:
 
     parts = urlsplit(request.url)
     host = parts.hostname or ""
-    first, _, rest = host.partition(".")
+    first, _dot, rest = host.partition(".")
     if first.isdigit() and len(first) == 12 and _is_local(rest):
         netloc = parts.netloc.replace(host, rest, 1)
         request.url = urlunsplit(parts._replace(netloc=netloc))

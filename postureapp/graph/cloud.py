@@ -356,8 +356,8 @@ class CloudBuilder:
         for uid, node in sorted(accounts.items()):
             scope, ns, name = node.facts["scope"], node.facts["namespace"], node.facts["name"]
             clusters = eks.get(scope, [])
-            resource = self.inv.get(uid)
-            arn = (resource.attrs.get("irsa_role_arn") if resource else None) or None
+            account = self.inv.get(uid)
+            arn = (account.attrs.get("irsa_role_arn") if account else None) or None
             if arn:
                 self._irsa(node, str(arn), self._issuers(clusters))
             if aws_seen:

@@ -200,7 +200,7 @@ def _condition_keys(statement: dict[str, Any]) -> tuple[str, ...]:
     condition = statement.get("Condition")
     if not isinstance(condition, dict):
         return ()
-    keys = set()
+    keys: set[str] = set()
     for block in condition.values():
         if isinstance(block, dict):
             keys.update(str(key) for key in block)
