@@ -20,6 +20,8 @@ from postureapp.domain.aws.scopes import PROVIDER, account_of
 from postureapp.domain.aws.trust import trust_grants
 from postureapp.domain.text import listing
 from postureapp.domain.thresholds import UNUSED_DAYS, cutoff, threshold
+from postureapp.facts import facts_of
+from postureapp.facts.aws import IAMAccessKeyFacts, IAMAccountFacts, IAMRoleFacts, IAMUserFacts
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, View
 
@@ -131,7 +133,11 @@ def admin_policy(inv: Inventory):
             severity = max((g[2] for g in grants), key=lambda s: s.rank)
             lines = [match.describe(what) for what, match, _ in grants]
             detail = f"{_who(principal)}: {listing(lines, _MAX_LISTED)}"
-            boundary = principal.attrs.get("permissions_boundary")
+            boundary = (
+                facts_of(principal, IAMRoleFacts)["permissions_boundary"]
+                if principal.kind != "IAMGroup"
+                else None
+            )
             if boundary:
                 detail += f"; a permissions boundary ({boundary}) may limit this, not evaluated"
             evidence: dict[str, Any] = {
@@ -233,7 +239,7 @@ def user_console_mfa(inv: Inventory):
     """Users whose credential report row shows a console password without MFA. A user
     missing from the report (created since, or the report unreadable) is unknown."""
     for user in sorted(inv.of(PROVIDER, "IAMUser"), key=lambda r: r.uid):
-        credentials = user.attrs.get("credentials")
+        credentials = facts_of(user, IAMUserFacts).get("credentials")
         if credentials is None:
             yield Result(
                 user,
@@ -282,7 +288,7 @@ def root_mfa(inv: Inventory):
     """The root user of each account must have MFA (unknown when neither the credential
     report nor the account summary could be read)."""
     for account in sorted(inv.of(PROVIDER, "IAMAccount"), key=lambda r: r.uid):
-        active = account.attrs.get("root_mfa_active")
+        active = facts_of(account, IAMAccountFacts).get("root_mfa_active")
         if active is None:
             yield Result(account, Status.UNKNOWN, "root MFA status could not be read")
         elif active:
@@ -322,7 +328,7 @@ def root_mfa(inv: Inventory):
 def root_access_keys(inv: Inventory):
     """Root access keys never expire and cannot be limited by any policy."""
     for account in sorted(inv.of(PROVIDER, "IAMAccount"), key=lambda r: r.uid):
-        present = account.attrs.get("root_access_keys_present")
+        present = facts_of(account, IAMAccountFacts).get("root_access_keys_present")
         if present is None:
             yield Result(account, Status.UNKNOWN, "root access key status could not be read")
         elif not present:
@@ -330,7 +336,7 @@ def root_access_keys(inv: Inventory):
         else:
             used = (
                 "has been used"
-                if account.attrs.get("root_access_key_last_used")
+                if facts_of(account, IAMAccountFacts).get("root_access_key_last_used")
                 else ("has no recorded use")
             )
             yield Result(
@@ -376,11 +382,10 @@ def unused_user(inv: Inventory):
     limit = cutoff(inv, days)
     keys: dict[str, list[Resource]] = {}
     for key in inv.of(PROVIDER, "IAMAccessKey"):
-        keys.setdefault(key.attrs.get("user_arn") or key.attrs.get("user_name") or "", []).append(
-            key
-        )
+        key_facts = facts_of(key, IAMAccessKeyFacts)
+        keys.setdefault(key_facts["user_arn"] or key_facts["user_name"] or "", []).append(key)
     for user in sorted(inv.of(PROVIDER, "IAMUser"), key=lambda r: r.uid):
-        credentials = user.attrs.get("credentials")
+        credentials = facts_of(user, IAMUserFacts).get("credentials")
         if credentials is None:
             yield Result(
                 user,
@@ -389,14 +394,14 @@ def unused_user(inv: Inventory):
             )
             continue
         mine = keys.get(user.uid, []) + keys.get(user.name, [])
-        has_key = any(key.attrs.get("active") for key in mine)
+        has_key = any(facts_of(key, IAMAccessKeyFacts).get("active") for key in mine)
         if not credentials.get("password_enabled") and not has_key:
             yield Result(user, Status.PASS, f'user "{user.name}" has no password or active key')
             continue
         uses = [when(credentials.get("password_last_used"))]
-        uses += [when(key.attrs.get("last_used_date")) for key in mine]
+        uses += [when(facts_of(key, IAMAccessKeyFacts).get("last_used_date")) for key in mine]
         last = max((moment for moment in uses if moment), default=None)
-        created = when(user.attrs.get("create_date"))
+        created = when(facts_of(user, IAMUserFacts).get("create_date"))
         yield dormancy(user, f'user "{user.name}"', last, created, limit, days, _USER_WORDING)
 
 
@@ -446,10 +451,10 @@ def unused_role(inv: Inventory):
     days = threshold(inv, "unused_days", UNUSED_DAYS)
     limit = cutoff(inv, days)
     for role in sorted(inv.of(PROVIDER, "IAMRole"), key=lambda r: r.uid):
-        if role.attrs.get("service_linked"):
+        if facts_of(role, IAMRoleFacts)["service_linked"]:
             continue
-        last = when(role.attrs.get("last_used_date"))
-        created = when(role.attrs.get("create_date"))
+        last = when(facts_of(role, IAMRoleFacts).get("last_used_date"))
+        created = when(facts_of(role, IAMRoleFacts).get("create_date"))
         yield dormancy(role, f'role "{role.name}"', last, created, limit, days, _ROLE_WORDING)
 
 
@@ -488,9 +493,9 @@ def role_external_trust(inv: Inventory):
     ``aws:PrincipalOrgID``) is high; a named account without an external id is medium.
     ``Service`` and ``Federated`` principals are not cross-account and are not judged."""
     for role in sorted(inv.of(PROVIDER, "IAMRole"), key=lambda r: r.uid):
-        if role.attrs.get("service_linked"):
+        if facts_of(role, IAMRoleFacts)["service_linked"]:
             continue
-        trust = role.attrs.get("trust_policy")
+        trust = facts_of(role, IAMRoleFacts).get("trust_policy")
         if trust is None:
             yield Result(role, Status.UNKNOWN, f'role "{role.name}": trust policy not collected')
             continue

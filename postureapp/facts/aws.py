@@ -49,6 +49,13 @@ class UserCredentials(TypedDict):
     access_keys_active: int
 
 
+class PolicyHolderFacts(TypedDict):
+    """What users, groups and roles share: the policies they hold."""
+
+    attached_policies: list[AttachedPolicyRef]
+    inline_policies: list[InlinePolicy]
+
+
 class IAMUserFacts(TypedDict):
     user_name: str
     user_id: str | None

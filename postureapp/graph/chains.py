@@ -12,12 +12,18 @@ from collections.abc import Iterable
 
 from postureapp.domain.aws.policy import Principals, _statements, action_covers
 from postureapp.domain.aws.trust import ASSUME, can_assume
+from postureapp.facts import facts_of
+from postureapp.facts.aws import IAMRoleFacts
 from postureapp.graph.graph import Graph
 from postureapp.graph.model import ASSUMES_ROLE, Edge
 from postureapp.inventory import Inventory
 from postureapp.model import Resource
 
 PROVIDER = "aws"
+
+
+def _service_linked(resource: Resource) -> bool:
+    return resource.kind == "IAMRole" and facts_of(resource, IAMRoleFacts)["service_linked"]
 
 
 def _trusted_values(trust: dict | None) -> set[str]:
@@ -49,14 +55,14 @@ def add_role_chains(inv: Inventory, graph: Graph, principals: Principals) -> Non
         resource
         for kind in ("IAMUser", "IAMRole")
         for resource in inv.of(PROVIDER, kind)
-        if not resource.attrs.get("service_linked") and resource.uid in graph.nodes
+        if not _service_linked(resource) and resource.uid in graph.nodes
     ]
     by_arn = {resource.uid: resource for resource in everyone}
     assumers = [p for p in everyone if _may_assume_by_policy(principals, p)]
     for role in inv.of(PROVIDER, "IAMRole"):
-        if role.attrs.get("service_linked") or role.uid not in graph.nodes:
+        if _service_linked(role) or role.uid not in graph.nodes:
             continue
-        trust = role.attrs.get("trust_policy")
+        trust = facts_of(role, IAMRoleFacts)["trust_policy"]
         values = _trusted_values(trust)
         if not values:
             continue

@@ -36,6 +36,14 @@ from typing import Any
 from postureapp.domain.aws.conditions import Holds, evaluate
 from postureapp.domain.aws.managed import known_document
 from postureapp.domain.aws.scopes import PROVIDER, account_of
+from postureapp.facts import facts_of
+from postureapp.facts.aws import (
+    IAMGroupFacts,
+    IAMPolicyFacts,
+    IAMRoleFacts,
+    IAMUserFacts,
+    PolicyHolderFacts,
+)
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, utcnow
 
@@ -389,7 +397,10 @@ class Principals:
     def __init__(self, inv: Inventory) -> None:
         self.inv = inv
         self._groups: dict[tuple[str, str], Resource] = {
-            (account_of(group), group.attrs.get("group_name") or group.name): group
+            (
+                account_of(group),
+                facts_of(group, IAMGroupFacts).get("group_name") or group.name,
+            ): group
             for group in inv.of(PROVIDER, "IAMGroup")
         }
 
@@ -399,7 +410,7 @@ class Principals:
         found = []
         for kind in ("IAMUser", "IAMGroup", "IAMRole"):
             for principal in self.inv.of(PROVIDER, kind):
-                if kind == "IAMRole" and principal.attrs.get("service_linked"):
+                if kind == "IAMRole" and facts_of(principal, IAMRoleFacts)["service_linked"]:
                     continue
                 found.append(principal)
         return sorted(found, key=lambda r: (r.kind, r.uid))
@@ -411,7 +422,7 @@ class Principals:
         missing: list[str] = []
         self._own(principal, None, policies, missing)
         if principal.kind == "IAMUser":
-            for name in principal.attrs.get("groups") or []:
+            for name in facts_of(principal, IAMUserFacts)["groups"]:
                 group = self._groups.get((account_of(principal), name))
                 if group is None:
                     missing.append(f'group "{name}"')
@@ -426,11 +437,13 @@ class Principals:
         policies: list[AttachedPolicy],
         missing: list[str],
     ) -> None:
-        for attached in holder.attrs.get("attached_policies") or []:
+        for attached in facts_of(holder, PolicyHolderFacts).get("attached_policies") or []:
             arn = str(attached.get("arn") or "")
             name = str(attached.get("name") or arn.rsplit("/", 1)[-1])
             managed = self.inv.get(arn)
-            document = managed.attrs.get("document") if managed is not None else None
+            document = (
+                facts_of(managed, IAMPolicyFacts).get("document") if managed is not None else None
+            )
             aws_managed = ":iam::aws:policy/" in arn
             if document is None and aws_managed:
                 document = known_document(arn)  # a --filter Role export has no Policies
@@ -439,7 +452,7 @@ class Principals:
                 missing.append(f'{where}managed policy "{name}" ({arn})')
                 continue
             policies.append(AttachedPolicy(name, arn, via_group, document, aws_managed))
-        for inline in holder.attrs.get("inline_policies") or []:
+        for inline in facts_of(holder, PolicyHolderFacts).get("inline_policies") or []:
             document = inline.get("document")
             if document:
                 policies.append(AttachedPolicy(str(inline.get("name")), None, via_group, document))
