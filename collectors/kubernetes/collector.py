@@ -498,6 +498,8 @@ class _Collection:
         for secret in secrets:
             key = (secret.namespace, secret.name)
             secret.attrs["type"] = types.get(key, OTHER_SECRET_TYPE)
+            if secret.source_version:  # the type comes from another list than the object
+                secret.source_version += f":{secret.attrs['type']}"
         return secrets
 
     def _cluster(self, version: dict[str, Any] | None, discovery: _Discovery) -> Resource:

@@ -156,8 +156,10 @@ Cluster (synthetic, one per live context; see :func:`cluster_resource`)
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from postureapp.collectors.kubernetes.kinds import CLUSTER_KIND
@@ -187,6 +189,18 @@ SECRET_TYPES: tuple[str, ...] = (
     "bootstrap.kubernetes.io/token",
 )
 OTHER_SECRET_TYPE = "other"
+
+
+def _normaliser_version() -> str:
+    """A digest of the normalisers' own source: an object whose resourceVersion did not
+    change still gets new attrs when the code that derives them did."""
+    digest = hashlib.blake2b(digest_size=8)
+    for module in ("normalise.py", "normalise_traffic.py"):
+        digest.update((Path(__file__).parent / module).read_bytes())
+    return digest.hexdigest()
+
+
+NORMALISER_VERSION = _normaliser_version()
 
 
 class MalformedObject(ValueError):
@@ -998,6 +1012,7 @@ def normalise(scope: str, kind: str, obj: Mapping[str, Any], api_version: str) -
         "owner_references": _owner_references(meta),
     }
     attrs.update(NORMALISERS[kind](obj))
+    version = meta.get("resourceVersion")
     return Resource(
         uid=k8s_uid(scope, kind, name, namespace or None),
         provider=PROVIDER,
@@ -1007,6 +1022,7 @@ def normalise(scope: str, kind: str, obj: Mapping[str, Any], api_version: str) -
         namespace=namespace,
         attrs=attrs,
         created_at=_time(meta.get("creationTimestamp")),
+        source_version=f"{NORMALISER_VERSION}:{api_version}:{version}" if version else None,
     )
 
 

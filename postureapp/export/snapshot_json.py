@@ -10,7 +10,7 @@ from typing import IO, Any
 
 from postureapp.checks.registry import REGISTRY, Registry
 from postureapp.export.common import bulk, write_records_json
-from postureapp.governance import evaluate_controls
+from postureapp.governance import controls_of_snapshot
 from postureapp.model import SEVERITY_RANK, Severity, Snapshot, Status, View, isoformat, utcnow
 from postureapp.store import Store
 
@@ -64,9 +64,7 @@ def build_document(
             }
         )
         del finding["waiver_id"]
-    controls = evaluate_controls(
-        registry.controls.values(), store.status_counts(snapshot.id), store.attestations(), now
-    )
+    controls = controls_of_snapshot(store, snapshot.id, registry.controls.values(), now)
     if compare_to is None:
         previous = store.previous(snapshot.id)
         compare_to = previous.id if previous is not None else None

@@ -283,6 +283,17 @@ class Store(TriageMixin):
             row["evidence"] = json.loads(row["evidence"])
             yield row
 
+    def critical_failures(self, snapshot_id: int) -> dict[str, int]:
+        """check_id -> number of failing critical findings in one snapshot (a control
+        with one of them among its evidence fails, see postureapp.governance)."""
+        return dict(
+            self.db.conn.execute(
+                f"SELECT check_id, count(*) FROM findings WHERE {_AT}"  # noqa: S608
+                " AND status = 'fail' AND severity = 'critical' GROUP BY check_id",
+                {"s": snapshot_id},
+            ).fetchall()
+        )
+
     def status_counts(self, snapshot_id: int) -> dict[str, dict[str, int]]:
         """check_id -> {status: count} for one snapshot (governance evidence)."""
         counts: dict[str, dict[str, int]] = {}

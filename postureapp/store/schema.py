@@ -140,6 +140,7 @@ def _derived_facts(db: Database) -> None:
         """
         ALTER TABLE snapshots ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
         ALTER TABLE collector_runs ADD COLUMN kinds TEXT NOT NULL DEFAULT '{}';
+        ALTER TABLE resources ADD COLUMN source_version TEXT;
         CREATE TABLE derived_bodies (
             hash TEXT PRIMARY KEY,
             body BLOB NOT NULL

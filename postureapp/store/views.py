@@ -29,7 +29,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from postureapp.model import (
-    Attestation,
     CollectorRun,
     Control,
     Severity,
@@ -974,11 +973,10 @@ class DashboardQueries:
 
     def controls(self, metas: Iterable[Any]) -> list[Control]:
         """Governance controls evaluated on the shown snapshot."""
-        from postureapp.governance import evaluate_controls
+        from postureapp.governance import controls_of_snapshot
 
-        counts = self.store.status_counts(self.snapshot.id) if self.snapshot else {}
-        attestations: dict[str, Attestation] = self.store.attestations()
-        return evaluate_controls(metas, counts, attestations, now=self.clock())
+        snapshot_id = self.snapshot.id if self.snapshot else None
+        return controls_of_snapshot(self.store, snapshot_id, metas, self.clock())
 
     def snapshot_near(self, hours: float) -> Snapshot | None:
         """The snapshot to compare with for "last N hours": the newest one finished at
