@@ -134,7 +134,7 @@ def admin_policy(inv: Inventory):
             lines = [match.describe(what) for what, match, _ in grants]
             detail = f"{_who(principal)}: {listing(lines, _MAX_LISTED)}"
             boundary = (
-                facts_of(principal, IAMRoleFacts)["permissions_boundary"]
+                facts_of(principal, IAMRoleFacts).get("permissions_boundary")
                 if principal.kind != "IAMGroup"
                 else None
             )
@@ -383,7 +383,9 @@ def unused_user(inv: Inventory):
     keys: dict[str, list[Resource]] = {}
     for key in inv.of(PROVIDER, "IAMAccessKey"):
         key_facts = facts_of(key, IAMAccessKeyFacts)
-        keys.setdefault(key_facts["user_arn"] or key_facts["user_name"] or "", []).append(key)
+        keys.setdefault(key_facts.get("user_arn") or key_facts.get("user_name") or "", []).append(
+            key
+        )
     for user in sorted(inv.of(PROVIDER, "IAMUser"), key=lambda r: r.uid):
         credentials = facts_of(user, IAMUserFacts).get("credentials")
         if credentials is None:
@@ -451,7 +453,7 @@ def unused_role(inv: Inventory):
     days = threshold(inv, "unused_days", UNUSED_DAYS)
     limit = cutoff(inv, days)
     for role in sorted(inv.of(PROVIDER, "IAMRole"), key=lambda r: r.uid):
-        if facts_of(role, IAMRoleFacts)["service_linked"]:
+        if facts_of(role, IAMRoleFacts).get("service_linked"):
             continue
         last = when(facts_of(role, IAMRoleFacts).get("last_used_date"))
         created = when(facts_of(role, IAMRoleFacts).get("create_date"))
@@ -493,7 +495,7 @@ def role_external_trust(inv: Inventory):
     ``aws:PrincipalOrgID``) is high; a named account without an external id is medium.
     ``Service`` and ``Federated`` principals are not cross-account and are not judged."""
     for role in sorted(inv.of(PROVIDER, "IAMRole"), key=lambda r: r.uid):
-        if facts_of(role, IAMRoleFacts)["service_linked"]:
+        if facts_of(role, IAMRoleFacts).get("service_linked"):
             continue
         trust = facts_of(role, IAMRoleFacts).get("trust_policy")
         if trust is None:

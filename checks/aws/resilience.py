@@ -188,7 +188,7 @@ def apigw_rest_rate_limit(inv: Inventory) -> Iterator[Result]:
         limited: dict[str, Any] = {}
         open_stages: dict[str, Any] = {}
         unread: dict[str, Any] = {}
-        api_id = facts_of(api, ApiGatewayRestApiFacts)["api_id"]
+        api_id = facts_of(api, ApiGatewayRestApiFacts).get("api_id")
         for stage in stages:
             ok, how = _rest_stage(inv, api, stage, plans.get((api_id, str(stage.get("name"))), []))
             {True: limited, False: open_stages, None: unread}[ok][stage.get("name")] = how

@@ -44,7 +44,7 @@ def eks_oidc_provider(inv: Inventory) -> Iterator[Result]:
     for provider in inv.of(PROVIDER, "IAMOIDCProvider"):
         urls = providers.setdefault(account_of(provider), {})
         facts = facts_of(provider, IAMOIDCProviderFacts)
-        urls[facts["url"]] = list(facts["client_ids"])
+        urls[str(facts.get("url") or "")] = list(facts.get("client_ids") or [])
     for cluster in sorted(inv.of(PROVIDER, "EKSCluster"), key=lambda r: r.uid):
         name = f'EKS cluster "{cluster.name}"'
         issuer = facts_of(cluster, EKSClusterFacts).get("oidc_issuer")

@@ -23,7 +23,9 @@ PROVIDER = "aws"
 
 
 def _service_linked(resource: Resource) -> bool:
-    return resource.kind == "IAMRole" and facts_of(resource, IAMRoleFacts)["service_linked"]
+    return resource.kind == "IAMRole" and bool(
+        facts_of(resource, IAMRoleFacts).get("service_linked")
+    )
 
 
 def _trusted_values(trust: dict | None) -> set[str]:
@@ -62,7 +64,7 @@ def add_role_chains(inv: Inventory, graph: Graph, principals: Principals) -> Non
     for role in inv.of(PROVIDER, "IAMRole"):
         if _service_linked(role) or role.uid not in graph.nodes:
             continue
-        trust = facts_of(role, IAMRoleFacts)["trust_policy"]
+        trust = facts_of(role, IAMRoleFacts).get("trust_policy")
         values = _trusted_values(trust)
         if not values:
             continue

@@ -410,7 +410,7 @@ class Principals:
         found = []
         for kind in ("IAMUser", "IAMGroup", "IAMRole"):
             for principal in self.inv.of(PROVIDER, kind):
-                if kind == "IAMRole" and facts_of(principal, IAMRoleFacts)["service_linked"]:
+                if kind == "IAMRole" and facts_of(principal, IAMRoleFacts).get("service_linked"):
                     continue
                 found.append(principal)
         return sorted(found, key=lambda r: (r.kind, r.uid))
@@ -422,7 +422,7 @@ class Principals:
         missing: list[str] = []
         self._own(principal, None, policies, missing)
         if principal.kind == "IAMUser":
-            for name in facts_of(principal, IAMUserFacts)["groups"]:
+            for name in facts_of(principal, IAMUserFacts).get("groups") or []:
                 group = self._groups.get((account_of(principal), name))
                 if group is None:
                     missing.append(f'group "{name}"')
