@@ -316,7 +316,7 @@ _HEADER = (
 )
 
 
-def _report(mfa: bool, key: bool) -> str:
+def report_csv(mfa: bool, key: bool) -> str:
     root = (
         f"<root_account>,arn:aws:iam::{ACCOUNT}:root,2019-01-01T00:00:00+00:00,not_supported,"
         f"2025-01-01T00:00:00+00:00,not_supported,not_supported,{str(mfa).lower()},"
@@ -326,7 +326,7 @@ def _report(mfa: bool, key: bool) -> str:
     return f"{_HEADER}\n{root}\n"
 
 
-def _sso_only(name: str, category: str) -> tuple[dict[str, Any], list[Label]]:
+def sso_only(name: str, category: str) -> tuple[dict[str, Any], list[Label]]:
     """An account reached through IAM Identity Center: no users, no groups, two roles."""
     roles = [
         role(f"{name}-admin", allow("*")),
@@ -344,7 +344,7 @@ def _sso_only(name: str, category: str) -> tuple[dict[str, Any], list[Label]]:
 def three_state() -> list[Bank]:
     category = "three-state: empty and partial dumps"
     banks = []
-    sso, labels = _sso_only("sso", category)
+    sso, labels = sso_only("sso", category)
     banks.append(Bank("sso-only", sso, labels))
     root = f"arn:aws:iam::{ACCOUNT}:root"
     report_labels = [
@@ -352,13 +352,15 @@ def three_state() -> list[Bank]:
         Label(root, ROOT_KEYS, "fail", category, "root row: no MFA, a key"),
     ]
     banks.append(
-        Bank("sso-only+report", sso, labels + report_labels, _report(False, True), live=False)
+        Bank("sso-only+report", sso, labels + report_labels, report_csv(False, True), live=False)
     )
     good = [
         Label(root, ROOT_MFA, "pass", category, "root row: MFA, no key"),
         Label(root, ROOT_KEYS, "pass", category, "root row: MFA, no key"),
     ]
-    banks.append(Bank("sso-only+good-report", sso, labels + good, _report(True, False), live=False))
+    banks.append(
+        Bank("sso-only+good-report", sso, labels + good, report_csv(True, False), live=False)
+    )
     # `aws iam get-account-authorization-details --filter Role`: roles only.
     roles = [
         role("export-inline-admin", allow("*")),
@@ -427,7 +429,7 @@ def formats() -> list[Bank]:
     banks = []
     for label, encode in encodings.items():
         name = _slug(label.split(" ")[0])
-        data, labels = _sso_only(f"fmt-{name}", category)
+        data, labels = sso_only(f"fmt-{name}", category)
         for item in labels:
             item.case = f"{label}: {item.case}"
         banks.append(Bank(f"format {label}", data, labels, live=False, encode=encode))
