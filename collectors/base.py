@@ -9,11 +9,33 @@ so that checks needing it say *unknown* rather than *pass*.
 
 from __future__ import annotations
 
+import contextvars
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from postureapp.model import CollectorRun, KindRead, Resource, RunStatus, Target, unknown_key
+
+# Set by the engine in the thread running one collection, and set off when it abandons
+# that run at its timeout: a collector that looks stops starting requests (retries,
+# pages, queued units), so what it holds is released soon after, not minutes later.
+_ABANDONED: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
+    "posture_abandoned", default=None
+)
+
+
+def abandon_signal() -> threading.Event:
+    """A fresh signal for the collection about to run in this thread (the engine's)."""
+    event = threading.Event()
+    _ABANDONED.set(event)
+    return event
+
+
+def current_abandon_signal() -> threading.Event:
+    """This collection's signal: set once the engine has given up on it. Outside the
+    engine (a test calling a collector) it is never set."""
+    return _ABANDONED.get() or threading.Event()
 
 
 @dataclass(slots=True)

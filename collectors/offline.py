@@ -9,56 +9,59 @@ Accepted, as files or directories of them:
 Files are loaded and validated when the targets are built — before the cache is
 opened — so a malformed, truncated or wrong-kind file fails the command with exit 2
 and writes nothing. A kind the dump does not contain is *unknown* in the run record
-(a pod dump says nothing about RBAC), so checks needing it report unknown, not pass.
+(a pod dump says nothing about RBAC), so checks needing it report unknown, not pass;
+a kind it holds, even as an empty list, is *read*, and one whose API the dump shows
+is not served is *not served* (see :mod:`postureapp.collectors.kubernetes.offline`).
+
+Text is read as the tools write it on every platform: UTF-8 with or without a
+byte-order mark, and UTF-16 (what Windows PowerShell's ``>`` writes), with or without
+one (:func:`decode`).
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 from pathlib import Path
 
+from postureapp.collectors import bounded
 from postureapp.collectors.base import CollectResult, RunRecorder
 from postureapp.errors import InputError
-from postureapp.model import Resource, Target
+from postureapp.model import KindRead, Resource, Target
 
 _AWS_JSON_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
 _KUBE_SUFFIXES = (".json", ".yaml", ".yml")
 
 
 _BOMS = (
-    (b"\xef\xbb\xbf", "utf-8"),
-    (b"\xff\xfe\x00\x00", "utf-32-le"),
-    (b"\x00\x00\xfe\xff", "utf-32-be"),
-    (b"\xff\xfe", "utf-16-le"),
-    (b"\xfe\xff", "utf-16-be"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE: its BOM starts the same way
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
 )
 
 
-def decode_text(raw: bytes, file: Path | str) -> str:
-    """A dump's text, whatever wrote it: UTF-8 with or without a byte-order mark, or
-    UTF-16/32 (Windows PowerShell's ``>`` writes UTF-16 LE with a BOM; some tools omit
-    the BOM, which the NUL bytes give away).
+def encoding_of(data: bytes) -> str:
+    """The encoding of a dump: its byte-order mark, else UTF-16 when every other byte of
+    an ASCII-looking start is NUL (PowerShell without a BOM), else UTF-8."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return encoding
+    head = data[:64]
+    if len(head) >= 4 and head[1::2].count(0) == len(head[1::2]) and 0 not in head[0::2]:
+        return "utf-16-le"
+    if len(head) >= 4 and head[0::2].count(0) == len(head[0::2]) and 0 not in head[1::2]:
+        return "utf-16-be"
+    return "utf-8"
 
-    Raises:
-        InputError: the bytes are none of these encodings (one line naming the file).
-    """
-    encoding = "utf-8"
-    for bom, name in _BOMS:
-        if raw.startswith(bom):
-            raw, encoding = raw[len(bom) :], name
-            break
-    else:
-        head = raw[:64]
-        if len(head) >= 4 and head[1::2].count(0) > len(head) // 4 and head[0] != 0:
-            encoding = "utf-16-le"
-        elif len(head) >= 4 and head[0::2].count(0) > len(head) // 4:
-            encoding = "utf-16-be"
-    try:
-        return raw.decode(encoding)
-    except UnicodeDecodeError:
-        raise InputError(
-            f"{file}: not UTF-8 or UTF-16 text (save it as UTF-8 and try again)"
-        ) from None
+
+def decode(data: bytes) -> str:
+    """A dump's text; raises UnicodeDecodeError when it is not text (compressed...)."""
+    text = data.decode(encoding_of(data))
+    if "\x00" in text:  # binary that happened to decode
+        raise UnicodeDecodeError("utf-8", data[:1], 0, 1, "NUL in text")
+    return text
 
 
 def _classify(file: Path) -> str:
@@ -68,20 +71,24 @@ def _classify(file: Path) -> str:
     if file.suffix.lower() == ".json":
         try:
             with file.open("rb") as handle:
-                raw = handle.read(4096)
+                raw = handle.read(8192)
         except OSError as error:
             raise InputError(f"{file}: cannot read ({error.strerror})") from None
-        try:
-            head = decode_text(raw[: len(raw) - len(raw) % 4], file)
-        except InputError:
-            head = raw.decode("utf-8", errors="replace")
+        encoding = encoding_of(raw)
+        head = raw.decode(encoding.removesuffix("-sig"), errors="replace").lstrip("\ufeff")
         if any(f'"{key}"' in head for key in _AWS_JSON_KEYS):
             return "aws"
         # Big dumps may put the keys further down; look at the whole top level.
         if '"kind"' not in head and '"apiVersion"' not in head:
+            bounded.check_size(file)
             try:
-                document = json.loads(decode_text(file.read_bytes(), file))
-            except (ValueError, InputError, OSError):
+                text = decode(file.read_bytes())
+            except (OSError, UnicodeDecodeError):
+                return "kubernetes"  # the kubernetes loader reports the read error
+            bounded.check_json_depth(text, file)
+            try:
+                document = json.loads(text)
+            except ValueError:
                 return "kubernetes"  # the kubernetes loader reports the parse error
             if isinstance(document, dict) and any(key in document for key in _AWS_JSON_KEYS):
                 return "aws"
@@ -109,32 +116,19 @@ def offline_targets(paths: list[Path], scope: str = "offline") -> list[Target]:
     Raises:
         InputError: a file is malformed, truncated, empty or of a kind we do not read.
     """
-    kube_groups: list[list[Path]] = []
+    kube_parts: list[tuple[Path, list[Path] | None]] = []
     aws_files: list[Path] = []
     for path in map(Path, paths):
         files = _files(path)
         kube = [file for file in files if _classify(file) == "kubernetes"]
         aws_files.extend(file for file in files if file not in kube)
         if kube:
-            # A folder of kubectl dumps loads as one (duplicates across files merged);
-            # a folder mixing AWS files is loaded file by file.
-            kube_groups.append([path] if path.is_dir() and len(kube) == len(files) else kube)
+            # A folder loads as one dump (duplicates across files merged, a file of
+            # kinds postureapp does not read skipped), whatever else it holds.
+            kube_parts.append((path, _visible(path, kube) if path.is_dir() else None))
     targets = []
-    if kube_groups:
-        from postureapp.collectors.kubernetes import offline as kube_offline
-        from postureapp.collectors.kubernetes.kinds import ALL_KINDS
-
-        by_uid: dict[str, Resource] = {}
-        covered: set[str] = set()
-        sources: list[Path] = []
-        for group in kube_groups:
-            for item in group:
-                dump = kube_offline.load_dump(item, scope=scope)
-                by_uid.update((resource.uid, resource) for resource in dump.resources)
-                covered |= dump.kinds
-                sources.append(item)
-        expected = [spec.kind for spec in ALL_KINDS if spec.kind not in covered]
-        targets.append(_target("kubernetes", sources, list(by_uid.values()), expected))
+    if kube_parts:
+        targets.append(_kube_target(kube_parts, scope))
     if aws_files:
         from postureapp.collectors.aws import KINDS as AWS_KINDS
         from postureapp.collectors.aws import offline as aws_offline
@@ -143,14 +137,41 @@ def offline_targets(paths: list[Path], scope: str = "offline") -> list[Target]:
         # An IAM dump says nothing of CloudTrail or security groups: every kind it does
         # not hold is unknown, so "no trail found" can never be read as a finding; a
         # list it holds empty (no users in an SSO-only account) is read.
-        expected = [kind for kind in AWS_KINDS if kind not in dump.read]
-        target = _target("aws", aws_files, dump.resources, expected, read=dump.read)
+        missing = [k for k in AWS_KINDS if k not in dump.read and k not in dump.unknown]
+        target = _target("aws", aws_files, dump.resources, missing)
+        target.options["kinds"] = dict.fromkeys(sorted(dump.read), str(KindRead.READ))
         target.options["unknown"] = dict(dump.unknown)
         targets.append(target)
     return targets
 
 
+def _visible(folder: Path, files: list[Path]) -> list[Path]:
+    return [f for f in files if not any(p.startswith(".") for p in f.relative_to(folder).parts)]
+
+
+def _kube_target(parts: list[tuple[Path, list[Path] | None]], scope: str) -> Target:
+    """One target for every kubectl dump given: their objects merged (a later file
+    wins), with what they tell of each kind, and the dump's ``Cluster`` resource."""
+    from postureapp.collectors.kubernetes import offline as kube_offline
+    from postureapp.collectors.kubernetes.kinds import ALL_KINDS
+
+    dumps = [kube_offline.load_dump(path, scope=scope, files=files) for path, files in parts]
+    dump = kube_offline.merge(dumps)
+    resources = [*dump.resources, kube_offline.cluster(dump, scope)]
+    missing = [
+        spec.kind
+        for spec in ALL_KINDS
+        if spec.kind not in dump.kinds and spec.kind not in dump.unknown
+    ]
+    target = _target("kubernetes", [path for path, _ in parts], resources, missing)
+    target.options["kinds"] = {kind: str(state) for kind, state in dump.kinds.items()}
+    target.options["unknown"] = dict(dump.unknown)
+    target.options["scope"] = scope
+    return target
+
+
 def _load_aws(aws_offline, files: list[Path]):
+    """The AWS files as one :class:`~postureapp.collectors.aws.offline.AwsDump`."""
     folders = {file.parent for file in files}
     if len(folders) == 1:
         folder = folders.pop()
@@ -168,13 +189,7 @@ def _load_aws(aws_offline, files: list[Path]):
     return dump
 
 
-def _target(
-    provider: str,
-    files: list[Path],
-    resources: list[Resource],
-    expected: list[str],
-    read: set[str] | None = None,
-):
+def _target(provider: str, files: list[Path], resources: list[Resource], expected: list[str]):
     names = ", ".join(str(file) for file in files[:3]) + (" ..." if len(files) > 3 else "")
     seen = {resource.kind for resource in resources}
     scope = next((resource.scope for resource in resources), "offline")
@@ -187,10 +202,7 @@ def _target(
             "provider": provider,
             "resources": resources,
             "scope": scope,
-            # Kinds the loader says it read count even with no item; otherwise (the
-            # Kubernetes loader tells this itself) a kind with no item is missing.
-            "missing": [kind for kind in expected if kind not in seen or read is not None],
-            "read": sorted(read if read is not None else seen),
+            "missing": [kind for kind in expected if kind not in seen],
             "source": names,
         },
     )
@@ -207,11 +219,14 @@ class OfflineCollector:
         recorder = RunRecorder(
             self.name, target.name, scope=options["scope"], provider=options["provider"]
         )
-        for kind in options.get("read", ()):
-            recorder.mark_read(kind)
-        for kind in options["missing"]:
-            recorder.mark_unknown(kind, "not in the offline dump")
+        for kind, state in options.get("kinds", {}).items():
+            if state == KindRead.NOT_SERVED:
+                recorder.mark_not_served(kind)
+            else:
+                recorder.mark_read(kind)
         for kind, reason in options.get("unknown", {}).items():
             recorder.mark_unknown(kind, reason)
+        for kind in options["missing"]:
+            recorder.mark_unknown(kind, "not in the offline dump")
         resources = list(options["resources"])
         return CollectResult(resources, recorder.finish(len(resources)))

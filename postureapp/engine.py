@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from postureapp.checks.registry import REGISTRY, CheckMeta, Registry
-from postureapp.collectors.base import Collector, CollectResult
+from postureapp.collectors.base import Collector, CollectResult, abandon_signal
 from postureapp.graph import derived_facts
 from postureapp.inventory import ALL_KINDS, Inventory
 from postureapp.model import (
@@ -133,19 +133,26 @@ class Engine:
         progress: ProgressCallback | None,
         inventory: Inventory | None = None,
     ) -> list[CollectResult]:
-        """Runs happen in daemon threads so that a collector stuck past its timeout cannot
-        keep the process alive; its late result is discarded."""
+        """Runs happen in daemon threads (and collectors pool their requests on daemon
+        threads, see ``postureapp.collectors.pool``) so that a collector stuck past its
+        timeout cannot keep the process alive: the poll ends when it says it timed out.
+        The abandoned run is told so (``abandon_signal``) and stops starting requests;
+        its late result is discarded, never written."""
         results: queue.Queue[tuple[int, CollectResult]] = queue.Queue()
         slots = threading.Semaphore(self.workers)
         outcomes: dict[int, CollectResult] = {}
         started: dict[int, float] = {}
+        signals: dict[int, threading.Event] = {}
 
         def run(index: int, target: Target) -> None:
             with slots:
+                signals[index] = abandon_signal()
                 started[index] = time.monotonic()
                 if progress:
                     progress("started", target, None)
-                results.put((index, self._collect_one(target, inventory)))
+                result = self._collect_one(target, inventory)
+                if not signals[index].is_set():
+                    results.put((index, result))
 
         for index, target in enumerate(targets):
             threading.Thread(
@@ -159,6 +166,7 @@ class Engine:
                 now = time.monotonic()
                 for index, began in list(started.items()):
                     if index not in outcomes and now - began > self.timeout:
+                        signals[index].set()
                         outcomes[index] = self._timed_out(targets[index], now - began)
                         if progress:
                             progress("finished", targets[index], outcomes[index].run)

@@ -1,9 +1,6 @@
 """Endpoint checks: what the cluster exposes, and how traffic inside it is protected.
 
-Services and Ingresses are judged one by one. Admin UIs are recognised by service
-name, by the images of the pods the Service selects, and by ports (see
-:data:`ADMIN_UIS`), then traced to what exposes them: the Service's own type
-(LoadBalancer, NodePort), externalIPs, an Ingress or HTTPRoute backend.
+Services and Ingresses are judged one by one (admin UIs in :mod:`.admin_ui`).
 
 The namespace checks (network policies, mesh mTLS) skip the control plane's namespaces
 (kube-system, kube-public, kube-node-lease): their pods are the cluster's own plumbing,
@@ -14,17 +11,13 @@ read Istio, the one mesh the collector knows; the mesh root namespace is
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any
 
 from postureapp.checks.kubernetes._common import frameworks
 from postureapp.checks.registry import Result, check
 from postureapp.domain.kubernetes.exposure import (
     OPEN_RANGES,
-    ServiceExposure,
     lb_addresses,
     lb_internal,
     ports_text,
@@ -36,15 +29,18 @@ from postureapp.domain.kubernetes.objects import (
     PROVIDER,
     cluster_uid,
     installed,
-    pods_by_namespace,
     qualified,
     scopes_of,
-    selected_pods,
     user_namespaces,
 )
 from postureapp.domain.text import names_list
+from postureapp.facts import facts_of
+from postureapp.facts.kubernetes import IngressFacts, ServiceFacts
+from postureapp.facts.kubernetes_workloads import (
+    PodFacts,
+)
 from postureapp.inventory import Inventory
-from postureapp.model import Resource, Severity, Status, View
+from postureapp.model import Severity, Status, View
 
 _SVC = "https://kubernetes.io/docs/concepts/services-networking/service/"
 _NETPOL = "https://kubernetes.io/docs/concepts/services-networking/network-policies/"
@@ -74,7 +70,7 @@ def load_balancer(inv: Inventory) -> Iterator[Result]:
     ``loadBalancerSourceRanges`` excludes the world, low for an internal load balancer
     (cloud annotations, or an AWS Load Balancer Controller NLB without a scheme)."""
     for service in inv.of(PROVIDER, "Service"):
-        kind = service.attrs.get("type") or "ClusterIP"
+        kind = facts_of(service, ServiceFacts).get("type") or "ClusterIP"
         if kind != "LoadBalancer":
             yield Result(service, Status.PASS, detail=f"Service {qualified(service)} is {kind}")
             continue
@@ -119,7 +115,7 @@ def node_port(inv: Inventory) -> Iterator[Result]:
     """Every Service is judged; type NodePort fails (a LoadBalancer's node ports are
     covered by the load-balancer check)."""
     for service in inv.of(PROVIDER, "Service"):
-        kind = service.attrs.get("type") or "ClusterIP"
+        kind = facts_of(service, ServiceFacts).get("type") or "ClusterIP"
         if kind != "NodePort":
             yield Result(service, Status.PASS, detail=f"Service {qualified(service)} is {kind}")
             continue
@@ -150,7 +146,7 @@ plugin or a policy.""",
 def external_ips(inv: Inventory) -> Iterator[Result]:
     """Every Service is judged; one with ``spec.externalIPs`` fails."""
     for service in inv.of(PROVIDER, "Service"):
-        addresses = list(service.attrs.get("external_ips") or [])
+        addresses = list(facts_of(service, ServiceFacts).get("external_ips") or [])
         if addresses:
             yield Result(
                 service,
@@ -181,8 +177,9 @@ def ingress_without_tls(inv: Inventory) -> Iterator[Result]:
     """Every Ingress is judged; hosts not covered by ``spec.tls`` fail (``*`` is a rule
     without a host), as does a default backend when the Ingress has no TLS at all."""
     for ingress in inv.of(PROVIDER, "Ingress"):
-        plain = list(ingress.attrs.get("hosts_without_tls") or [])
-        if ingress.attrs.get("default_backend") and not ingress.attrs.get("tls"):
+        facts = facts_of(ingress, IngressFacts)
+        plain = list(facts.get("hosts_without_tls") or [])
+        if facts.get("default_backend") and not facts.get("tls"):
             plain.append("(default backend)")
         if plain:
             yield Result(
@@ -192,197 +189,9 @@ def ingress_without_tls(inv: Inventory) -> Iterator[Result]:
                 evidence={"hosts_without_tls": plain},
             )
         else:
-            hosts = ", ".join(ingress.attrs.get("hosts") or []) or "no hosts"
+            hosts = ", ".join(facts.get("hosts") or []) or "no hosts"
             yield Result(
                 ingress, Status.PASS, detail=f"Ingress {qualified(ingress)}: TLS for {hosts}"
-            )
-
-
-# -- admin UIs -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AdminUI:
-    """How to recognise one product's admin UI behind a Service."""
-
-    product: str
-    name: re.Pattern[str] | None  # on the Service name
-    image: re.Pattern[str] | None  # on the images of the pods it selects
-    ports: frozenset[int]  # distinctive enough to recognise the product alone
-    needs_ports: frozenset[int]  # the UI is served on these ports only...
-    needs_port_names: frozenset[str]  # ...or ports of these names
-
-
-def _ui(
-    product: str,
-    name: str = "",
-    image: str = "",
-    ports: Iterable[int] = (),
-    needs_ports: Iterable[int] = (),
-    needs_port_names: Iterable[str] = (),
-) -> AdminUI:
-    return AdminUI(
-        product,
-        re.compile(name, re.I) if name else None,
-        re.compile(image, re.I) if image else None,
-        frozenset(ports),
-        frozenset(needs_ports),
-        frozenset(needs_port_names),
-    )
-
-
-ADMIN_UIS: tuple[AdminUI, ...] = (
-    _ui("Kubernetes dashboard", r"kubernetes-dashboard|^k8s-dashboard$", r"kubernetesui/dashboard"),
-    _ui("Argo CD", r"argocd-server$"),
-    _ui("Argo Workflows", r"^(?:[\w-]+-)?argo(?:-workflows)?-server$", r"argoproj/argocli", [2746]),
-    _ui("Grafana", r"^(?:[\w-]+-)?grafana$",
-        r"(?:^|/)grafana/grafana(?:-enterprise|-oss)?(?::|@|$)"),
-    _ui("Prometheus", r"^(?:[\w-]+-)?prometheus(?:-server|-k8s|-operated)?$",
-        r"(?:^|/)(?:prom|prometheus)/prometheus(?::|@|$)"),
-    _ui("Alertmanager", r"alertmanager(?:-main|-operated)?$",
-        r"(?:^|/)(?:prom|prometheus)/alertmanager(?::|@|$)", [9093]),
-    _ui("Kibana", r"kibana", r"kibana", [5601]),
-    _ui("Jenkins", r"^(?:[\w-]+-)?jenkins$", r"(?:^|/)jenkins(?:/jenkins)?(?::|@|$)"),
-    _ui("Vault UI", r"^(?:[\w-]+-)?vault(?:-ui|-active|-standby)?$",
-        r"(?:^|/)(?:hashicorp/)?vault(?::|@|$)", [8200]),
-    _ui("pgAdmin", r"pgadmin", r"dpage/pgadmin"),
-    _ui("Consul UI", r"consul-ui$|^(?:[\w-]+-)?consul(?:-server)?$",
-        r"(?:^|/)(?:hashicorp/)?consul(?::|@|$)", [8500]),
-    _ui("RabbitMQ management", r"rabbitmq", r"rabbitmq", [15672],
-        needs_ports=[15672], needs_port_names=["management", "http-stats"]),
-    _ui("Traefik dashboard", r"traefik", r"(?:^|/)traefik(?::|@|$)",
-        needs_ports=[8080, 9000], needs_port_names=["traefik", "dashboard", "admin"]),
-    _ui("Portainer", r"portainer", r"portainer/portainer"),
-    _ui("phpMyAdmin", r"phpmyadmin", r"phpmyadmin"),
-    _ui("Adminer", r"^adminer$", r"(?:^|/)adminer(?::|@|$)"),
-    _ui("Kafka UI", r"kafka-ui", r"(?:provectuslabs|kafbat)/kafka-ui"),
-    _ui("Longhorn UI", r"longhorn-frontend", r"longhornio/longhorn-ui"),
-    _ui("Hubble UI", r"^hubble-ui$", r"cilium/hubble-ui"),
-    _ui("Headlamp", r"headlamp", r"headlamp"),
-)  # fmt: skip
-
-# A Service or port plainly named for administration.
-_GENERIC_ADMIN = re.compile(r"(?:^|[-_.])(?:admin|console|dashboard)(?:$|[-_.])", re.I)
-
-
-@dataclass
-class _ServiceFacts:
-    ports: set[int] = field(default_factory=set)
-    port_names: set[str] = field(default_factory=set)
-    images: list[str] = field(default_factory=list)
-
-
-def _facts(service: Resource, pods: list[Resource]) -> _ServiceFacts:
-    facts = _ServiceFacts()
-    facts.images = sorted({str(image) for pod in pods for image in pod.attrs.get("images") or []})
-    named: dict[str, set[int]] = defaultdict(set)
-    for pod in pods:
-        for container in pod.attrs.get("containers") or []:
-            for port in container.get("ports") or []:
-                if port.get("name") and isinstance(port.get("container_port"), int):
-                    named[str(port["name"])].add(port["container_port"])
-    for port in service.attrs.get("ports") or []:
-        if isinstance(port.get("port"), int):
-            facts.ports.add(port["port"])
-        if port.get("name"):
-            facts.port_names.add(str(port["name"]))
-        target = port.get("target_port")
-        if isinstance(target, int):
-            facts.ports.add(target)
-        elif isinstance(target, str):
-            if target.isdigit():
-                facts.ports.add(int(target))
-            else:
-                facts.port_names.add(target)
-                facts.ports.update(named.get(target, ()))
-    return facts
-
-
-def _repository(image: str) -> str:
-    """``quay.io/prometheus/prometheus:v2.54.1`` -> ``quay.io/prometheus/prometheus``."""
-    name = image.split("@", 1)[0]
-    head, _, tag = name.rpartition(":")
-    return head if head and "/" not in tag else name
-
-
-def recognise_admin_ui(service: Resource, pods: list[Resource]) -> tuple[str, str] | None:
-    """(product, how it was recognised) when the Service fronts an admin UI."""
-    facts = _facts(service, pods)
-    for ui in ADMIN_UIS:
-        why = None
-        if ui.name and ui.name.search(service.name):
-            why = f"service name {service.name}"
-        elif ui.image:
-            image = next((i for i in facts.images if ui.image.search(i)), None)
-            if image:
-                why = f"image {_repository(image)}"  # no tag: upgrades are not changes
-        if why is None and ui.ports & facts.ports:
-            why = f"port {min(ui.ports & facts.ports)}"
-        if why is None:
-            continue
-        if (ui.needs_ports or ui.needs_port_names) and not (
-            ui.needs_ports & facts.ports or ui.needs_port_names & facts.port_names
-        ):
-            continue
-        return ui.product, why
-    if _GENERIC_ADMIN.search(service.name):
-        return "admin interface", f"service name {service.name}"
-    named = sorted(name for name in facts.port_names if _GENERIC_ADMIN.search(name))
-    if named:
-        return "admin interface", f"port name {named[0]}"
-    return None
-
-
-@check(
-    id="k8s-admin-ui-exposed",
-    title="Admin UI exposed outside the cluster",
-    view=View.ENDPOINTS,
-    severity=Severity.CRITICAL,
-    provider=PROVIDER,
-    requires=("Service", "Pod", "Ingress", "HTTPRoute"),
-    remediation="""
-Take the admin UI off the outside: make its Service `type: ClusterIP`, remove it from
-Ingress/HTTPRoute backends, drop `externalIPs`. Reach it with `kubectl port-forward
-svc/<name> -n <ns> <port>` or through an identity-aware proxy (SSO, MFA) on a separate,
-restricted entry point. Keep its own authentication on regardless.""",
-    frameworks=frameworks(iso=["A.8.20", "A.8.22", "A.8.2"], soc2=["CC6.6", "CC6.1"]),
-    references=(
-        "https://kubernetes.io/docs/tasks/access-application-cluster/web-ui-dashboard/",
-        "https://kubernetes.io/docs/tasks/access-application-cluster/port-forward-access-application-cluster/",
-    ),
-)
-def admin_ui_exposed(inv: Inventory) -> Iterator[Result]:
-    """Services fronting an admin UI (Kubernetes dashboard, Argo CD, Grafana,
-    Prometheus, Alertmanager, Kibana, Jenkins, Vault, pgAdmin, Consul, RabbitMQ
-    management, Traefik dashboard and others in :data:`ADMIN_UIS`, or a Service/port
-    named admin, console or dashboard), recognised by name, the selected pods' images,
-    and ports. FAIL when a LoadBalancer, NodePort, externalIPs, Ingress or HTTPRoute
-    exposes it; PASS when it is reachable only inside the cluster. Other Services are
-    not judged here."""
-    pods = pods_by_namespace(inv)
-    exposure = ServiceExposure(inv)
-    for service in inv.of(PROVIDER, "Service"):
-        found = recognise_admin_ui(service, selected_pods(service, pods))
-        if found is None:
-            continue
-        product, why = found
-        exposed = exposure.of(service)
-        evidence = {"product": product, "recognised_by": why, "exposed_by": exposed}
-        if exposed:
-            yield Result(
-                service,
-                Status.FAIL,
-                detail=f"{product} (recognised by {why}) behind Service {qualified(service)} "
-                f"is exposed by {'; '.join(exposed)}",
-                evidence=evidence,
-            )
-        else:
-            yield Result(
-                service,
-                Status.PASS,
-                detail=f"{product} (recognised by {why}) behind Service {qualified(service)} "
-                "is reachable only inside the cluster",
-                evidence=evidence,
             )
 
 
@@ -545,7 +354,7 @@ def mesh_absent(inv: Inventory) -> Iterator[Result]:
         linkerd = any(
             c.get("name") == "linkerd-proxy"
             for pod in inv.of(PROVIDER, "Pod", scope)
-            for c in pod.attrs.get("containers") or []
+            for c in facts_of(pod, PodFacts).get("containers") or []
         )
         if linkerd:
             yield Result(

@@ -33,6 +33,8 @@ from postureapp.domain.kubernetes.objects import (
 from postureapp.domain.kubernetes.rbac import RBAC_KINDS
 from postureapp.domain.kubernetes.tokens import legacy_tokens
 from postureapp.domain.text import names_list
+from postureapp.facts import facts_of
+from postureapp.facts.kubernetes import KyvernoPolicyFacts, NamespaceFacts
 from postureapp.inventory import Inventory
 from postureapp.model import Severity, Status, View
 
@@ -191,7 +193,7 @@ def admission_policy(inv: Inventory) -> Iterator[Result]:
         namespaces = [ns for ns in user_namespaces(inv) if ns.scope == scope]
         levels: dict[str, list[str]] = defaultdict(list)
         for ns in namespaces:
-            level = (ns.attrs.get("pod_security") or {}).get("enforce")
+            level = (facts_of(ns, NamespaceFacts).get("pod_security") or {}).get("enforce")
             if level in _ENFORCING_LEVELS:
                 levels[str(level)].append(ns.name)
         present, notes = [], []
@@ -211,7 +213,9 @@ def admission_policy(inv: Inventory) -> Iterator[Result]:
         elif installed(inv, scope, "gatekeeper"):
             notes.append("Gatekeeper is installed but has no constraint template")
         kyverno = [*inv.of(PROVIDER, "ClusterPolicy", scope), *inv.of(PROVIDER, "Policy", scope)]
-        enforcing = sorted(qualified(p) for p in kyverno if _kyverno_enforces(p.attrs))
+        enforcing = sorted(
+            qualified(p) for p in kyverno if _kyverno_enforces(facts_of(p, KyvernoPolicyFacts))
+        )
         if enforcing:
             present.append(f"Kyverno (enforcing policies: {names_list(enforcing, 5)})")
         elif kyverno:
@@ -248,7 +252,7 @@ def admission_policy(inv: Inventory) -> Iterator[Result]:
         )
 
 
-def _kyverno_enforces(attrs: dict) -> bool:
+def _kyverno_enforces(attrs: KyvernoPolicyFacts) -> bool:
     if str(attrs.get("validation_failure_action") or "").lower() == "enforce":
         return True
     return any(

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from postureapp.collectors import bounded
 from postureapp.collectors.aws import iam
 from postureapp.collectors.aws._common import (
     MalformedAnswer,
@@ -104,10 +105,15 @@ def load_dump(path: str | Path) -> AwsDump:
 
 
 def _read(file: Path) -> str:
-    from postureapp.collectors.offline import decode_text
+    from postureapp.collectors.offline import decode
 
+    bounded.check_size(file)
     try:
-        return decode_text(file.read_bytes(), file)
+        return decode(file.read_bytes())
+    except UnicodeDecodeError:
+        raise InputError(
+            f"{file}: not UTF-8 or UTF-16 text (save it as UTF-8 and try again)"
+        ) from None
     except OSError as exc:
         raise InputError(f"{file}: cannot read ({exc.strerror or exc})") from None
 
@@ -115,6 +121,7 @@ def _read(file: Path) -> str:
 def _details(file: Path, text: str) -> dict[str, Any]:
     if not text.strip():
         raise InputError(f"{file}: empty file")
+    bounded.check_json_depth(text, file)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -2,15 +2,17 @@
 
 Exit codes (README, "Exit codes"): 0 ok; 1 failing findings at or above ``--fail-on``;
 2 usage or input error (bad flags, bad file, bad config, unusable cache);
-3 the collection failed or was partial (unless ``--allow-partial``).
+3 the collection failed or was partial (unless ``--allow-partial``);
+4 an I/O failure (an output that cannot be written: full disk, no permission).
+Every error is one line on stderr, ``posture: error: ...``, never a traceback.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import timedelta
-from pathlib import Path
 
 import click
 
@@ -18,13 +20,16 @@ from postureapp.cli.common import (
     command,
     config_option,
     db_option,
+    fail,
     pick_snapshot,
     run_guarded,
     severity_type,
     state,
 )
-from postureapp.errors import EXIT_COLLECTION, EXIT_FINDINGS, PostureError
-from postureapp.model import SnapshotStatus, isoformat, utcnow
+from postureapp.cli.targets import resolve, target_options
+from postureapp.errors import EXIT_COLLECTION, EXIT_FINDINGS, EXIT_USAGE, PostureError
+from postureapp.model import SnapshotStatus, View, isoformat, utcnow
+from postureapp.text import escape_controls
 
 
 @click.group(
@@ -33,107 +38,37 @@ from postureapp.model import SnapshotStatus, isoformat, utcnow
 )
 @db_option
 @config_option
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="With no command: the dashboard on the cache alone (as 'posture tui --offline').",
+)
 @click.version_option(package_name="postureapp", prog_name="posture")
 @click.pass_context
-def cli(ctx: click.Context) -> None:
+def cli(ctx: click.Context, offline: bool) -> None:
     """Security posture of Kubernetes and AWS: collect, judge, diff and export.
 
     Run a command with --help for its options. Exit codes: 0 ok, 1 findings at or
-    above --fail-on, 2 usage or input error, 3 collection failed or partial.
+    above --fail-on, 2 usage or input error, 3 collection failed or partial, 4 an
+    output could not be written.
+
+    \b
+    Examples:
+      posture                      # the dashboard
+      posture --offline            # on call, no credentials: the cache alone
     """
+    if offline and ctx.invoked_subcommand not in (None, "tui"):
+        raise click.UsageError(
+            "--offline goes with the dashboard: 'posture --offline' or 'posture tui --offline'"
+        )
+    state().offline = offline
     if ctx.invoked_subcommand is None:
         from postureapp.cli.dashboard import tui_command
 
-        ctx.invoke(tui_command)
+        ctx.invoke(tui_command, offline=offline)
 
 
 # -- collect -------------------------------------------------------------------------
-
-
-def target_options(function):
-    """The options that name what to poll, shared by collect, snapshot and tui."""
-    options = [
-        click.option("--context", "contexts", multiple=True, help="Kube context (repeatable)."),
-        click.option("--kubeconfig", type=click.Path(dir_okay=False), help="Kubeconfig file."),
-        click.option("--profile", "profiles", multiple=True, help="AWS profile (repeatable)."),
-        click.option("--region", "regions", multiple=True, help="AWS region (repeatable)."),
-        click.option("--all-regions", is_flag=True, help="Every enabled AWS region."),
-        click.option(
-            "--endpoint-url", help="AWS endpoint for every client (else $AWS_ENDPOINT_URL)."
-        ),
-        click.option(
-            "--from",
-            "offline",
-            multiple=True,
-            type=click.Path(exists=True, path_type=Path),
-            help="Offline dump: kubectl -o json, aws iam get-account-authorization-details "
-            "JSON, or a credential report CSV (file or directory; repeatable).",
-        ),
-        click.option(
-            "--probe",
-            is_flag=True,
-            help="Also probe, from outside, the endpoints the collectors found (httpx).",
-        ),
-        click.option(
-            "--probe-url",
-            "probe_urls",
-            multiple=True,
-            metavar="URL",
-            help="Also probe this http(s) URL (repeatable; implies --probe).",
-        ),
-        click.option(
-            "--probe-allow-private",
-            is_flag=True,
-            default=None,
-            help="Probe endpoints on loopback, private and link-local addresses too.",
-        ),
-        click.option(
-            "--probe-ca-bundle",
-            type=click.Path(exists=True, dir_okay=False),
-            help="Extra CA certificates (PEM) the probe trusts.",
-        ),
-    ]
-    for option in reversed(options):
-        function = option(function)
-    return function
-
-
-def target_request(
-    config,
-    contexts,
-    kubeconfig,
-    profiles,
-    regions,
-    all_regions,
-    endpoint_url,
-    offline,
-    probe=False,
-    probe_urls=(),
-    probe_allow_private=None,
-    probe_ca_bundle=None,
-):
-    from postureapp.collectors.registry import TargetRequest
-
-    probe_target = None
-    if probe or probe_urls or probe_allow_private or probe_ca_bundle:
-        from postureapp.collectors.probe import probe_target as build_probe
-
-        probe_target = build_probe(
-            config,
-            list(probe_urls),
-            allow_private=probe_allow_private or None,
-            ca_bundle=probe_ca_bundle,
-        )
-    return TargetRequest(
-        probe=probe_target,
-        contexts=list(contexts) or config.get("targets.kube_contexts"),
-        kubeconfig=kubeconfig or next(iter(config.get("targets.kubeconfig")), None),
-        profiles=list(profiles) or config.get("targets.aws_profiles"),
-        regions=list(regions) or config.get("targets.aws_regions"),
-        all_regions=all_regions,
-        endpoint_url=endpoint_url,
-        offline_paths=list(offline),
-    )
 
 
 @command(cli, "collect")
@@ -154,12 +89,12 @@ def collect_command(fail_on, allow_partial, **targets) -> None:
       posture collect --from ./dumps/          # kubectl get ... -o json files
       posture collect --context prod-eu --probe   # and probe what it exposes
     """
-    from postureapp.collectors.registry import resolve_targets
     from postureapp.poll import run_poll
 
     config = state().config
-    # Bad input (a malformed dump, nothing to poll) fails here, before the cache is touched.
-    resolved = resolve_targets(target_request(config, **targets))
+    # Bad input (a malformed dump, an unknown region, nothing to poll) fails here,
+    # before the cache is touched.
+    resolved = resolve(config, **targets)
     with state().store() as store:
         result = run_poll(store, config, resolved, progress_to=sys.stderr)
     summary = (
@@ -200,7 +135,12 @@ def _by_severity(counts: dict[str, int]) -> list[tuple[str, int]]:
 @command(cli, "diff")
 @click.argument("from_id", required=False, type=int)
 @click.argument("to_id", required=False, type=int)
-@click.option("--since", help="Compare the latest with the snapshot this long ago (24h, 7d).")
+@click.option(
+    "--since",
+    metavar="AGE",
+    help="Compare the latest with the snapshot this long ago (30m, 24h, 7d, 2w); the "
+    "oldest one when the cache is younger.",
+)
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
@@ -215,12 +155,22 @@ def diff_command(from_id: int | None, to_id: int | None, since: str | None, fmt:
       posture diff 12 15
       posture diff --since 24h --format json
     """
+    age = _parse_age(since) if since is not None else None
     with state().store(create=False) as store:
         latest = pick_snapshot(store, to_id)
-        if since is not None:
-            before = store.snapshot_before(isoformat(utcnow() - _parse_age(since)))
+        if age is not None:
+            before = store.snapshot_before(isoformat(utcnow() - age))
             if before is None:
-                raise PostureError(f"no snapshot is older than {since}")
+                before = _oldest(store)
+                if before.id == latest.id:
+                    raise PostureError(
+                        f"only one snapshot in the cache, none {since} old; nothing to compare yet"
+                    )
+                click.echo(
+                    f"posture: no snapshot is {since} old; comparing with the oldest, "
+                    f"snapshot {before.id} of {before.finished_at or before.started_at}",
+                    err=True,
+                )
             from_id = before.id
         if from_id is None:
             previous = store.previous(latest.id)
@@ -249,18 +199,27 @@ def diff_command(from_id: int | None, to_id: int | None, since: str | None, fmt:
             )
 
 
+_AGE = re.compile(r"([1-9][0-9]{0,5})([mhdw])")
+
+
 def _parse_age(text: str) -> timedelta:
     units = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-    try:
-        amount, unit = int(text[:-1]), units[text[-1]]
-    except (ValueError, KeyError, IndexError):
-        raise PostureError(f"--since {text!r}: use a number and m, h, d or w (24h, 7d)") from None
-    return timedelta(**{unit: amount})
+    match = _AGE.fullmatch(text)
+    if match is None:
+        raise PostureError(
+            f"--since {_printable(text)!r}: use a positive whole number and m, h, d or w "
+            "(30m, 24h, 7d, 2w)"
+        )
+    return timedelta(**{units[match.group(2)]: int(match.group(1))})
+
+
+def _oldest(store):
+    return store.snapshots()[-1]
 
 
 def _printable(text: str) -> str:
     """Names come from the outside world: never let them drive the terminal."""
-    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+    return escape_controls(text)
 
 
 # -- checks and config ---------------------------------------------------------------
@@ -270,15 +229,18 @@ def _printable(text: str) -> str:
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
-@click.option("--view", help="Only checks of this view (identities, endpoints, ...).")
+@click.option(
+    "--view", type=click.Choice([view.value for view in View]), help="Only checks of this view."
+)
 def checks_command(fmt: str, view: str | None) -> None:
     """List the check catalog: ids, severities, views, frameworks.
 
     \b
-    Example:
+    Examples:
+      posture checks --view endpoints
       posture checks --format json | jq '.[].id'
     """
-    import checks as catalog
+    import postureapp.checks as catalog
 
     metas = sorted(catalog.REGISTRY.checks.values(), key=lambda m: (m.view, m.id))
     if view:
@@ -325,12 +287,15 @@ def main() -> None:
 
 def _main() -> None:
     # Not click's standalone mode: it turns Ctrl-C into "Aborted!" and exit 1, where a
-    # shell script expects 130; usage errors keep click's message and exit 2.
+    # shell script expects 130, and prints usage errors on three lines.
     try:
         code = cli.main(prog_name="posture", standalone_mode=False)
+    except click.UsageError as error:
+        where = error.ctx.command_path if error.ctx is not None else "posture"
+        message = _printable(error.format_message()).removesuffix(".")
+        fail(f"{message} (see '{where} --help')", EXIT_USAGE)
     except click.ClickException as error:
-        error.show()
-        sys.exit(error.exit_code)
+        fail(_printable(error.format_message()), error.exit_code)
     except click.Abort:
         raise KeyboardInterrupt from None
     if isinstance(code, int) and code:
@@ -338,4 +303,4 @@ def _main() -> None:
 
 
 # These modules register their commands on `cli`; imported last because they import it.
-from postureapp.cli import dashboard, exporting, triage  # noqa: E402, F401
+from postureapp.cli import dashboard, exporting, serve, triage  # noqa: E402, F401

@@ -127,6 +127,8 @@ class PostureApp(GraphMixin, App[None]):
             generation (``gc.freeze``), so a full collection no longer walks the ~60,000
             objects Textual and the app start with; it was a 40-70 ms pause every few
             seconds of scrolling. Left off in tests, where apps come and go.
+        allow_write: waive, note and attest are offered; off for a dashboard served to
+            a browser without ``--allow-write`` (those actions are hidden and refused).
     """
 
     CSS_PATH = Path(__file__).with_name("posture.tcss")  # absolute: subclasses live elsewhere
@@ -156,6 +158,7 @@ class PostureApp(GraphMixin, App[None]):
         user: str | None = None,
         initial_view: str = "overview",
         freeze_gc: bool = False,
+        allow_write: bool = True,
     ) -> None:
         super().__init__()
         self.db_path = Path(db_path)
@@ -176,6 +179,7 @@ class PostureApp(GraphMixin, App[None]):
             raise ValueError(f"unknown view {initial_view!r}")
         self.initial_view = initial_view
         self.freeze_gc = freeze_gc
+        self.allow_write = allow_write
         # Opened here, in the thread that runs the app, and only used from it.
         self.store = Store(self.db_path)
         self.queries = DashboardQueries(self.store, clock=self.clock)
@@ -417,13 +421,25 @@ class PostureApp(GraphMixin, App[None]):
 
     # -- triage writes ---------------------------------------------------------------------
 
+    def _refuse_write(self) -> bool:
+        if self.allow_write:
+            return False
+        self.notify("Read-only: this dashboard cannot change the cache.", severity="warning")
+        return True
+
     def save_waiver(self, waiver: Waiver) -> None:
+        if self._refuse_write():
+            return
         self._triage_worker("waiver", waiver, lambda store: store.add_waiver(waiver))
 
     def save_note(self, fingerprint: str, author: str, text: str) -> None:
+        if self._refuse_write():
+            return
         self._triage_worker("note", fingerprint, lambda s: s.add_note(fingerprint, author, text))
 
     def save_attestation(self, attestation: Attestation) -> None:
+        if self._refuse_write():
+            return
         self._triage_worker(
             "attestation", attestation, lambda store: store.add_attestation(attestation)
         )

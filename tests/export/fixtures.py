@@ -457,6 +457,10 @@ HOSTILE = [
     "[link](javascript:alert(3)) ![img](http://evil.example/i.png) *bold* _it_ ~~s~~ $x$",
     "line one\nline two\r\n| --- |",
     "sep\u2028arator\u2029end &amp; &lt;b&gt;",
+    # BEL, NUL, and OSC 52 (a terminal showing this would overwrite the clipboard).
+    "bell\x07nul\x00\x1b]52;c;cHduZWQ=\x07OSC52",
+    # Trojan Source: an override, an isolate and a mark reorder what is shown.
+    "\u202eRLO-gnp.exe\u202c \u2066isolate\u2069 \u200fmark\u200e \u061calm",
 ]
 
 

@@ -67,4 +67,6 @@ def test_wheel_installs_only_the_postureapp_package(tmp_path):
     assert "postureapp/collectors/kubernetes/collector.py" in names
     assert "postureapp/export/schema/snapshot-v1.schema.json" in names
     assert "postureapp/tui/posture.tcss" in names
+    assert "postureapp/serve/static/boot.js" in names
+    assert "postureapp/serve/templates/index.html" in names
     assert not [name for name in names if "/testing/" in name or name.startswith("tests/")]

@@ -21,6 +21,16 @@ from postureapp.domain.kubernetes.objects import (
     selected_pods,
     selector_matches,
 )
+from postureapp.facts import facts_of
+from postureapp.facts.kubernetes import (
+    DestinationRuleFacts,
+    EnvoyFilterFacts,
+    HTTPRouteFacts,
+    IngressFacts,
+    PodDisruptionBudgetFacts,
+    ServiceFacts,
+)
+from postureapp.facts.kubernetes_workloads import PodFacts
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, k8s_uid
 
@@ -30,7 +40,9 @@ ALB_SCHEME = "alb.ingress.kubernetes.io/scheme"
 
 def ingress_internal(ingress: Resource) -> str | None:
     """Why an Ingress is not reachable from the internet, or None."""
-    value = str((ingress.attrs.get("annotations") or {}).get(ALB_SCHEME, "")).lower()
+    value = str(
+        (facts_of(ingress, IngressFacts).get("annotations") or {}).get(ALB_SCHEME, "")
+    ).lower()
     return f"{ALB_SCHEME}={value}" if value == "internal" else None
 
 
@@ -60,19 +72,22 @@ def exposed_services(inv: Inventory) -> list[Exposed]:
             entry.via.append(via)
 
     for service in inv.of(PROVIDER, "Service"):
-        if service.attrs.get("type") == "LoadBalancer" and not service_internal(service):
+        if facts_of(service, ServiceFacts).get("type") == "LoadBalancer" and not service_internal(
+            service
+        ):
             add(service, "LoadBalancer")
     for ingress in inv.of(PROVIDER, "Ingress"):
         if ingress_internal(ingress):
             continue
-        for name in ingress.attrs.get("backend_services") or []:
+        for name in facts_of(ingress, IngressFacts).get("backend_services") or []:
             add(_service(inv, ingress, name), f"Ingress {ingress.namespace}/{ingress.name}")
     for route in inv.of(PROVIDER, "HTTPRoute"):
-        for backend in route.attrs.get("backends") or []:
-            if (backend.get("kind") or "Service") != "Service" or not backend.get("name"):
+        for backend in facts_of(route, HTTPRouteFacts).get("backends") or []:
+            target = backend.get("name")
+            if (backend.get("kind") or "Service") != "Service" or not target:
                 continue
             namespace = backend.get("namespace") or route.namespace
-            uid = k8s_uid(route.scope, "Service", backend["name"], namespace)
+            uid = k8s_uid(route.scope, "Service", target, namespace)
             add(inv.get(uid), f"HTTPRoute {route.namespace}/{route.name}")
     return sorted(found.values(), key=lambda e: e.service.uid)
 
@@ -82,7 +97,10 @@ def _service(inv: Inventory, owner: Resource, name: str) -> Resource | None:
 
 
 def backend_services(inv: Inventory, ingress: Resource) -> list[Resource]:
-    found = (_service(inv, ingress, n) for n in ingress.attrs.get("backend_services") or [])
+    found = (
+        _service(inv, ingress, n)
+        for n in facts_of(ingress, IngressFacts).get("backend_services") or []
+    )
     return [s for s in found if s is not None]
 
 
@@ -94,7 +112,9 @@ class Traffic:
         self.root = mesh_root(inv)
         self.pods = pods_by_namespace(inv)
         self.filters = _by_namespace(
-            f for f in inv.of(PROVIDER, "EnvoyFilter") if f.attrs.get("rate_limit_filters")
+            f
+            for f in inv.of(PROVIDER, "EnvoyFilter")
+            if facts_of(f, EnvoyFilterFacts).get("rate_limit_filters")
         )
         self.budgets = _by_namespace(inv.of(PROVIDER, "PodDisruptionBudget"))
         self.rules = list(inv.of(PROVIDER, "DestinationRule"))
@@ -110,13 +130,14 @@ class Traffic:
         found = []
         for namespace in dict.fromkeys((service.namespace, self.root)):
             for candidate in self.filters.get((service.scope, namespace), []):
-                selector = candidate.attrs.get("workload_selector")
-                if candidate.attrs.get("target_refs"):
+                selector = facts_of(candidate, EnvoyFilterFacts).get("workload_selector")
+                if facts_of(candidate, EnvoyFilterFacts).get("target_refs"):
                     continue  # bound to a Gateway or Service by reference, not by pods
                 selected = [
                     p
                     for p in pods
-                    if selector is None or labels_match(selector, p.attrs.get("labels") or {})
+                    if selector is None
+                    or labels_match(selector, facts_of(p, PodFacts).get("labels") or {})
                 ]
                 if any(_patched_by(candidate, pod) for pod in selected):
                     found.append(candidate)
@@ -126,11 +147,14 @@ class Traffic:
         """A PodDisruptionBudget covering the Service's pods (or, with none running, the
         labels its selector asks for)."""
         labels: Iterable[Mapping[str, str]] = [
-            p.attrs.get("labels") or {} for p in self.pods_of(service)
-        ] or [service.attrs.get("selector") or {}]
+            facts_of(p, PodFacts).get("labels") or {} for p in self.pods_of(service)
+        ] or [facts_of(service, ServiceFacts).get("selector") or {}]
         labels = [entry for entry in labels if entry]
         for budget in self.budgets.get((service.scope, service.namespace), []):
-            if any(selector_matches(budget.attrs.get("selector"), entry) for entry in labels):
+            if any(
+                selector_matches(facts_of(budget, PodDisruptionBudgetFacts).get("selector"), entry)
+                for entry in labels
+            ):
                 return budget
         return None
 
@@ -141,12 +165,17 @@ class Traffic:
         for rule in self.rules:
             if rule.scope != service.scope:
                 continue
-            if not _host_matches(str(rule.attrs.get("host") or ""), rule.namespace, fqdn):
+            if not _host_matches(
+                str(facts_of(rule, DestinationRuleFacts).get("host") or ""), rule.namespace, fqdn
+            ):
                 continue
             if (
-                rule.attrs.get("outlier_detection")
-                or rule.attrs.get("connection_pool")
-                or any(s.get("circuit_breaking") for s in rule.attrs.get("subsets") or [])
+                facts_of(rule, DestinationRuleFacts).get("outlier_detection")
+                or facts_of(rule, DestinationRuleFacts).get("connection_pool")
+                or any(
+                    s.get("circuit_breaking")
+                    for s in facts_of(rule, DestinationRuleFacts).get("subsets") or []
+                )
             ):
                 return rule
         return None
@@ -186,7 +215,7 @@ _INBOUND_CONTEXTS = frozenset({None, "ANY", "SIDECAR_INBOUND"})
 def _patched_by(envoy_filter: Resource, pod: Resource) -> bool:
     contexts = {
         patch.get("context")
-        for patch in envoy_filter.attrs.get("config_patches") or []
+        for patch in facts_of(envoy_filter, EnvoyFilterFacts).get("config_patches") or []
         if patch.get("rate_limit_filter")
     }
     if _is_gateway(pod):
@@ -195,7 +224,7 @@ def _patched_by(envoy_filter: Resource, pod: Resource) -> bool:
 
 
 def _is_gateway(pod: Resource) -> bool:
-    labels = pod.attrs.get("labels") or {}
+    labels = facts_of(pod, PodFacts).get("labels") or {}
     return (
         "gateway" in str(labels.get("istio", ""))
         or "gateway.networking.k8s.io/gateway-name" in labels
@@ -207,7 +236,7 @@ def _has_sidecar(pod: Resource) -> bool:
     """An Istio proxy in the pod (a container, or a native sidecar init container)."""
     return any(
         container.get("name") == "istio-proxy" or "/proxyv2" in str(container.get("image") or "")
-        for container in pod.attrs.get("containers") or []
+        for container in facts_of(pod, PodFacts).get("containers") or []
     )
 
 
@@ -228,12 +257,14 @@ OPEN_RANGES = frozenset({"0.0.0.0/0", "::/0"})
 
 def lb_internal(service: Resource) -> str | None:
     """Why a LoadBalancer is internal (the annotation), or None."""
-    annotations = service.attrs.get("annotations") or {}
+    annotations = facts_of(service, ServiceFacts).get("annotations") or {}
     for key, values in _INTERNAL_LB.items():
         if str(annotations.get(key, "")).lower() in values:
             return f"{key}={annotations[key]}"
     # The AWS Load Balancer Controller makes internal NLBs unless told internet-facing.
-    if service.attrs.get("load_balancer_class") == "service.k8s.aws/nlb" and not annotations.get(
+    if facts_of(service, ServiceFacts).get(
+        "load_balancer_class"
+    ) == "service.k8s.aws/nlb" and not annotations.get(
         "service.beta.kubernetes.io/aws-load-balancer-scheme"
     ):
         return "loadBalancerClass service.k8s.aws/nlb (internal by default)"
@@ -241,8 +272,8 @@ def lb_internal(service: Resource) -> str | None:
 
 
 def source_ranges(service: Resource) -> list[str]:
-    ranges = list(service.attrs.get("load_balancer_source_ranges") or [])
-    legacy = (service.attrs.get("annotations") or {}).get(
+    ranges = list(facts_of(service, ServiceFacts).get("load_balancer_source_ranges") or [])
+    legacy = (facts_of(service, ServiceFacts).get("annotations") or {}).get(
         "service.beta.kubernetes.io/load-balancer-source-ranges"
     )
     if not ranges and legacy:
@@ -253,14 +284,14 @@ def source_ranges(service: Resource) -> list[str]:
 def lb_addresses(resource: Resource) -> list[str]:
     return [
         str(item.get("hostname") or item.get("ip"))
-        for item in resource.attrs.get("load_balancer_ingress") or []
+        for item in facts_of(resource, ServiceFacts).get("load_balancer_ingress") or []
         if item.get("hostname") or item.get("ip")
     ]
 
 
 def ports_text(service: Resource, node_ports: bool = False) -> str:
     parts = []
-    for port in service.attrs.get("ports") or []:
+    for port in facts_of(service, ServiceFacts).get("ports") or []:
         text = f"{port.get('port')}/{port.get('protocol') or 'TCP'}"
         if node_ports and port.get("node_port"):
             text = f"{port.get('node_port')} (-> {text})"
@@ -274,30 +305,33 @@ class ServiceExposure:
     def __init__(self, inv: Inventory) -> None:
         self.by_service: dict[tuple[str, str, str], list[str]] = defaultdict(list)
         for ingress in inv.of(PROVIDER, "Ingress"):
-            hosts = ", ".join(ingress.attrs.get("hosts") or []) or "any host"
-            for name in ingress.attrs.get("backend_services") or []:
+            hosts = ", ".join(facts_of(ingress, IngressFacts).get("hosts") or []) or "any host"
+            for name in facts_of(ingress, IngressFacts).get("backend_services") or []:
                 key = (ingress.scope, ingress.namespace, str(name))
                 self.by_service[key].append(f"Ingress {qualified(ingress)} ({hosts})")
         for route in inv.of(PROVIDER, "HTTPRoute"):
-            hosts = ", ".join(route.attrs.get("hostnames") or []) or "any host"
-            for backend in route.attrs.get("backends") or []:
-                if (backend.get("kind") or "Service") != "Service" or not backend.get("name"):
+            hosts = ", ".join(facts_of(route, HTTPRouteFacts).get("hostnames") or []) or "any host"
+            for backend in facts_of(route, HTTPRouteFacts).get("backends") or []:
+                target = backend.get("name")
+                if (backend.get("kind") or "Service") != "Service" or not target:
                     continue
-                key = (route.scope, backend.get("namespace") or route.namespace, backend["name"])
+                key = (route.scope, backend.get("namespace") or route.namespace, target)
                 text = f"HTTPRoute {qualified(route)} ({hosts})"
                 if text not in self.by_service[key]:
                     self.by_service[key].append(text)
 
     def of(self, service: Resource) -> list[str]:
         found = []
-        kind = service.attrs.get("type")
+        kind = facts_of(service, ServiceFacts).get("type")
         if kind == "LoadBalancer":
             addresses = lb_addresses(service)
             found.append(f"LoadBalancer {', '.join(addresses) or '(address pending)'}")
         elif kind == "NodePort":
             found.append(f"NodePort {ports_text(service, node_ports=True)}")
-        if service.attrs.get("external_ips"):
-            found.append(f"externalIPs {', '.join(service.attrs['external_ips'])}")
+        if facts_of(service, ServiceFacts).get("external_ips"):
+            found.append(
+                f"externalIPs {', '.join(facts_of(service, ServiceFacts)['external_ips'])}"
+            )
         found.extend(
             sorted(self.by_service.get((service.scope, service.namespace, service.name), []))
         )

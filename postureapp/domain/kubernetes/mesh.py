@@ -9,6 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from postureapp.domain.kubernetes.objects import PROVIDER, qualified, user_namespaces
+from postureapp.facts import facts_of
+from postureapp.facts.kubernetes import (
+    DestinationRuleFacts,
+    NamespaceFacts,
+    PeerAuthenticationFacts,
+)
+from postureapp.facts.kubernetes_workloads import PodFacts
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status
 
@@ -27,9 +34,9 @@ def _oldest(policies: list[Resource]) -> Resource | None:
 
 
 def _in_mesh(pod: Resource) -> bool:
-    labels = pod.attrs.get("labels") or {}
-    annotations = pod.attrs.get("annotations") or {}
-    containers = pod.attrs.get("containers") or []
+    labels = facts_of(pod, PodFacts).get("labels") or {}
+    annotations = facts_of(pod, PodFacts).get("annotations") or {}
+    containers = facts_of(pod, PodFacts).get("containers") or []
     return (
         labels.get("security.istio.io/tlsMode") == "istio"
         or "sidecar.istio.io/status" in annotations
@@ -39,7 +46,7 @@ def _in_mesh(pod: Resource) -> bool:
 
 
 def _namespace_meshed(namespace: Resource) -> str | None:
-    labels = namespace.attrs.get("labels") or {}
+    labels = facts_of(namespace, NamespaceFacts).get("labels") or {}
     if labels.get("istio-injection") == "enabled":
         return "istio-injection=enabled"
     if labels.get("istio.io/rev") and labels.get("istio-injection") != "disabled":
@@ -61,14 +68,22 @@ class MeshVerdict:
     severity: Severity | None = None
 
 
+def _namespace_wide(policy: Resource) -> bool:
+    return facts_of(policy, PeerAuthenticationFacts).get("selector") is None
+
+
 def _mode(policy: Resource | None) -> str:
-    return str((policy.attrs.get("mtls_mode") if policy else None) or "UNSET")
+    return str(
+        (facts_of(policy, PeerAuthenticationFacts).get("mtls_mode") if policy else None) or "UNSET"
+    )
 
 
 def _weak_ports(policy: Resource) -> list[str]:
     return sorted(
         f"port {port} {mode}"
-        for port, mode in (policy.attrs.get("port_level_mtls") or {}).items()
+        for port, mode in (
+            facts_of(policy, PeerAuthenticationFacts).get("port_level_mtls") or {}
+        ).items()
         if mode in _WEAK
     )
 
@@ -80,11 +95,17 @@ def mesh_verdicts(inv: Inventory, scope: str) -> list[MeshVerdict]:
     rules = inv.of(PROVIDER, "DestinationRule", scope)
     pods: dict[str, list[Resource]] = defaultdict(list)
     for pod in inv.of(PROVIDER, "Pod", scope):
-        if not pod.attrs.get("host_network"):  # host-network pods cannot have a sidecar
+        if not facts_of(pod, PodFacts).get(
+            "host_network"
+        ):  # host-network pods cannot have a sidecar
             pods[pod.namespace].append(pod)
 
     mesh_policy = _oldest(
-        [p for p in policies if p.namespace == root and p.attrs.get("selector") is None]
+        [
+            p
+            for p in policies
+            if p.namespace == root and facts_of(p, PeerAuthenticationFacts).get("selector") is None
+        ]
     )
     mesh_mode = _mode(mesh_policy)
     if mesh_policy is None:
@@ -110,32 +131,36 @@ def mesh_verdicts(inv: Inventory, scope: str) -> list[MeshVerdict]:
             continue
         name = namespace.name
         own = [p for p in policies if p.namespace == name]
-        ns_policy = _oldest([p for p in own if p.attrs.get("selector") is None])
+        ns_policy = _oldest(
+            [p for p in own if facts_of(p, PeerAuthenticationFacts).get("selector") is None]
+        )
         mode = _mode(ns_policy)
         if ns_policy is None or mode == "UNSET":
             mode, source = mesh_mode, f"inherited: {mesh_why}"
         else:
             source = f"PeerAuthentication {qualified(ns_policy)} is {mode}"
-        partial = []
+        partial: list[str] = []
         if ns_policy is not None:
             partial.extend(f"{qualified(ns_policy)} {text}" for text in _weak_ports(ns_policy))
         for policy in sorted(own, key=lambda p: p.name):
-            if policy.attrs.get("selector") is None:
+            if facts_of(policy, PeerAuthenticationFacts).get("selector") is None:
                 continue
             weak = []
-            if policy.attrs.get("mtls_mode") in _WEAK:
-                weak.append(str(policy.attrs["mtls_mode"]))
+            if facts_of(policy, PeerAuthenticationFacts).get("mtls_mode") in _WEAK:
+                weak.append(str(facts_of(policy, PeerAuthenticationFacts)["mtls_mode"]))
             weak.extend(_weak_ports(policy))
             if weak:
-                selector = ",".join(f"{k}={v}" for k, v in sorted(policy.attrs["selector"].items()))
+                labels = facts_of(policy, PeerAuthenticationFacts).get("selector") or {}
+                selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
                 partial.append(f"{qualified(policy)} ({selector or 'all'}): {', '.join(weak)}")
         for rule in sorted((r for r in rules if r.namespace == name), key=lambda r: r.name):
-            modes = [rule.attrs.get("tls_mode")]
-            modes += list((rule.attrs.get("port_level_tls") or {}).values())
-            modes += [subset.get("tls_mode") for subset in rule.attrs.get("subsets") or []]
+            facts = facts_of(rule, DestinationRuleFacts)
+            modes = [facts.get("tls_mode")]
+            modes += list((facts.get("port_level_tls") or {}).values())
+            modes += [subset.get("tls_mode") for subset in facts.get("subsets") or []]
             if "DISABLE" in modes:
                 partial.append(
-                    f"DestinationRule {qualified(rule)} sends plaintext to {rule.attrs.get('host')}"
+                    f"DestinationRule {qualified(rule)} sends plaintext to {facts.get('host')}"
                 )
         meshed = _namespace_meshed(namespace)
         sidecars = [pod for pod in pods.get(name, []) if _in_mesh(pod)]

@@ -7,6 +7,8 @@ from collections import defaultdict
 
 from postureapp.domain.kubernetes.objects import PROVIDER
 from postureapp.domain.text import names_list
+from postureapp.facts import facts_of
+from postureapp.facts.kubernetes import NetworkPolicyFacts
 from postureapp.inventory import Inventory
 from postureapp.model import Resource
 
@@ -20,11 +22,14 @@ def policies_by_namespace(inv: Inventory) -> dict[tuple[str, str], list[Resource
 
 def default_deny(policies: list[Resource]) -> tuple[bool, str]:
     """Whether these policies deny ingress by default, and why (or why not)."""
-    deny = sorted(p.name for p in policies if p.attrs.get("default_deny_ingress"))
+    deny = sorted(
+        p.name for p in policies if facts_of(p, NetworkPolicyFacts).get("default_deny_ingress")
+    )
     open_all = sorted(
         p.name
         for p in policies
-        if p.attrs.get("selects_all_pods") and p.attrs.get("allows_all_ingress")
+        if facts_of(p, NetworkPolicyFacts).get("selects_all_pods")
+        and facts_of(p, NetworkPolicyFacts).get("allows_all_ingress")
     )
     if deny and open_all:
         return False, (

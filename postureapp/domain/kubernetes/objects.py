@@ -6,12 +6,18 @@ documents.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
+# Workloads moved to their own module; these names stay importable from here.
+from postureapp.domain.kubernetes.workloads import Workload as Workload
+from postureapp.domain.kubernetes.workloads import is_mirror_pod as is_mirror_pod
+from postureapp.domain.kubernetes.workloads import workload_of as workload_of
+from postureapp.domain.kubernetes.workloads import workloads as workloads
+from postureapp.facts import facts_of
+from postureapp.facts.kubernetes import ClusterFacts, ServiceFacts
+from postureapp.facts.kubernetes_workloads import PodFacts
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, k8s_uid
 
@@ -46,7 +52,7 @@ def installed(inv: Inventory, scope: str, product: str) -> bool | None:
     cluster = inv.get(cluster_uid(scope))
     if cluster is None:
         return None
-    value = (cluster.attrs.get("installed") or {}).get(product)
+    value = (facts_of(cluster, ClusterFacts).get("installed") or {}).get(product)
     return value if isinstance(value, bool) else None
 
 
@@ -84,67 +90,6 @@ def selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, st
     return True
 
 
-# The CronJob controller names each Job "<cronjob>-<scheduled time in minutes>".
-_CRONJOB_JOB = re.compile(r"^(?P<cronjob>.+)-(?P<minutes>\d{8,})$")
-
-
-@dataclass(frozen=True, order=True, slots=True)
-class Workload:
-    """What runs pods: a Deployment, DaemonSet, StatefulSet, CronJob, Job or bare Pod."""
-
-    scope: str
-    namespace: str
-    kind: str
-    name: str
-
-    @property
-    def uid(self) -> str:
-        """Per-workload findings hang here. Deployments and the like are not collected
-        (pods name them), so the uid may not be an inventory resource; it is stable across
-        rollouts, which a pod's uid is not."""
-        return k8s_uid(self.scope, self.kind, self.name, self.namespace or None)
-
-    @property
-    def label(self) -> str:
-        return f"{self.kind} {self.namespace}/{self.name}"
-
-    @property
-    def ref(self) -> str:
-        return f"{self.kind}/{self.name}"
-
-
-def workload_of(pod: Resource) -> Workload:
-    """The workload a pod belongs to (``attrs.workload``), with each Job a CronJob
-    started folded into the CronJob, so one CronJob is one workload across runs."""
-    workload = pod.attrs.get("workload") or {}
-    kind = str(workload.get("kind") or "Pod")
-    name = str(workload.get("name") or pod.name)
-    if kind == "Job":
-        match = _CRONJOB_JOB.match(name)
-        if match:
-            kind, name = "CronJob", match.group("cronjob")
-    return Workload(pod.scope, pod.namespace, kind, name)
-
-
-def is_mirror_pod(pod: Resource) -> bool:
-    """A static pod's mirror (owned by its Node): kubelet-managed control-plane pieces
-    such as etcd and kube-apiserver; they cannot use service accounts at all."""
-    owner = pod.attrs.get("owner") or {}
-    return owner.get("kind") == "Node"
-
-
-def workloads(inv: Inventory) -> dict[Workload, list[Resource]]:
-    """Pods grouped by workload, in a stable order; mirror pods are left out."""
-    grouped: dict[Workload, list[Resource]] = defaultdict(list)
-    for pod in inv.of(PROVIDER, "Pod"):
-        if is_mirror_pod(pod):
-            continue
-        grouped[workload_of(pod)].append(pod)
-    return {
-        workload: sorted(pods, key=lambda p: p.name) for workload, pods in sorted(grouped.items())
-    }
-
-
 def pods_by_namespace(inv: Inventory) -> dict[tuple[str, str], list[Resource]]:
     grouped: dict[tuple[str, str], list[Resource]] = defaultdict(list)
     for pod in inv.of(PROVIDER, "Pod"):
@@ -155,13 +100,13 @@ def pods_by_namespace(inv: Inventory) -> dict[tuple[str, str], list[Resource]]:
 def selected_pods(
     service: Resource, pods: Mapping[tuple[str, str], list[Resource]]
 ) -> list[Resource]:
-    selector = service.attrs.get("selector") or {}
+    selector = facts_of(service, ServiceFacts).get("selector") or {}
     if not selector:  # a Service without selector selects no pods
         return []
     return [
         pod
         for pod in pods.get((service.scope, service.namespace), [])
-        if labels_match(selector, pod.attrs.get("labels") or {})
+        if labels_match(selector, facts_of(pod, PodFacts).get("labels") or {})
     ]
 
 

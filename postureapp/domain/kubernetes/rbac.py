@@ -11,7 +11,9 @@ The identity and governance checks share this model:
 * a referenced ClusterRole that is absent from the inventory is assumed to be the
   built-in of that name when there is one (``cluster-admin``, ``admin``, ``edit``,
   ``view``), so dumps that skipped the defaults are still judged; any other missing role
-  grants nothing, as in the API server;
+  grants nothing, as in the API server; a ``cluster-admin`` redefined with other rules
+  keeps the built-in's too, since the API server reconciles it at start (unless its
+  ``autoupdate`` annotation is "false");
 * rule matching follows the API server's authorizer: ``*`` matches any verb, API group
   or resource (subresources included), ``*/exec`` any resource's ``exec`` subresource;
   cluster-scoped resources (nodes, users, groups) are only granted cluster-wide.
@@ -24,6 +26,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from postureapp.domain.kubernetes.objects import PROVIDER, labels_match, selector_matches
+from postureapp.facts import facts_of
+from postureapp.facts.kubernetes import (
+    BindingFacts,
+    ClusterRoleFacts,
+    LabelSelector,
+    PolicyRule,
+    RoleFacts,
+)
 from postureapp.inventory import Inventory
 from postureapp.model import Resource
 
@@ -42,16 +52,13 @@ class Rule:
     source: str = ""
 
     @classmethod
-    def from_attrs(cls, rule: Mapping[str, Any], source: str) -> Rule:
-        def strs(key: str) -> tuple[str, ...]:
-            return tuple(str(item) for item in rule.get(key) or ())
-
+    def from_attrs(cls, rule: PolicyRule, source: str) -> Rule:
         return cls(
-            api_groups=strs("api_groups"),
-            resources=strs("resources"),
-            verbs=strs("verbs"),
-            resource_names=strs("resource_names"),
-            non_resource_urls=strs("non_resource_urls"),
+            api_groups=tuple(rule.get("api_groups") or ()),
+            resources=tuple(rule.get("resources") or ()),
+            verbs=tuple(rule.get("verbs") or ()),
+            resource_names=tuple(rule.get("resource_names") or ()),
+            non_resource_urls=tuple(rule.get("non_resource_urls") or ()),
             source=source,
         )
 
@@ -147,8 +154,11 @@ _ADMIN = (
     (("authorization.k8s.io",), ("localsubjectaccessreviews",), ("create",)),
 )
 
-# The default ClusterRoles' substance, used only when a binding references one that the
-# inventory does not hold (an offline dump without the defaults, a hand-built test).
+AUTOUPDATE = "rbac.authorization.kubernetes.io/autoupdate"
+
+# The default ClusterRoles' substance, used when a binding references one that the
+# inventory does not hold (an offline dump without the defaults, a hand-built test); and
+# cluster-admin's, added to a redefined one the API server reconciles (RbacIndex._reconciled).
 BUILTIN_CLUSTER_ROLES: dict[str, tuple[Rule, ...]] = {
     "cluster-admin": (
         Rule((ALL,), (ALL,), (ALL,), source="ClusterRole/cluster-admin"),
@@ -170,6 +180,19 @@ DISCOVERY_ROLES = frozenset(
         "system:service-account-issuer-discovery",
     }
 )
+
+
+# The API server binds system:public-info-viewer (version, health) to unauthenticated
+# callers itself; anything else bound to anonymous callers is a choice someone made.
+ANONYMOUS_ROLES = frozenset({"system:public-info-viewer"})
+_ANONYMOUS = frozenset({("User", "system:anonymous"), ("Group", "system:unauthenticated")})
+
+
+def allowed_public_roles(subject: Subject) -> frozenset[str]:
+    """The built-in roles that may be bound to a public subject."""
+    if (subject.kind, subject.name) in _ANONYMOUS:
+        return ANONYMOUS_ROLES
+    return DISCOVERY_ROLES
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -398,6 +421,7 @@ class RbacIndex:
         )
         self._aggregated: dict[tuple[str, str], tuple[tuple[Rule, ...], tuple[str, ...]]] = {}
         self._grants: list[Grant] | None = None
+        self._by_account: dict[tuple[str, str, str], list[Grant]] | None = None
 
     def cluster_role_rules(self, scope: str, name: str) -> tuple[tuple[Rule, ...], tuple[str, ...]]:
         """A ClusterRole's effective rules and the ClusterRoles aggregated into it."""
@@ -413,15 +437,16 @@ class RbacIndex:
         if role is None:
             return (), ()
         source = f"ClusterRole/{name}"
-        rules = [Rule.from_attrs(rule, source) for rule in role.attrs.get("rules") or []]
-        aggregation = role.attrs.get("aggregation_rule")
+        facts = facts_of(role, ClusterRoleFacts)
+        rules = [Rule.from_attrs(rule, source) for rule in facts.get("rules") or []]
+        aggregation = facts.get("aggregation_rule")
         sources: list[str] = []
         if aggregation:
             selectors = aggregation.get("cluster_role_selectors") or []
             for other in sorted(self._labels_by_scope.get(scope, []), key=lambda r: r.name):
                 if other.name == name or other.name in seen:
                     continue
-                labels = other.attrs.get("labels") or {}
+                labels = facts_of(other, ClusterRoleFacts).get("labels") or {}
                 if any(_aggregates(selector, labels) for selector in selectors):
                     more, _ = self._resolve(scope, other.name, seen | {name})
                     sources.append(other.name)
@@ -429,7 +454,7 @@ class RbacIndex:
         return tuple(rules), tuple(sources)
 
     def grant(self, binding: Resource) -> Grant:
-        ref = binding.attrs.get("role_ref") or {}
+        ref = facts_of(binding, BindingFacts).get("role_ref") or {}
         role_kind = str(ref.get("kind") or "ClusterRole")
         role_name = str(ref.get("name") or "")
         namespace = (binding.namespace or None) if binding.kind == "RoleBinding" else None
@@ -439,13 +464,17 @@ class RbacIndex:
             role = self._roles.get((binding.scope, binding.namespace, role_name))
             found = role is not None
             source = f"Role/{role_name}"
-            rules = tuple(
-                Rule.from_attrs(rule, source) for rule in (role.attrs.get("rules") if role else [])
-            )
+            role_rules = facts_of(role, RoleFacts).get("rules") if role else None
+            rules = tuple(Rule.from_attrs(rule, source) for rule in role_rules or [])
         else:
             found = (binding.scope, role_name) in self._cluster_roles
             if found:
                 rules, aggregated = self.cluster_role_rules(binding.scope, role_name)
+                if role_name in BUILTIN_CLUSTER_ROLES and self._reconciled(
+                    binding.scope, role_name
+                ):
+                    extra = BUILTIN_CLUSTER_ROLES[role_name]
+                    rules = rules + tuple(rule for rule in extra if rule not in rules)
             else:
                 rules = BUILTIN_CLUSTER_ROLES.get(role_name, ())
                 assumed = found = bool(rules)
@@ -461,14 +490,39 @@ class RbacIndex:
             aggregated_from=aggregated,
         )
 
+    def _reconciled(self, scope: str, name: str) -> bool:
+        """Whether the API server restores a default ClusterRole's rules at start: unless
+        its ``rbac.authorization.kubernetes.io/autoupdate`` annotation is "false", a
+        redefined ``cluster-admin`` is ``*`` on ``*`` again after the next restart."""
+        role = self._cluster_roles[(scope, name)]
+        annotations = facts_of(role, ClusterRoleFacts).get("annotations") or {}
+        return annotations.get(AUTOUPDATE) != "false"
+
     def grants(self) -> list[Grant]:
         """Every binding resolved, ordered by uid (resolved once per index)."""
         if self._grants is None:
             self._grants = [self.grant(binding) for binding in self._bindings]
         return list(self._grants)
 
+    def of_service_account(self, scope: str, namespace: str, name: str) -> list[Grant]:
+        """Grants that give this ServiceAccount API permissions of its own: bindings that
+        name it (as a ServiceAccount, or by its ``system:serviceaccount:`` user name) or
+        every ServiceAccount of its namespace, to a role that exists and has rules. The
+        groups of every caller (system:authenticated, system:serviceaccounts) are not
+        its own: they would make every token "needed"."""
+        if self._by_account is None:
+            self._by_account = {}
+            for grant in self.grants():
+                if not grant.role_found or not grant.rules:
+                    continue
+                for key in _account_keys(grant):
+                    self._by_account.setdefault(key, []).append(grant)
+        scoped = self._by_account.get((scope, namespace, name), [])
+        everyone = self._by_account.get((scope, namespace, "*"), [])
+        return [*scoped, *everyone]
 
-def _aggregates(selector: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
+
+def _aggregates(selector: LabelSelector, labels: Mapping[str, str]) -> bool:
     # An empty aggregation selector matches nothing in the controller (it would pull in
     # every ClusterRole); a plain match_labels one is the common case.
     if not selector.get("match_labels") and not selector.get("match_expressions"):
@@ -480,7 +534,7 @@ def _aggregates(selector: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
 
 def _subjects(binding: Resource) -> list[Subject]:
     subjects = []
-    for subject in binding.attrs.get("subjects") or []:
+    for subject in facts_of(binding, BindingFacts).get("subjects") or []:
         kind = str(subject.get("kind") or "")
         name = str(subject.get("name") or "")
         if kind == "ServiceAccount":
@@ -490,6 +544,26 @@ def _subjects(binding: Resource) -> list[Subject]:
         elif kind in ("User", "Group"):
             subjects.append(Subject(kind, name))
     return subjects
+
+
+_SA_USER = "system:serviceaccount:"
+_SA_GROUP = "system:serviceaccounts:"
+
+
+def _account_keys(grant: Grant) -> list[tuple[str, str, str]]:
+    """(scope, namespace, name or "*") of the ServiceAccounts a grant names as its own."""
+    scope = grant.binding.scope
+    keys = []
+    for subject in grant.subjects:
+        if subject.kind == "ServiceAccount":
+            keys.append((scope, subject.namespace, subject.name))
+        elif subject.kind == "User" and subject.name.startswith(_SA_USER):
+            namespace, _, name = subject.name[len(_SA_USER) :].partition(":")
+            if namespace and name and ":" not in name:
+                keys.append((scope, namespace, name))
+        elif subject.kind == "Group" and subject.name.startswith(_SA_GROUP):
+            keys.append((scope, subject.name[len(_SA_GROUP) :], "*"))
+    return keys
 
 
 RBAC_KINDS = ("ClusterRole", "Role", "ClusterRoleBinding", "RoleBinding")

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from postureapp.tui.actions import WRITE_ACTIONS
 from postureapp.tui.widgets.header import StatusHeader
 
 if TYPE_CHECKING:
@@ -57,6 +58,13 @@ class DashboardScreen(Screen):
 
     def apply_request(self, filter_text: str | None = None, focus_fid: Any = None) -> None:
         """Another screen sent us here with a filter or a finding to show."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Served read-only (posture serve): the write actions leave the footer and their
+        # keys and palette entries do nothing.
+        if action in WRITE_ACTIONS and not self.posture.allow_write:
+            return False
+        return super().check_action(action, parameters)
 
     def handle_back(self) -> bool:
         """Undo the innermost thing open on this screen; False when nothing was."""

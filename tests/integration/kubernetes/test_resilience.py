@@ -210,7 +210,7 @@ def test_offline_dump_normalises_the_new_kinds_like_the_live_path(tmp_path: Path
 
     offline = load_dump(dump, scope=CONTEXT)
 
-    assert wanted <= offline.kinds
+    assert wanted <= set(offline.kinds)
     with KubeAPIServer(ESTATE, token=TOKEN) as server:
         live = collect(server, tmp_path)
     live_attrs = {(r.kind, r.name): r.attrs for r in live.resources if r.kind in wanted}
