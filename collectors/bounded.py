@@ -13,6 +13,7 @@ deep (a CRD's schema, the deepest, some 60), never write YAML aliases, and a clu
 
 from __future__ import annotations
 
+import codecs
 import itertools
 import re
 from pathlib import Path
@@ -86,3 +87,36 @@ def _too_deep(file: Path, language: str, depth: int, at_least: bool = False) -> 
         f"{file}: {language} nested {more}{depth} levels deep (the limit is {MAX_DEPTH}); "
         "not a kubectl or AWS CLI dump"
     )
+
+
+# -- text encodings ------------------------------------------------------------------
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE: its BOM starts the same way
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def encoding_of(data: bytes) -> str:
+    """The encoding of a dump: its byte-order mark, else UTF-16 when every other byte of
+    an ASCII-looking start is NUL (PowerShell without a BOM), else UTF-8."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return encoding
+    head = data[:64]
+    if len(head) >= 4 and head[1::2].count(0) == len(head[1::2]) and 0 not in head[0::2]:
+        return "utf-16-le"
+    if len(head) >= 4 and head[0::2].count(0) == len(head[0::2]) and 0 not in head[1::2]:
+        return "utf-16-be"
+    return "utf-8"
+
+
+def decode(data: bytes) -> str:
+    """A dump's text; raises UnicodeDecodeError when it is not text (compressed...)."""
+    text = data.decode(encoding_of(data))
+    if "\x00" in text:  # binary that happened to decode
+        raise UnicodeDecodeError("utf-8", data[:1], 0, 1, "NUL in text")
+    return text

@@ -15,53 +15,22 @@ is not served is *not served* (see :mod:`postureapp.collectors.kubernetes.offlin
 
 Text is read as the tools write it on every platform: UTF-8 with or without a
 byte-order mark, and UTF-16 (what Windows PowerShell's ``>`` writes), with or without
-one (:func:`decode`).
+one (:func:`postureapp.collectors.bounded.decode`).
 """
 
 from __future__ import annotations
 
-import codecs
 import json
 from pathlib import Path
 
 from postureapp.collectors import bounded
 from postureapp.collectors.base import CollectResult, RunRecorder
+from postureapp.collectors.bounded import decode, encoding_of
 from postureapp.errors import InputError
 from postureapp.model import KindRead, Resource, Target
 
 _AWS_JSON_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
 _KUBE_SUFFIXES = (".json", ".yaml", ".yml")
-
-
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE: its BOM starts the same way
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-
-
-def encoding_of(data: bytes) -> str:
-    """The encoding of a dump: its byte-order mark, else UTF-16 when every other byte of
-    an ASCII-looking start is NUL (PowerShell without a BOM), else UTF-8."""
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            return encoding
-    head = data[:64]
-    if len(head) >= 4 and head[1::2].count(0) == len(head[1::2]) and 0 not in head[0::2]:
-        return "utf-16-le"
-    if len(head) >= 4 and head[0::2].count(0) == len(head[0::2]) and 0 not in head[1::2]:
-        return "utf-16-be"
-    return "utf-8"
-
-
-def decode(data: bytes) -> str:
-    """A dump's text; raises UnicodeDecodeError when it is not text (compressed...)."""
-    text = data.decode(encoding_of(data))
-    if "\x00" in text:  # binary that happened to decode
-        raise UnicodeDecodeError("utf-8", data[:1], 0, 1, "NUL in text")
-    return text
 
 
 def _classify(file: Path) -> str:

@@ -48,6 +48,7 @@ from typing import Any
 import yaml
 
 from postureapp.collectors import bounded
+from postureapp.collectors.bounded import decode
 from postureapp.collectors.kubernetes._gc import gc_paused
 from postureapp.collectors.kubernetes._shape import describe
 from postureapp.collectors.kubernetes.kinds import (
@@ -64,7 +65,6 @@ from postureapp.collectors.kubernetes.normalise import (
     malformed_reason,
     normalise,
 )
-from postureapp.collectors.offline import decode
 from postureapp.errors import InputError
 from postureapp.model import KindRead, Resource
 

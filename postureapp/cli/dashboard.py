@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from postureapp.cli import cli
 from postureapp.cli.common import command, state
+from postureapp.cli.group import cli
 from postureapp.cli.output import check_output
 from postureapp.cli.targets import resolve, target_options
 from postureapp.errors import InputError, PostureError

@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from postureapp.cli import cli
 from postureapp.cli.common import command, pick_snapshot, severity_type, state
+from postureapp.cli.group import cli
 from postureapp.cli.output import check_output, output_stream
 from postureapp.cli.targets import resolve, target_options
 from postureapp.export import FORMATS

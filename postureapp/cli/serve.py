@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from postureapp.cli import cli
 from postureapp.cli.common import command, state
+from postureapp.cli.group import cli
 from postureapp.errors import PostureError
 
 
@@ -85,7 +85,7 @@ def serve_command(
     \b
     Examples:
       posture serve                          # http://127.0.0.1:8765/#token=...
-      posture serve --db team.db --token-file /etc/posture/token \\
+      posture serve --db team.db --token-file ./posture-token \\
           --origin https://posture.example.com
       posture serve --host 0.0.0.0 --public --token-file token   # prints a warning
     """

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from postureapp.cli import _printable, cli
 from postureapp.cli.common import command, state
+from postureapp.cli.group import cli, printable
 from postureapp.cli.output import check_output, write_text
 from postureapp.errors import InputError
 from postureapp.model import Attestation, Waiver, isoformat, parse_time, utcnow
@@ -28,7 +28,7 @@ def _known_fingerprint(store, fingerprint: str) -> None:
     """A waiver or note on a fingerprint no snapshot holds would silently match nothing
     (a typo, a fingerprint from another cache): refuse it."""
     if not store.finding_history(fingerprint):
-        shown = _printable(fingerprint[:80])
+        shown = printable(fingerprint[:80])
         raise InputError(
             f"no finding with fingerprint {shown!r} in {store.path}; copy one from "
             "'posture export --format json' or the dashboard's detail pane"
@@ -44,7 +44,7 @@ def _known_check(check_id: str) -> None:
     if check_id not in known:
         close = difflib.get_close_matches(check_id, list(known), n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else "; see 'posture checks'"
-        raise InputError(f"unknown check {_printable(check_id)!r}{hint}")
+        raise InputError(f"unknown check {printable(check_id)!r}{hint}")
 
 
 @command(cli, "waive")
@@ -112,7 +112,7 @@ def waivers_list() -> None:
         expired = " EXPIRED" if waiver.is_expired() else ""
         # Waiver files come from many hands: never let their text drive the terminal.
         click.echo(
-            _printable(
+            printable(
                 f"{waiver.id:>4}  {waiver.describe_selector()}  owner={waiver.owner}  "
                 f"expires={waiver.expires_at or 'never'}{expired}  {waiver.reason}"
             )

@@ -15,26 +15,8 @@ TypedDict costs nothing at run time while mypy checks every key read.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar, cast
-
-from postureapp.model import Resource
-
-T = TypeVar("T")
-
-# (provider, kind) -> its TypedDict; filled by the plane modules below.
-KIND_FACTS: dict[tuple[str, str], Any] = {}
-
-
-def register(provider: str, kind: str, facts: type[T]) -> type[T]:
-    """Declare the facts type of one kind (the conformance tests use this table)."""
-    KIND_FACTS[(provider, kind)] = facts
-    return facts
-
-
-def facts_of(resource: Resource, facts: type[T]) -> T:
-    """A resource's attrs as its facts type: free at run time, checked by mypy."""
-    return cast(T, resource.attrs)
-
-
 # Importing the plane modules fills KIND_FACTS.
-from postureapp.facts import aws, kubernetes  # noqa: E402, F401
+from postureapp.facts import aws, kubernetes, kubernetes_workloads  # noqa: F401
+from postureapp.facts.base import KIND_FACTS, facts_of, register
+
+__all__ = ["KIND_FACTS", "facts_of", "register"]

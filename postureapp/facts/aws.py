@@ -15,7 +15,7 @@ from typing import Any
 # before Python 3.12.
 from typing_extensions import TypedDict
 
-from postureapp.facts import register
+from postureapp.facts.base import register
 
 PROVIDER = "aws"
 Iso = str | None

@@ -17,7 +17,7 @@ from typing import Any, Literal
 # before Python 3.12.
 from typing_extensions import TypedDict
 
-from postureapp.facts import register
+from postureapp.facts.base import register
 
 PROVIDER = "kubernetes"
 
@@ -481,6 +481,3 @@ for _kind, _facts in (
     ("Cluster", ClusterFacts),
 ):
     register(PROVIDER, _kind, _facts)
-
-# The pod and workload kinds register themselves.
-from postureapp.facts import kubernetes_workloads  # noqa: E402, F401

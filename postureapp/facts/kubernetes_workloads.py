@@ -14,7 +14,7 @@ from typing import Literal
 
 from typing_extensions import TypedDict
 
-from postureapp.facts import register
+from postureapp.facts.base import register
 from postureapp.facts.kubernetes import PROVIDER, LabelSelector, ObjectFacts
 
 

@@ -8,6 +8,8 @@ not with estate size, and any retained snapshot can still be read back whole.
 
 from __future__ import annotations
 
+import functools
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -15,7 +17,24 @@ from sqlite_utils.migrations import Migrations
 # newer postureapp and is refused rather than "upgraded" backwards.
 SCHEMA_VERSION = 2
 
+# Stamped in the file header at creation (``PRAGMA application_id``, "Post"): how a
+# postureapp cache is told from any other SQLite file before anything is written to it.
+APPLICATION_ID = 0x506F7374
+
 migrations = Migrations("postureapp")
+
+
+@functools.cache
+def tables_after(count: int) -> frozenset[str]:
+    """The tables a cache holds once its first ``count`` migrations have run (how a cache
+    written before application_id existed is recognised: by exactly these tables)."""
+    db = Database(memory=True)
+    try:
+        for migration in migrations._migrations[:count]:
+            migration.fn(db)
+        return frozenset(db.table_names())
+    finally:
+        db.close()
 
 
 @migrations(name="0001_initial")

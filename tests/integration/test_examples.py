@@ -52,7 +52,9 @@ class Spec:
     codes: tuple[int, ...] = (0,)
     check: Callable[[Ran], None] | None = None
     dashboard: bool = False  # runs in tmux until the overview shows, then ctrl+q
+    server: bool = False  # `posture serve`: runs until it answers, then Ctrl+C
     slow: float = 60  # seconds the command may take
+    cwd: str = ""  # a folder of the working folder to run in
 
 
 def _json_file(name: str, schema: str = "postureapp/snapshot/v1"):
@@ -131,6 +133,17 @@ LIVE_COLLECT = Spec(codes=(3,), check=_stderr_has("snapshot 17 partial", "aws pr
 EXAMPLES: dict[str, Spec] = {
     # -- the dashboard ----------------------------------------------------------------
     "posture": Spec(dashboard=True),
+    # -- the dashboard in a browser: each must answer 401 without the token ------------
+    "posture serve": Spec(server=True),
+    "posture serve --db team.db --port 9000": Spec(server=True),
+    "posture serve --allow-write": Spec(server=True),
+    "posture serve --allow-poll --interval 600": Spec(server=True),
+    "posture serve --host 0.0.0.0 --public --token-file ./posture-token": Spec(server=True),
+    "posture serve --host 0.0.0.0 --public --token-file token": Spec(server=True),
+    "posture serve --db team.db --token-file ./posture-token "
+    "--origin https://posture.example.com": Spec(server=True),
+    # the README's dump recipe: run where kubectl wrote its files (the fixture dumps)
+    "posture collect --from .": Spec(codes=(0, 3), check=_stderr_has("snapshot 17"), cwd="dumps"),
     "posture --offline": Spec(dashboard=True),
     "posture tui --offline": Spec(dashboard=True),
     "posture tui --offline --db ~/oncall/cache.db": Spec(dashboard=True),
@@ -343,10 +356,13 @@ def test_example_runs_as_documented(example, workspace):
     if spec.dashboard:
         _run_dashboard(line, home, work, spec)
         return
+    if spec.server:
+        _run_server(line, home, work, spec)
+        return
     command = line.split(" | ")[0]  # a pipeline: posture's part (see the checks)
     result = subprocess.run(
         ["bash", "--norc", "-c", command],
-        cwd=work,
+        cwd=work / spec.cwd,
         env=_environment(home),
         capture_output=True,
         text=True,
@@ -364,3 +380,46 @@ def _run_dashboard(line: str, home: Path, work: Path, spec: Spec) -> None:
         assert "Traceback" not in screen
         terminal.send("C-q")
         assert terminal.exit_code(timeout=60) == 0, terminal.screen()
+
+
+def _run_server(line: str, home: Path, work: Path, spec: Spec) -> None:
+    """Start ``posture serve`` as written, wait until it answers, check that it serves
+    nothing without the token (401), then stop it with Ctrl+C (exit 0)."""
+    import signal
+    import time
+    import urllib.error
+    import urllib.request
+
+    port = int(re.search(r"--port (\d+)", line).group(1)) if "--port" in line else 8765
+    (work / "team.db").write_bytes((home / "oncall" / "cache.db").read_bytes())
+    for name in ("token", "posture-token"):
+        (work / name).write_text("a-team-token-of-enough-length-0123456789abcdef\n")
+        (work / name).chmod(0o600)
+    process = subprocess.Popen(
+        ["bash", "--norc", "-c", f"exec {line}"],
+        cwd=work,
+        env=_environment(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + spec.slow
+        status = None
+        while status is None and time.monotonic() < deadline and process.poll() is None:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)
+                status = 200
+            except urllib.error.HTTPError as error:
+                status = error.code
+            except OSError:
+                time.sleep(0.2)  # not listening yet: poll the condition again
+        assert process.poll() is None, process.communicate()[1][-3000:]
+        assert status == 401, status
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    assert "Traceback" not in err, err
+    assert process.returncode in (0, 130), (process.returncode, err[-3000:])
