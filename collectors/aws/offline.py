@@ -105,11 +105,9 @@ def load_dump(path: str | Path) -> AwsDump:
 
 
 def _read(file: Path) -> str:
-    from postureapp.collectors.offline import decode
-
     bounded.check_size(file)
     try:
-        return decode(file.read_bytes())
+        return bounded.decode(file.read_bytes())
     except UnicodeDecodeError:
         raise InputError(
             f"{file}: not UTF-8 or UTF-16 text (save it as UTF-8 and try again)"
