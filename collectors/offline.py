@@ -102,10 +102,15 @@ def offline_targets(paths: list[Path], scope: str = "offline") -> list[Target]:
         from postureapp.collectors.aws import KINDS as AWS_KINDS
         from postureapp.collectors.aws import offline as aws_offline
 
-        resources = _load_aws(aws_offline, aws_files)
+        dump = _load_aws(aws_offline, aws_files)
         # An IAM dump says nothing of CloudTrail or security groups: every kind it does
-        # not hold is unknown, so "no trail found" can never be read as a finding.
-        targets.append(_target("aws", aws_files, resources, list(AWS_KINDS)))
+        # not hold is unknown, so "no trail found" can never be read as a finding; a
+        # list it holds empty (no users in an SSO-only account) is read.
+        missing = [k for k in AWS_KINDS if k not in dump.read and k not in dump.unknown]
+        target = _target("aws", aws_files, dump.resources, missing)
+        target.options["kinds"] = dict.fromkeys(sorted(dump.read), str(KindRead.READ))
+        target.options["unknown"] = dict(dump.unknown)
+        targets.append(target)
     return targets
 
 
@@ -134,7 +139,8 @@ def _kube_target(parts: list[tuple[Path, list[Path] | None]], scope: str) -> Tar
     return target
 
 
-def _load_aws(aws_offline, files: list[Path]) -> list[Resource]:
+def _load_aws(aws_offline, files: list[Path]):
+    """The AWS files as one :class:`~postureapp.collectors.aws.offline.AwsDump`."""
     folders = {file.parent for file in files}
     if len(folders) == 1:
         folder = folders.pop()
@@ -142,11 +148,14 @@ def _load_aws(aws_offline, files: list[Path]) -> list[Resource]:
             p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".json", ".csv")
         ]
         if sorted(everything) == sorted(files):
-            return aws_offline.load_path(folder)  # pages saved one per file are merged
-    resources: list[Resource] = []
+            return aws_offline.load_dump(folder)  # pages saved one per file are merged
+    dump = aws_offline.AwsDump()
     for file in files:
-        resources.extend(aws_offline.load_path(file))
-    return resources
+        part = aws_offline.load_dump(file)
+        dump.resources.extend(part.resources)
+        dump.read |= part.read
+        dump.unknown.update(part.unknown)
+    return dump
 
 
 def _target(provider: str, files: list[Path], resources: list[Resource], expected: list[str]):

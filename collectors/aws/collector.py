@@ -229,6 +229,8 @@ class AwsCollector:
         resources.extend(_region_markers(ctx, regions))
         for resource in resources:  # a safety net: attrs are plain JSON, whatever a module did
             resource.attrs = plain(resource.attrs)
+        for kind in ctx.read_kinds():
+            recorder.mark_read(kind)
         for (kind, region), reason in ctx.unknown_reasons(regions).items():
             recorder.mark_unknown(kind, reason, within=region)
         log.debug("aws %s: %d resources, calls %s", target.name, len(resources), dict(calls))
@@ -351,6 +353,7 @@ def _run(ctx: Context, units: Iterable[Unit]) -> list[Resource]:
                 unit = pending.pop(future)
                 try:
                     resources.extend(future.result())
+                    ctx.answered(unit.kinds)
                 except Exception as exc:  # a bug or an answer of an unexpected shape
                     log.debug("unit %s failed", unit.label, exc_info=True)
                     text = " ".join(str(exc).split())[:200]

@@ -1,7 +1,7 @@
 """IAM policy documents: which statements of a principal's policies allow what.
 
-This is deliberately *not* the IAM evaluation engine. It answers one question for the
-identity checks -- "does some statement of this principal's identity policies allow
+This is deliberately *not* the whole IAM evaluation engine. It answers one question for
+the identity checks -- "does some statement of this principal's identity policies allow
 action A on (nearly) any resource?" -- and errs on the side of reporting:
 
 * **Wildcards.** ``Action`` patterns (``*``, ``iam:*``, ``iam:Attach*``, ``*:*``) match
@@ -9,16 +9,19 @@ action A on (nearly) any resource?" -- and errs on the side of reporting:
   A resource is "any" when a pattern matches *canary* ARNs standing for arbitrary
   resources (a role, a user... of the principal's own account), so ``*``,
   ``arn:aws:iam::*:role/*`` and ``arn:aws:iam::<own account>:*`` all count.
-* **Conditions** on an ``Allow`` do not stop a match: they are reported with it.
+* **Conditions** on an ``Allow`` do not stop a match: they are reported with it, unless
+  they can never hold now (:mod:`postureapp.domain.aws.conditions`: a ``DateLessThan``
+  on ``aws:TokenIssueTime`` or ``aws:CurrentTime`` in the past), when the statement is
+  ignored.
 * **NotAction / NotResource** on an ``Allow`` grant everything they do not exclude: an
   ``Allow`` with ``NotAction`` matches an action unless one of its patterns covers it.
-* **Explicit Deny** is honoured only when it is unconditional, uses ``Action`` (not
-  ``NotAction``), applies to every resource (``Resource: "*"``) and lives in one of the
-  same principal's identity policies (its own, or its groups'). Such a Deny removes the
-  matches for the actions it covers. Anything subtler -- a conditional Deny, a
-  ``NotAction`` Deny, permission boundaries, SCPs, resource policies, session policies --
-  is ignored, so a finding can only be a false positive, never a false negative.
-  Permission boundaries are named in the finding so a reader can judge.
+* **Explicit Deny** in the same principal's identity policies (its own, or its groups')
+  cancels a grant when it surely applies: no condition (or one that always holds now),
+  ``Action`` covering the action or ``NotAction`` excluding none of it, ``Resource``
+  covering the canaries or ``NotResource`` exempting none of them. A Deny that may not
+  apply (a condition on the caller) cancels nothing. Permission boundaries, SCPs,
+  resource and session policies are not evaluated, so a finding can only be a false
+  positive, never a false negative. Permission boundaries are named in the finding.
 """
 
 from __future__ import annotations
@@ -26,21 +29,23 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from postureapp.domain.aws.conditions import Holds, evaluate
+from postureapp.domain.aws.managed import known_document
 from postureapp.domain.aws.scopes import PROVIDER, account_of
+from postureapp.facts import facts_of
+from postureapp.facts.aws import (
+    IAMGroupFacts,
+    IAMPolicyFacts,
+    IAMRoleFacts,
+    IAMUserFacts,
+    PolicyHolderFacts,
+)
 from postureapp.inventory import Inventory
-from postureapp.model import Resource
-
-# AWS-managed AdministratorAccess is well known: if its document was not collected (the
-# collector keeps the documents of attached AWS-managed policies, but an offline dump may
-# not), it still grants everything.
-ADMINISTRATOR_ACCESS_SUFFIX = ":iam::aws:policy/AdministratorAccess"
-FULL_ADMIN_DOCUMENT: dict[str, Any] = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": ["*"], "Resource": ["*"]}],
-}
+from postureapp.model import Resource, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +138,48 @@ def resource_covers(pattern: str, arn: str) -> bool:
     return bool(_glob(pattern, False).fullmatch(arn))
 
 
+@lru_cache(maxsize=8192)
+def common_arn(first: str, second: str) -> str | None:
+    """A concrete string both IAM globs match (wildcards filled in), or None when no
+    string matches both: ``arn:aws:iam::*:policy/app-*`` and the own account's policy
+    space meet; ``arn:aws:iam::aws:policy/*`` (AWS-owned) and it do not."""
+    memo: dict[tuple[int, int], str | None] = {}
+
+    def walk(i: int, j: int) -> str | None:
+        key = (i, j)
+        if key in memo:
+            return memo[key]
+        result: str | None = None
+        if i == len(first) and j == len(second):
+            result = ""
+        elif i < len(first) and first[i] == "*":
+            result = walk(i + 1, j)
+            if result is None and j < len(second):
+                tail = walk(i, j + 1)
+                if tail is not None:
+                    result = _filled(second[j]) + tail
+        elif j < len(second) and second[j] == "*":
+            result = walk(i, j + 1)
+            if result is None and i < len(first):
+                tail = walk(i + 1, j)
+                if tail is not None:
+                    result = _filled(first[i]) + tail
+        elif i < len(first) and j < len(second):
+            a, b = first[i], second[j]
+            if a == b or a == "?" or b == "?":
+                tail = walk(i + 1, j + 1)
+                if tail is not None:
+                    result = (b if a == "?" else a).replace("?", "x") + tail
+        memo[key] = result
+        return result
+
+    return walk(0, 0)
+
+
+def _filled(char: str) -> str:
+    return "x" if char in "*?" else char
+
+
 def canaries(principal: Resource, *kinds: str) -> tuple[str, ...]:
     """ARNs standing for "any resource of this kind" in the principal's own account and
     partition; ``"any"`` stands for a resource of an unrelated service."""
@@ -161,7 +208,7 @@ def _condition_keys(statement: dict[str, Any]) -> tuple[str, ...]:
     condition = statement.get("Condition")
     if not isinstance(condition, dict):
         return ()
-    keys = set()
+    keys: set[str] = set()
     for block in condition.values():
         if isinstance(block, dict):
             keys.update(str(key) for key in block)
@@ -207,20 +254,56 @@ def _overlaps(pattern: str, action: str) -> bool:
     return same_service and ("*" in p_name or "*" in a_name or "?" in p_name)
 
 
-def denied(policies: Sequence[AttachedPolicy], action: str) -> Match | None:
-    """The first unconditional, every-resource ``Deny`` covering ``action`` (see module
-    docstring for what is deliberately ignored)."""
+def holds(statement: dict[str, Any], now: datetime | None) -> Holds:
+    """Whether a statement's condition can hold at ``now`` (see :mod:`.conditions`)."""
+    return evaluate(statement.get("Condition"), now or utcnow())
+
+
+def deny_covers_action(statement: dict[str, Any], action: str) -> bool:
+    """Does a Deny take away all of ``action`` (which may be a wildcard)?"""
+    if "NotAction" in statement:
+        return not any(_overlaps(p, action) for p in statement.get("NotAction") or [])
+    return any(action_covers(p, action) for p in statement.get("Action") or [])
+
+
+def deny_covers_resources(statement: dict[str, Any], arns: Sequence[str]) -> str | None:
+    """The resource pattern by which a Deny covers every one of ``arns`` (``()``: any
+    resource, so only a Deny on every resource counts), or None."""
+    if "NotResource" in statement:
+        excluded = statement.get("NotResource") or []
+        probe = arns or ("arn:aws:posture-service:posture-region:000000000000:any",)
+        if any(resource_covers(p, arn) for p in excluded for arn in probe):
+            return None
+        return f"NotResource: {', '.join(excluded)}"
+    for pattern in statement.get("Resource") or []:
+        if pattern == "*" or (arns and all(resource_covers(pattern, arn) for arn in arns)):
+            return pattern
+    return None
+
+
+def denied(
+    policies: Sequence[AttachedPolicy],
+    action: str,
+    arns: Sequence[str] = (),
+    now: datetime | None = None,
+) -> Match | None:
+    """The first Deny that surely takes ``action`` away on every one of ``arns`` (see
+    the module docstring for what "surely" means)."""
     for policy in policies:
         for index, statement in _statements(policy.document):
-            if statement.get("Effect") != "Deny" or "Condition" in statement:
+            if statement.get("Effect") != "Deny" or holds(statement, now) is not Holds.ALWAYS:
                 continue
-            if "NotAction" in statement or "NotResource" in statement:
+            if not deny_covers_action(statement, action):
                 continue
-            if "*" not in (statement.get("Resource") or []):
+            resource = deny_covers_resources(statement, arns)
+            if resource is None:
                 continue
-            for pattern in statement.get("Action") or []:
-                if action_covers(pattern, action):
-                    return Match(policy, index, statement.get("Sid"), pattern, "*", ())
+            pattern = (
+                f"NotAction: {', '.join(statement.get('NotAction') or [])}"
+                if "NotAction" in statement
+                else next(p for p in statement.get("Action") or [] if action_covers(p, action))
+            )
+            return Match(policy, index, statement.get("Sid"), pattern, resource, ())
     return None
 
 
@@ -230,9 +313,10 @@ def allows(
     arns: Sequence[str],
     *,
     not_action: bool = True,
+    now: datetime | None = None,
 ) -> list[Match]:
-    """``Allow`` statements granting ``action`` on every one of ``arns``, unless an
-    unconditional ``Deny`` in the same policies covers the action.
+    """``Allow`` statements granting ``action`` on every one of ``arns``, unless a Deny
+    in the same policies surely takes the action away.
 
     Args:
         action: an action, or a wildcard standing for all of a service (``iam:*``) or
@@ -240,8 +324,9 @@ def allows(
         arns: canary ARNs (:func:`canaries`) the statement's resources must all cover.
         not_action: whether ``Allow`` + ``NotAction`` statements count; for ``*`` they
             never cover the action literally, so callers ask about them separately.
+        now: the moment time conditions are judged at (default: now).
     """
-    if denied(policies, action):
+    if denied(policies, action, arns, now):
         return []
     found = []
     for policy in policies:
@@ -249,6 +334,8 @@ def allows(
             if statement.get("Effect") != "Allow":
                 continue
             if "NotAction" in statement and not not_action:
+                continue
+            if holds(statement, now) is Holds.NEVER:
                 continue
             matched_action = _action_match(statement, action)
             if matched_action is None:
@@ -269,15 +356,20 @@ def allows(
     return found
 
 
-def not_action_allows(policies: Sequence[AttachedPolicy], arns: Sequence[str]) -> list[Match]:
+def not_action_allows(
+    policies: Sequence[AttachedPolicy], arns: Sequence[str], now: datetime | None = None
+) -> list[Match]:
     """``Allow`` + ``NotAction`` statements on every one of ``arns``: "everything except
-    a few actions", which is reported as broad as it reads (unless a Deny of ``*``)."""
-    if denied(policies, "*"):
+    a few actions", which is reported as broad as it reads (unless a Deny surely takes
+    IAM away: without it nothing is administered)."""
+    if denied(policies, "*", arns, now) or denied(policies, "iam:*", arns, now):
         return []
     found = []
     for policy in policies:
         for index, statement in _statements(policy.document):
             if statement.get("Effect") != "Allow" or "NotAction" not in statement:
+                continue
+            if holds(statement, now) is Holds.NEVER:
                 continue
             matched_resource = _resource_match(statement, arns)
             if matched_resource is None:
@@ -305,7 +397,10 @@ class Principals:
     def __init__(self, inv: Inventory) -> None:
         self.inv = inv
         self._groups: dict[tuple[str, str], Resource] = {
-            (account_of(group), group.attrs.get("group_name") or group.name): group
+            (
+                account_of(group),
+                facts_of(group, IAMGroupFacts).get("group_name") or group.name,
+            ): group
             for group in inv.of(PROVIDER, "IAMGroup")
         }
 
@@ -315,7 +410,7 @@ class Principals:
         found = []
         for kind in ("IAMUser", "IAMGroup", "IAMRole"):
             for principal in self.inv.of(PROVIDER, kind):
-                if kind == "IAMRole" and principal.attrs.get("service_linked"):
+                if kind == "IAMRole" and facts_of(principal, IAMRoleFacts).get("service_linked"):
                     continue
                 found.append(principal)
         return sorted(found, key=lambda r: (r.kind, r.uid))
@@ -327,7 +422,7 @@ class Principals:
         missing: list[str] = []
         self._own(principal, None, policies, missing)
         if principal.kind == "IAMUser":
-            for name in principal.attrs.get("groups") or []:
+            for name in facts_of(principal, IAMUserFacts).get("groups") or []:
                 group = self._groups.get((account_of(principal), name))
                 if group is None:
                     missing.append(f'group "{name}"')
@@ -342,82 +437,22 @@ class Principals:
         policies: list[AttachedPolicy],
         missing: list[str],
     ) -> None:
-        for attached in holder.attrs.get("attached_policies") or []:
+        for attached in facts_of(holder, PolicyHolderFacts).get("attached_policies") or []:
             arn = str(attached.get("arn") or "")
             name = str(attached.get("name") or arn.rsplit("/", 1)[-1])
             managed = self.inv.get(arn)
-            document = managed.attrs.get("document") if managed is not None else None
+            document = (
+                facts_of(managed, IAMPolicyFacts).get("document") if managed is not None else None
+            )
             aws_managed = ":iam::aws:policy/" in arn
-            if document is None and arn.endswith(ADMINISTRATOR_ACCESS_SUFFIX):
-                document = FULL_ADMIN_DOCUMENT
+            if document is None and aws_managed:
+                document = known_document(arn)  # a --filter Role export has no Policies
             if document is None:
                 where = f'group "{via_group}" ' if via_group else ""
                 missing.append(f'{where}managed policy "{name}" ({arn})')
                 continue
             policies.append(AttachedPolicy(name, arn, via_group, document, aws_managed))
-        for inline in holder.attrs.get("inline_policies") or []:
+        for inline in facts_of(holder, PolicyHolderFacts).get("inline_policies") or []:
             document = inline.get("document")
             if document:
                 policies.append(AttachedPolicy(str(inline.get("name")), None, via_group, document))
-
-
-# -- trust policies ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class TrustGrant:
-    """Who outside the account an ``Allow`` statement of a trust policy lets assume the role."""
-
-    index: int
-    sid: str | None
-    principal: str  # "*", an account id or an ARN, or "NotPrincipal: ..."
-    account: str | None  # the foreign account, None for "*"
-    external_id: bool
-    conditions: tuple[str, ...]
-
-    @property
-    def anyone(self) -> bool:
-        return self.account is None
-
-
-_ACCOUNT = re.compile(r"^\d{12}$")
-
-
-def principal_account(value: str) -> str | None:
-    """The account of an AWS principal value (an account id, or an IAM/STS ARN)."""
-    if _ACCOUNT.match(value):
-        return value
-    parts = value.split(":")
-    if len(parts) >= 5 and parts[0] == "arn" and parts[2] in ("iam", "sts"):
-        return parts[4] or None
-    return None
-
-
-def trust_grants(document: dict[str, Any] | None, own_account: str) -> list[TrustGrant]:
-    """Statements letting ``*`` or another account call ``sts:AssumeRole``. ``Service``
-    and ``Federated`` principals are not cross-account; a principal value that is neither
-    ``*``, an account nor an ARN (a unique id left by a deleted principal) is skipped."""
-    grants = []
-    for index, statement in _statements(document):
-        if statement.get("Effect") != "Allow":
-            continue
-        if _action_match(statement, "sts:AssumeRole") is None:
-            continue
-        keys = _condition_keys(statement)
-        external_id = any(key.lower() == "sts:externalid" for key in keys)
-        sid = statement.get("Sid")
-        if "NotPrincipal" in statement:
-            excluded = sorted(
-                value for values in statement["NotPrincipal"].values() for value in values
-            )
-            label = f"NotPrincipal: {', '.join(excluded)}"
-            grants.append(TrustGrant(index, sid, label, None, external_id, keys))
-            continue
-        for value in (statement.get("Principal") or {}).get("AWS", []):
-            if value == "*":
-                grants.append(TrustGrant(index, sid, "*", None, external_id, keys))
-                continue
-            account = principal_account(value)
-            if account is not None and account != own_account:
-                grants.append(TrustGrant(index, sid, value, account, external_id, keys))
-    return grants
