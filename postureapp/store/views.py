@@ -207,11 +207,17 @@ class FindingRows:
         self.total = total  # rows of the view before the filter
         self.view = view
         self.show_waived = show_waived
+        self._widths: dict[str, int] | None = None
         self._pages: OrderedDict[int, list[dict[str, Any]]] = OrderedDict()
 
     def widths(self) -> dict[str, int]:
         """The widest value of each column over the whole view (not this filter's
-        rows, so that the layout holds still while a filter is typed)."""
+        rows, so that the layout holds still while a filter is typed); a list across
+        views (a control's evidence) is measured on its own rows."""
+        if self.view is None and len(self.ids) <= 5000:
+            if self._widths is None:
+                self._widths = self._queries.rows_widths(self.ids, self.show_waived)
+            return self._widths
         return self._queries.view_widths(self.view, self.show_waived)
 
     def __len__(self) -> int:
@@ -411,24 +417,41 @@ class DashboardQueries:
         self.scope = scope or None
         self.reload(force=True)
 
+    _WIDTHS_SQL = (
+        "max(length(title)), max(length(kind)), max(length(name)),"
+        " max(length(scope) + length(namespace) + (namespace != '')),"
+        " max(length(reach)), max(exposed), max(waiver = 1), max(waiver = 2)"
+    )
+    _WIDTH_KEYS = ("title", "kind", "name", "where", "reach", "exposed", "live", "expired")
+
+    def rows_widths(self, ids: Iterable[int], show_waived: bool = False) -> dict[str, int]:
+        """Like :meth:`view_widths`, over some rows (by row id)."""
+        wanted = list(ids)
+        stats = dict.fromkeys(self._WIDTH_KEYS, 0)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            row = self.conn.execute(
+                f"SELECT {self._WIDTHS_SQL} FROM temp.tui_findings"  # noqa: S608
+                f" WHERE rid IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ).fetchone()
+            for key, value in zip(self._WIDTH_KEYS, row, strict=True):
+                stats[key] = max(stats[key], value or 0)
+        return self._shown_widths(stats, show_waived)
+
     def view_widths(self, view: str | None, show_waived: bool = False) -> dict[str, int]:
-        """Widest title, kind, name, scope/namespace and reach of a view's findings, and
-        whether any has a waiver flag or an exposure to show (one scan per generation)."""
+        """Widest title, kind, name, scope/namespace and reach of a view's findings as
+        shown by default (passes hidden), and whether any has a waiver flag or an
+        exposure to show (one scan per generation)."""
         generation, by_view = self._widths
         if generation != self.generation:
             by_view = {}
             for row in self.conn.execute(
-                "SELECT view, max(length(title)), max(length(kind)), max(length(name)),"
-                " max(length(scope) + length(namespace) + (namespace != '')),"
-                " max(length(reach)), max(exposed), max(waiver = 1), max(waiver = 2)"
-                " FROM temp.tui_findings GROUP BY view"
+                f"SELECT view, {self._WIDTHS_SQL} FROM temp.tui_findings"  # noqa: S608
+                " WHERE status != 'pass' GROUP BY view"
             ):
                 by_view[row[0]] = dict(
-                    zip(
-                        ("title", "kind", "name", "where", "reach", "exposed", "live", "expired"),
-                        (value or 0 for value in row[1:]),
-                        strict=True,
-                    )
+                    zip(self._WIDTH_KEYS, (value or 0 for value in row[1:]), strict=True)
                 )
             self._widths = (self.generation, by_view)
         if view is None:
@@ -438,6 +461,10 @@ class DashboardQueries:
                     stats[key] = max(stats.get(key, 0), value)
         else:
             stats = dict(by_view.get(view, {}))
+        return self._shown_widths(stats, show_waived)
+
+    @staticmethod
+    def _shown_widths(stats: dict[str, int], show_waived: bool) -> dict[str, int]:
         waived = stats.pop("expired", 0) or (show_waived and stats.get("live", 0))
         stats.pop("live", None)
         stats["waiver"] = 7 if waived else 0

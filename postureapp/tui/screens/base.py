@@ -41,7 +41,7 @@ class DashboardScreen(Screen):
         yield StatusHeader()
         yield CommandLine(command_words(), COMMAND_PLACEHOLDER)
         yield from self.compose_body()
-        yield Footer()
+        yield Footer(compact=True)
 
     def compose_body(self) -> ComposeResult:
         yield from ()

@@ -49,13 +49,13 @@ def control_columns(app: Any) -> list[Column]:
     return [
         Column("status", "STATUS", 9, lambda r: fmt.status_badge(r["status"])),
         Column("id", "CONTROL", 0, lambda r: fmt.safe(r["id"], "bold"), min=12, max=30, grow=1),
-        Column("title", "TITLE", 0, lambda r: fmt.safe(r["title"]), min=20, comfort=48, grow=0),
+        Column("title", "TITLE", 0, lambda r: fmt.safe(r["title"]), min=20, comfort=36, grow=0),
         Column("coverage", "COVERAGE", 13, lambda r: fmt.coverage_bar(r["coverage"])),
-        Column("evidence", "FINDINGS", 20, lambda r: fmt.evidence_counts(r["counts"])),
+        Column("evidence", "FINDINGS", 16, lambda r: fmt.evidence_counts(r["counts"])),
         Column(
             "attested",
             "ATTESTED",
-            14,
+            16,
             lambda r: _attested(r, app.clock()),
             optional=True,
             drop=1,
@@ -68,7 +68,7 @@ def requirement_columns(app: Any) -> list[Column]:
         Column("status", "STATUS", 9, lambda r: fmt.status_badge(r["status"])),
         Column("id", "REQUIREMENT", 0, lambda r: fmt.safe(r["id"], "bold"), min=8, max=24, grow=1),
         Column("coverage", "COVERAGE", 13, lambda r: fmt.coverage_bar(r["coverage"])),
-        Column("evidence", "FINDINGS", 20, lambda r: fmt.evidence_counts(r["counts"])),
+        Column("evidence", "FINDINGS", 16, lambda r: fmt.evidence_counts(r["counts"])),
         Column(
             "controls",
             "CONTROLS",
@@ -269,7 +269,6 @@ class GovernanceScreen(DashboardScreen):
             bar.append(" · ")
             bar.append_text(fmt.status_badge(status))
             bar.append(f" {statuses.count(status)}")
-        bar.append(" · f: by framework · enter: failing findings", "dim")
         self.query_one("#tablebar", TextBar).show(bar)
         self._show(table.current_row)
         self._show_trust()

@@ -200,7 +200,7 @@ class FactsView(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide", id="facts"):
-            yield Label(Text("Collected facts (esc closes)", "bold"))
+            yield Label(Text("Resource (esc or y closes)", "bold"))
             yield Static(facts_text(self.resource), id="facts-body")
 
     def action_scroll(self, where: str) -> None:

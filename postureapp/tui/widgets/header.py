@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
@@ -42,15 +43,17 @@ class StatusHeader(Widget):
     StatusHeader { height: 3; background: $panel; padding: 0 1; }
     """
 
-    def render(self) -> Table:
+    def render(self) -> Group:
         state: HeaderState = self.app.header_state()  # type: ignore[attr-defined]
-        grid = Table.grid(expand=True)
-        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-        grid.add_column(justify="right", no_wrap=True)
-        grid.add_row(self._targets(state), self._poll(state))
-        grid.add_row(self._snapshot(state), Text(""))
-        grid.add_row(self._runs(state), Text(""))
-        return grid
+        first = Table.grid(expand=True, padding=(0, 1))
+        first.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        first.add_column(justify="right", no_wrap=True)
+        first.add_row(self._targets(state), self._poll(state))
+        lines = [self._snapshot(state), self._runs(state)]
+        for line in lines:  # the full width each, cut with an ellipsis
+            line.no_wrap = True
+            line.overflow = "ellipsis"
+        return Group(first, *lines)
 
     def _targets(self, state: HeaderState) -> Text:
         line = Text.assemble(("posture", "bold"), " ")
@@ -129,7 +132,8 @@ class StatusHeader(Widget):
                 part.append(f" {fmt.age(last_ok, state.now)} ago", "dim")
             elif _expected(run, state):
                 part.append("◐ partial", "yellow")
-                part.append(f" ({len(run.unknown)} kinds unreadable here, as expected)", "dim")
+                kinds = f"{len(run.unknown)} kind{'s' if len(run.unknown) != 1 else ''}"
+                part.append(f" ({kinds} unreadable here, as expected)", "dim")
             else:
                 mark = "✗ failed" if run.status is RunStatus.FAILED else "◐ partial"
                 part.append(mark, fmt.STATUS_STYLES[run.status.value])

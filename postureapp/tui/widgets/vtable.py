@@ -92,7 +92,7 @@ class Column:
     """One column. ``width`` > 0 is fixed; 0 makes it flexible: never narrower than
     ``min``. Room is handed out in ``grow`` order (the finding's title first), twice:
     first up to each column's ``comfort``, then up to its ``ideal`` (the widest value
-    in the data, capped at ``max``); what is left goes to the first column. When the
+    in the data, capped at ``max``); what is left is spread over them. When the
     minimums do not leave the first column its ``comfort``, columns with a ``drop``
     rank are hidden, highest first. ``optional`` columns are hidden while no row has
     a value for them."""
@@ -143,8 +143,10 @@ def layout(columns: list[Column], width: int, ideals: dict[str, int]) -> list[in
             extra = max(0, min(room, limit(column) - widths[column.key]))
             widths[column.key] += extra
             room -= extra
-    if first is not None and room > 0:
-        widths[first.key] += room
+    if growing and room > 0:  # spread what is left, the first columns first
+        share, extra = divmod(room, len(growing))
+        for number, column in enumerate(growing):
+            widths[column.key] += share + (1 if number < extra else 0)
     return [widths.get(column.key, 0) if column in shown else 0 for column in columns]
 
 
