@@ -47,6 +47,12 @@ class LineInput(Input):
 
     ACTIONS: ClassVar[dict[str, str]] = _input_actions()
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Focus arrives as an event after keys typed ahead were inserted; selecting
+        # all on it would make the next key replace them.
+        kwargs.setdefault("select_on_focus", False)
+        super().__init__(*args, **kwargs)
+
 
 class KeyRouter:
     """Mixin of the app: routes key events by the rules above."""
@@ -104,6 +110,7 @@ class KeyRouter:
             line = self._line_input()
             if line is not None and event.text:
                 line.insert_text_at_cursor(event.text.splitlines()[0])
+                self._edited(line)
                 return
         await super().on_event(event)  # type: ignore[misc]
 
@@ -140,10 +147,17 @@ class KeyRouter:
             await app.run_action("cursor_right" if line.cursor_at_end else "end", line)
         elif (action := LineInput.ACTIONS.get(event.key)) is not None:
             await app.run_action(action, line)
+            self._edited(line)
         elif event.is_printable and event.character:
             start, end = line.selection
             if start == end:
                 line.insert_text_at_cursor(event.character)
             else:
                 line.replace(event.character, *line.selection)
+            self._edited(line)
         # anything else (up, page down...) means nothing on a one-line input
+
+    def _edited(self, line: LineInput) -> None:
+        edited = getattr(line.screen, "line_edited", None)
+        if edited is not None:
+            edited(line)

@@ -127,3 +127,28 @@ async def test_colon_and_slash_are_text_inside_a_filter(make_app):
         screen = app.screen
         assert screen.filter_text == "ns:payments a/b"
         assert not screen.command_line.is_open
+
+
+async def test_a_burst_costs_one_query(make_app):
+    """Typed ahead, "kind:Pod" is one query (not eight); typed key by key, each key
+    gets its answer."""
+    app = make_app(initial_view="identities")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        queried: list[str] = []
+        original = screen.refresh_data
+
+        def counted(*args, **kwargs):
+            queried.append(screen.filter_text)
+            original(*args, **kwargs)
+
+        screen.refresh_data = counted
+        burst(app, "/kind:Pod")
+        await settle(app, pilot)
+        assert queried == ["kind:Pod"]
+        queried.clear()
+        for key in ("space", "n", "s"):
+            await pilot.press(key)
+            await settle(app, pilot)
+        assert queried == ["kind:Pod ", "kind:Pod n", "kind:Pod ns"]

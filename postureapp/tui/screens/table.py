@@ -1,9 +1,11 @@
 """What the finding tables and the resource browser share: a virtual table, a filter
 line under ``/`` and its error line, and a status bar.
 
-The filter is debounced: the table re-queries when typing pauses for
-:data:`FILTER_DEBOUNCE` seconds, so a burst of keys (a paste, keys typed while the
-dashboard was busy) costs one query, not one per key; enter applies at once.
+The filter is debounced by the key queue rather than by a clock: after each key the
+query is queued on the app *behind the keys already waiting*, so a burst (a paste,
+keys typed while the dashboard was busy) costs one query, run as soon as its last
+key is in, while keys typed at human speed each get their answer at once. A timer
+would add its delay to every settled query; this adds none. Enter applies at once.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from postureapp.store.filters import FINDING_KEYS, FilterSpec, parse_filter
@@ -21,8 +22,6 @@ from postureapp.tui import text as fmt
 from postureapp.tui.keys import LineInput
 from postureapp.tui.screens.base import DashboardScreen
 from postureapp.tui.widgets.vtable import VirtualTable
-
-FILTER_DEBOUNCE = 0.03
 
 
 class TableScreen(DashboardScreen):
@@ -34,7 +33,6 @@ class TableScreen(DashboardScreen):
         super().__init__()
         self.filter_text = ""
         self._filter_before = ""
-        self._debounce: Timer | None = None
 
     def compose_filter(self) -> ComposeResult:
         yield LineInput(placeholder=self.FILTER_PLACEHOLDER, id="filter", classes="filter")
@@ -72,24 +70,27 @@ class TableScreen(DashboardScreen):
         box.add_class("-open")
         self.set_focus(box)  # now, not after the keys already queued (keys.py)
 
+    def line_edited(self, line: LineInput) -> None:
+        """A key changed a line input (called by the app, in key order)."""
+        if line.id == "filter":
+            self.app.call_later(self._apply_typed_filter)
+
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        if self._debounce is not None:
-            self._debounce.stop()
-        self._debounce = self.set_timer(FILTER_DEBOUNCE, self._apply_typed_filter)
+        # Set from code (or a paste): same path, behind whatever is queued.
+        self.app.call_later(self._apply_typed_filter)
 
     def _apply_typed_filter(self) -> None:
-        """Query with what the filter line holds now (not what the event carried)."""
-        self._debounce = None
+        """Query with what the filter line holds now (not what a key or event carried);
+        the calls queued by the other keys of a burst find nothing left to do."""
+        if not self.is_attached:
+            return
         value = self.filter_box.value
         if value != self.filter_text:
             self.filter_text = value
             self.refresh_data()
 
     def _close_filter(self) -> None:
-        if self._debounce is not None:
-            self._debounce.stop()
-            self._debounce = None
         self.filter_box.remove_class("-open")
         self.focus_main()
 
