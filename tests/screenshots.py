@@ -60,6 +60,11 @@ SHOTS: dict[str, tuple[str, list[Step]]] = {
     "waive": ("endpoints", [_press("w")]),
     "help": ("overview", [_press("question_mark")]),
     "overview-light": ("overview", [_press("t")]),
+    "governance-iso": ("governance", [_press("f")]),
+    "governance-findings": ("governance", [_press("enter")]),
+    "resources": ("resources", [_press("slash"), _type("kind:Service"), _press("enter")]),
+    "facts": ("identities", [_press("y")]),
+    "context": ("endpoints", [_press("colon"), _type("ctx prod-eu"), _press("enter")]),
 }
 
 
@@ -74,6 +79,15 @@ DEMO_SHOTS: dict[str, tuple[str, list[Step]]] = {
         ],
     ),
     "endpoints": ("endpoints", []),
+    "facts": (
+        "identities",
+        [
+            _press("slash"),
+            _type("data-pipeline check:aws-iam-admin-policy"),
+            _press("enter", "y"),
+        ],
+    ),
+    "context": ("endpoints", [_press("colon"), _type("ctx demo-prod"), _press("enter")]),
     "blast": (
         "identities",
         [
