@@ -101,7 +101,7 @@ class DemoEnvironment:
 
             self._sites = probe_estate.start(self.folder)
             served = self._sites.served
-        self._kube = KubeAPIServer(cluster_objects(utcnow(), served)).start()
+        self._kube = KubeAPIServer(cluster_objects(utcnow(), served), recorded=1000).start()
         kubeconfig = self._kube.write_kubeconfig(self.folder / "kubeconfig", context=KUBE_CONTEXT)
 
         config = self.folder / "aws-config"
@@ -182,6 +182,16 @@ class DemoEnvironment:
         self._kube.apply(argocd_admin_binding())
         return "an old Helm chart brought back argocd-server's cluster-admin binding"
 
+    def trim(self) -> None:
+        """Let go of what moto's server keeps for its own dashboard: it tracks every
+        model object it ever made, copies made to answer a request included (a
+        ``ListBackupPlans`` deep-copies its plans, with their backend), so a demo left
+        polling for hours grew without end. The demo never shows moto's dashboard nor
+        resets moto, the only readers of that list."""
+        from moto.core.model_instances import reset_model_data
+
+        reset_model_data()
+
     def close(self) -> None:
         for server in (self._kube, self._moto, self._sites):
             if server is not None:
@@ -258,6 +268,7 @@ def run_dashboard(config: Any, interval: int, change_every: int = 3, *, probe: b
                 while not stop.wait(interval * change_every):
                     try:
                         demo.evolve()
+                        demo.trim()
                     except Exception:  # the demo's story must never crash the dashboard
                         logging.getLogger(__name__).exception("demo change failed")
 
