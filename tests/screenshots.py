@@ -99,7 +99,9 @@ DEMO_SHOTS: dict[str, tuple[str, list[Step]]] = {
 }
 
 
-async def _shoot(path: Path, registry, now, out: Path, name: str, view: str, steps: list[Step]):
+async def _shoot(
+    path: Path, registry, now, out: Path, name: str, view: str, steps: list[Step], **options
+):
     from postureapp.tui.app import PostureApp
 
     app = PostureApp(
@@ -109,6 +111,7 @@ async def _shoot(path: Path, registry, now, out: Path, name: str, view: str, ste
         clock=now,
         user="dana",
         initial_view=view,
+        **options,
     )
     async with app.run_test(size=SIZE) as pilot:
         await _settle(pilot)
@@ -170,6 +173,7 @@ def _demo_cache(path: Path) -> None:
 
 async def _demo_shots(out: Path) -> None:
     from postureapp.checks import REGISTRY
+    from postureapp.demo import EXPECTED_UNKNOWN
     from postureapp.model import utcnow
 
     with tempfile.TemporaryDirectory() as folder:
@@ -177,7 +181,16 @@ async def _demo_shots(out: Path) -> None:
         _demo_cache(path)
         moment = utcnow()
         for name, (view, steps) in DEMO_SHOTS.items():
-            await _shoot(path, REGISTRY, lambda: moment, out, name, view, steps)
+            await _shoot(
+                path,
+                REGISTRY,
+                lambda: moment,
+                out,
+                name,
+                view,
+                steps,
+                expected_unknown=EXPECTED_UNKNOWN,  # as `posture demo` says it
+            )
             print(out / f"{name}.svg")
 
 

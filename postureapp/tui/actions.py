@@ -249,9 +249,21 @@ class Command:
     aliases: tuple[str, ...] = ()
 
 
+FILTERED = ("identities", "endpoints", "secrets")
 COMMANDS: tuple[Command, ...] = (
-    *(Command(view, f"show the {view} view (:{view} FILTER filters it)") for view in VIEWS[:-1]),
-    Command("resources", "every collected resource, with or without findings", ("res",)),
+    *(
+        Command(
+            view,
+            f"show the {view} view"
+            + (f" (:{view} FILTER opens it filtered)" if view in FILTERED else ""),
+        )
+        for view in VIEWS[:-1]
+    ),
+    Command(
+        "resources",
+        "every collected resource, with or without findings (:res FILTER too)",
+        ("res",),
+    ),
     Command("ctx", "show one context or account (ctx NAME, ctx all); alone, a list", ("context",)),
     Command("iso", "governance by ISO 27001:2022 requirement"),
     Command("soc2", "governance by SOC 2 criterion"),

@@ -66,7 +66,7 @@ def control_columns(app: Any) -> list[Column]:
 def requirement_columns(app: Any) -> list[Column]:
     return [
         Column("status", "STATUS", 9, lambda r: fmt.status_badge(r["status"])),
-        Column("id", "REQUIREMENT", 0, lambda r: fmt.safe(r["id"], "bold"), min=8, max=24, grow=1),
+        Column("id", "REQUIREMENT", 0, lambda r: fmt.safe(r["id"], "bold"), min=11, max=24, grow=0),
         Column("coverage", "COVERAGE", 13, lambda r: fmt.coverage_bar(r["coverage"])),
         Column("evidence", "FINDINGS", 16, lambda r: fmt.evidence_counts(r["counts"])),
         Column(
@@ -76,7 +76,7 @@ def requirement_columns(app: Any) -> list[Column]:
             lambda r: fmt.safe(r["controls"], "dim"),
             min=16,
             comfort=60,
-            grow=0,
+            grow=1,
         ),
         Column("checks", "CHECKS", 6, lambda r: Text(str(r["checks"])), "right"),
     ]
