@@ -57,7 +57,10 @@ async def test_ctx_alone_lists_the_cached_contexts(make_app):
         text = screen_text(app)
         for name in ("all", "prod-eu", "staging", ACCOUNT, f"{ACCOUNT}/eu-west-1"):
             assert name in text
-        burst(app, "jj", "<enter>")  # all, prod-eu, staging
+        burst(app, "<escape>")
+        await settle(app, pilot)
+        # typed ahead, in one burst: the list, two rows down (all, prod-eu, staging), pick
+        burst(app, ":ctx", "<enter>", "jj", "<enter>", busy=0.2)
         await settle(app, pilot)
         assert app.queries.scope == "staging"
         assert isinstance(app.screen, FindingsScreen)

@@ -120,6 +120,8 @@ class ContextPicker(ModalScreen[tuple[str | None] | None]):
         Binding("k", "cursor_up", show=False),
     ]
 
+    TAKES_INPUT: ClassVar[bool] = True  # keys typed ahead wait for the list (keys.py)
+
     def __init__(self, contexts: list[Any], current: str | None) -> None:
         super().__init__()
         self.contexts = contexts
@@ -140,6 +142,7 @@ class ContextPicker(ModalScreen[tuple[str | None] | None]):
         names = [context.name for context in self.contexts]
         picker.highlighted = names.index(self.current) + 1 if self.current in names else 0
         self.set_focus(picker)
+        self.app.release_keys()  # type: ignore[attr-defined]
 
     def action_cursor_down(self) -> None:
         self.query_one(OptionList).action_cursor_down()
