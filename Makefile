@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP_FLAGS ?= --quiet --disable-pip-version-check
 
-.PHONY: demo test check lint format bench screenshots clean
+.PHONY: demo test check lint typecheck format bench screenshots clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "postureapp needs Python >= 3.11 (set PYTHON=python3.11)")'
@@ -32,6 +32,17 @@ test: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+
+# mypy cannot follow the package-dir mapping of an editable install (checks/ and
+# collectors/ install as postureapp.checks and postureapp.collectors), so it reads a tree
+# of symlinks that has the installed layout; paths in its report stay readable.
+TYPECHECK_TREE := $(VENV)/typecheck
+typecheck: $(VENV)/.installed-test
+	@rm -rf $(TYPECHECK_TREE) && mkdir -p $(TYPECHECK_TREE)/postureapp
+	@for entry in postureapp/*; do ln -s "$(CURDIR)/$$entry" $(TYPECHECK_TREE)/postureapp/; done
+	@ln -s "$(CURDIR)/checks" $(TYPECHECK_TREE)/postureapp/checks
+	@ln -s "$(CURDIR)/collectors" $(TYPECHECK_TREE)/postureapp/collectors
+	cd $(TYPECHECK_TREE) && $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml -p postureapp
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff format .

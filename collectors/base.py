@@ -9,11 +9,33 @@ so that checks needing it say *unknown* rather than *pass*.
 
 from __future__ import annotations
 
+import contextvars
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from postureapp.model import CollectorRun, Resource, RunStatus, Target, unknown_key
+from postureapp.model import CollectorRun, KindRead, Resource, RunStatus, Target, unknown_key
+
+# Set by the engine in the thread running one collection, and set off when it abandons
+# that run at its timeout: a collector that looks stops starting requests (retries,
+# pages, queued units), so what it holds is released soon after, not minutes later.
+_ABANDONED: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
+    "posture_abandoned", default=None
+)
+
+
+def abandon_signal() -> threading.Event:
+    """A fresh signal for the collection about to run in this thread (the engine's)."""
+    event = threading.Event()
+    _ABANDONED.set(event)
+    return event
+
+
+def current_abandon_signal() -> threading.Event:
+    """This collection's signal: set once the engine has given up on it. Outside the
+    engine (a test calling a collector) it is never set."""
+    return _ABANDONED.get() or threading.Event()
 
 
 @dataclass(slots=True)
@@ -47,6 +69,7 @@ class RunRecorder:
     scope: str = ""
     api_calls: int = 0
     unknown: dict[str, str] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
     error: str = ""
     failed: bool = False
     provider: str = ""  # set when the collector name is not the provider (offline)
@@ -59,6 +82,15 @@ class RunRecorder:
         """This kind could not be read: checks that need it will say unknown. ``within``
         narrows that to one part of the run's scope (an AWS region)."""
         self.unknown[unknown_key(kind, within)] = reason
+
+    def mark_read(self, kind: str) -> None:
+        """This kind was listed: what came back (maybe nothing) is what exists."""
+        self.kinds.setdefault(kind, KindRead.READ)
+
+    def mark_not_served(self, kind: str) -> None:
+        """The API of this kind is not served here (no CRD, no such service): its absence
+        is an answer, not a gap."""
+        self.kinds[kind] = KindRead.NOT_SERVED
 
     def fail(self, error: str) -> None:
         """The whole target could not be read (bad credentials, unreachable...)."""
@@ -86,4 +118,9 @@ class RunRecorder:
             seconds=round(time.perf_counter() - self._started, 3),
             unknown=dict(self.unknown),
             provider=self.provider or self.collector,
+            kinds={
+                kind: str(state)
+                for kind, state in sorted(self.kinds.items())
+                if kind not in self.unknown
+            },
         )

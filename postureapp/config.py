@@ -238,7 +238,11 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
     for setting in SETTINGS:
         config.values[setting.key] = setting.default
         config.sources[setting.key] = "default"
-    if path.exists():
+    try:
+        present = path.exists()
+    except OSError as error:  # a folder on the way that we may not search
+        raise ConfigError(f"config file {path}: cannot read ({error.strerror})") from None
+    if present:
         _apply_file(config, path)
     elif explicit:
         raise ConfigError(f"config file {path} does not exist")
@@ -256,11 +260,13 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
 
 def _apply_file(config: Config, path: Path) -> None:
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: cannot read ({error})") from None
+    except OSError as error:
+        raise ConfigError(f"config file {path}: cannot read ({error.strerror or error})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path}: not UTF-8 text") from None
     for section, table in data.items():
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: '{section}' must be a [table]")

@@ -1,7 +1,8 @@
-"""One poll cycle: collect from every target at once, judge, write one snapshot.
+"""One poll cycle: collect from every target at once, then judge what was collected.
 
-The engine is the only writer of snapshots. It guarantees the rules that make the
-cache trustworthy on call:
+The engine does no I/O of its own beyond the collectors it runs: :mod:`postureapp.poll`
+hands it what the previous snapshot was failing and writes what it returns. It
+guarantees the rules that make the cache trustworthy on call:
 
 * dependent collectors (``needs_inventory``: the probe) run after the others and are
   handed their inventory, so they see only what this poll discovered;
@@ -21,9 +22,11 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from postureapp.checks.registry import REGISTRY, CheckMeta, Registry
-from postureapp.collectors.base import Collector, CollectResult
+from postureapp.collectors.base import Collector, CollectResult, abandon_signal
+from postureapp.graph import derived_facts
 from postureapp.inventory import ALL_KINDS, Inventory
 from postureapp.model import (
     CollectorRun,
@@ -39,8 +42,6 @@ from postureapp.model import (
     k8s_uid,
     utcnow,
 )
-from postureapp.store import Store
-from postureapp.store.writer import WriteStats
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +49,18 @@ ProgressCallback = Callable[[str, Target, CollectorRun | None], None]
 
 
 @dataclass
-class PollResult:
-    snapshot_id: int
+class Judgement:
+    """Everything one poll saw and concluded, ready to be written as one snapshot."""
+
+    started_at: str
+    finished_at: str
     status: SnapshotStatus
     runs: list[CollectorRun]
-    resources: int
-    findings: int
-    stats: WriteStats
-    seconds: float
-    failing: dict[str, int] = field(default_factory=dict)  # severity -> failing count
+    resources: list[Resource]
+    findings: list[Finding]
+    # Facts derived once from the inventory with the user's settings (the identity
+    # graph, its attack paths, exposure): stored with the snapshot, never rebuilt.
+    derived: dict[str, Any] = field(default_factory=dict)
 
 
 def scope_uid(provider: str, scope: str) -> str:
@@ -68,37 +72,31 @@ def scope_uid(provider: str, scope: str) -> str:
 
 
 class Engine:
-    """Runs poll cycles against a store.
+    """Runs collectors and checks; writes nothing (see :class:`postureapp.poll.Poller`).
 
     Args:
-        store: the cache to write to.
         collectors: collector instances by provider name ("kubernetes", "aws"...); a
             target is handed to the collector of its provider.
         registry: the checks to run (the shipped catalog by default).
         settings: thresholds passed to checks (see ``Config.thresholds``).
         workers: collector x target runs at once.
         timeout: seconds after which a run is abandoned and recorded as failed.
-        retention: snapshots to keep after each write.
     """
 
     def __init__(
         self,
-        store: Store,
         collectors: dict[str, Collector],
         *,
         registry: Registry = REGISTRY,
         settings: dict | None = None,
         workers: int = 8,
         timeout: float = 600.0,
-        retention: int = 50,
     ) -> None:
-        self.store = store
         self.collectors = collectors
         self.registry = registry
         self.settings = settings or {}
         self.workers = workers
         self.timeout = timeout
-        self.retention = retention
 
     # -- collection ------------------------------------------------------------------
 
@@ -135,19 +133,26 @@ class Engine:
         progress: ProgressCallback | None,
         inventory: Inventory | None = None,
     ) -> list[CollectResult]:
-        """Runs happen in daemon threads so that a collector stuck past its timeout cannot
-        keep the process alive; its late result is discarded."""
+        """Runs happen in daemon threads (and collectors pool their requests on daemon
+        threads, see ``postureapp.collectors.pool``) so that a collector stuck past its
+        timeout cannot keep the process alive: the poll ends when it says it timed out.
+        The abandoned run is told so (``abandon_signal``) and stops starting requests;
+        its late result is discarded, never written."""
         results: queue.Queue[tuple[int, CollectResult]] = queue.Queue()
         slots = threading.Semaphore(self.workers)
         outcomes: dict[int, CollectResult] = {}
         started: dict[int, float] = {}
+        signals: dict[int, threading.Event] = {}
 
         def run(index: int, target: Target) -> None:
             with slots:
+                signals[index] = abandon_signal()
                 started[index] = time.monotonic()
                 if progress:
                     progress("started", target, None)
-                results.put((index, self._collect_one(target, inventory)))
+                result = self._collect_one(target, inventory)
+                if not signals[index].is_set():
+                    results.put((index, result))
 
         for index, target in enumerate(targets):
             threading.Thread(
@@ -161,6 +166,7 @@ class Engine:
                 now = time.monotonic()
                 for index, began in list(started.items()):
                     if index not in outcomes and now - began > self.timeout:
+                        signals[index].set()
                         outcomes[index] = self._timed_out(targets[index], now - began)
                         if progress:
                             progress("finished", targets[index], outcomes[index].run)
@@ -201,17 +207,24 @@ class Engine:
 
     def judge(self, resources: list[Resource], runs: list[CollectorRun]) -> list[Finding]:
         """Run every relevant check; unknown where data is missing, error where it raised."""
-        providers = {self._provider_of(run) for run in runs} | {r.provider for r in resources}
-        inventory = Inventory(
+        return self.judge_inventory(self.inventory(resources, runs))
+
+    def inventory(self, resources: list[Resource], runs: list[CollectorRun]) -> Inventory:
+        """What the checks of one poll read, with the user's settings."""
+        return Inventory(
             resources=resources,
             runs=runs,
             settings=self.settings,
             collector_providers={c.name: p for p, c in self.collectors.items()},
         )
+
+    def judge_inventory(self, inventory: Inventory) -> list[Finding]:
+        providers = {self._provider_of(run) for run in inventory.runs}
+        providers |= {r.provider for r in inventory.resources}
         findings: list[Finding] = []
         for meta in self.registry.checks.values():
-            if meta.provider in providers or meta.provider not in ("kubernetes", "aws", "probe"):
-                findings.extend(self._run_check(meta, inventory, runs))
+            if meta.provider in providers or meta.provider not in PLANES:
+                findings.extend(self._run_check(meta, inventory, inventory.runs))
         return findings
 
     def _provider_of(self, run: CollectorRun) -> str:
@@ -263,13 +276,13 @@ class Engine:
         return findings
 
     def carry_forward(
-        self, findings: list[Finding], runs: list[CollectorRun], resources: list[Resource]
+        self, findings: list[Finding], runs: list[CollectorRun], previous: PreviousFailures
     ) -> list[Finding]:
-        """Findings failing in the last snapshot and missing now, in scopes this poll
-        could not fully see, come back as unknown rather than silently resolving."""
-        previous = self.store.latest()
-        if previous is None:
-            return []
+        """Findings failing in the last snapshot and missing now, where this poll could not
+        fully see what their check reads, come back as unknown rather than silently
+        resolving. A check that reads one plane judges a scope; a cross-plane check (the
+        attack paths, the cross-plane controls) reads every plane, so any gap in any plane
+        this poll read keeps its failures."""
         inventory = Inventory(
             resources=[],
             runs=runs,
@@ -277,19 +290,13 @@ class Engine:
         )
         blind = inventory.blind_providers()
         present = {finding.fingerprint for finding in findings}
-        catalog_provider = {meta.id: meta.provider for meta in self.registry.checks.values()}
+        catalog = {meta.id: meta.provider for meta in self.registry.checks.values()}
         carried = []
-        for row in self.store.failing_with_scope(previous.id):
+        for row in previous.failing:
             if row["fingerprint"] in present:
                 continue
-            provider = row["provider"] or catalog_provider.get(row["check_id"], "")
-            reason = blind.get(provider)
-            if reason is None and row["scope"] is not None:
-                reason = inventory.gaps(provider, row["scope"])
-            elif reason is None:  # a finding on a whole scope: gone blind anywhere counts
-                reason = next(
-                    (inventory.gaps(provider, s) for s in inventory.scopes(provider)), None
-                )
+            provider = row["provider"] or catalog.get(row["check_id"], "")
+            reason = self._gap_for(inventory, blind, provider, row["scope"], catalog, row)
             if reason is None:
                 continue
             carried.append(
@@ -301,60 +308,82 @@ class Engine:
                     view=View(row["view"]),
                     title=row["title"],
                     detail=f"not re-evaluated ({reason}); it was failing in snapshot "
-                    f"{previous.id}: {row['detail']}",
+                    f"{previous.snapshot_id}: {row['detail']}",
                     evidence=row["evidence"],
                 )
             )
         return carried
 
+    @staticmethod
+    def _gap_for(
+        inventory: Inventory,
+        blind: dict[str, str],
+        provider: str,
+        scope: str | None,
+        catalog: dict[str, str],
+        row: dict,
+    ) -> str | None:
+        check_provider = catalog.get(row["check_id"], provider)
+        if check_provider not in PLANES:  # cross-plane: every plane is an input
+            for plane in PLANES:
+                if plane in blind:
+                    return blind[plane]
+                for candidate in sorted(inventory.scopes(plane)):
+                    gap = inventory.gaps(plane, candidate)
+                    if gap:
+                        return gap
+            return None
+        if provider in blind:
+            return blind[provider]
+        if scope is not None:
+            return inventory.gaps(provider, scope)
+        # A finding on a whole scope: gone blind anywhere counts.
+        return next((inventory.gaps(provider, s) for s in inventory.scopes(provider)), None)
+
     # -- the cycle -------------------------------------------------------------------
 
-    def poll(
-        self, targets: Sequence[Target], progress: ProgressCallback | None = None
-    ) -> PollResult:
-        """Collect, judge and write one snapshot; return what happened."""
+    def run(
+        self,
+        targets: Sequence[Target],
+        previous: PreviousFailures | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Judgement:
+        """Collect and judge one poll; ``previous`` is what the last snapshot was failing
+        (for the carry-forward of what this poll could not see)."""
         if not targets:
             raise ValueError("no targets to poll")
-        began = time.perf_counter()
         started_at = isoformat(utcnow())
         outcomes = self.collect(targets, progress)
         runs = [outcome.run for outcome in outcomes]
         resources = [resource for outcome in outcomes for resource in outcome.resources]
-        findings = self.judge(resources, runs)
+        inventory = self.inventory(resources, runs)
+        findings = self.judge_inventory(inventory)
+        derived = derived_facts(inventory)
         status = snapshot_status(runs)
-        if status is not SnapshotStatus.COMPLETE:
-            findings.extend(self.carry_forward(findings, runs, resources))
-        matcher = self.store.waiver_matcher()
-        waiver_ids = {}
-        for finding in findings:
-            waiver = matcher(finding.fingerprint, finding.check_id, finding.resource_uid)
-            if waiver is not None:
-                waiver_ids[finding.fingerprint] = waiver.id
-        stats = self.store.write_snapshot(
-            started_at=started_at,
-            finished_at=isoformat(utcnow()),
+        if status is not SnapshotStatus.COMPLETE and previous is not None:
+            findings.extend(self.carry_forward(findings, runs, previous))
+        return Judgement(
+            started_at=started_at or "",
+            finished_at=isoformat(utcnow()) or "",
             status=status,
             runs=runs,
             resources=resources,
             findings=findings,
-            waiver_ids=waiver_ids,
-            catalog=[meta.to_dict() for meta in self.registry.checks.values()],
+            derived=derived,
         )
-        self.store.prune(self.retention)
-        failing: dict[str, int] = {}
-        for finding in findings:
-            if finding.status is Status.FAIL and finding.fingerprint not in waiver_ids:
-                failing[finding.severity.value] = failing.get(finding.severity.value, 0) + 1
-        return PollResult(
-            snapshot_id=stats.snapshot_id,
-            status=status,
-            runs=runs,
-            resources=len(resources),
-            findings=len(findings),
-            stats=stats,
-            seconds=round(time.perf_counter() - began, 3),
-            failing=failing,
-        )
+
+
+@dataclass
+class PreviousFailures:
+    """What the last snapshot was failing, each row with the provider and scope of its
+    resource (None for a finding on a whole scope): ``Store.failing_with_scope``."""
+
+    snapshot_id: int
+    failing: list[dict]
+
+
+# The planes a collector reads; a check of any other provider reads across them.
+PLANES = ("kubernetes", "aws", "probe")
 
 
 def snapshot_status(runs: Sequence[CollectorRun]) -> SnapshotStatus:

@@ -7,6 +7,7 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1  # failing findings at or above --fail-on
 EXIT_USAGE = 2  # bad arguments, bad input file, bad config, unusable cache
 EXIT_COLLECTION = 3  # a collection failed or was partial
+EXIT_IO = 4  # an output could not be written: full disk, unwritable file or directory
 
 
 class PostureError(Exception):
@@ -29,3 +30,10 @@ class StoreError(PostureError):
 
 class CollectionError(PostureError):
     exit_code = EXIT_COLLECTION
+
+
+class OutputError(PostureError):
+    """Writing a result failed (disk full, permission denied, the device went away): a
+    failure of the machine, not of the user's input, so CI can tell the two apart."""
+
+    exit_code = EXIT_IO

@@ -4,8 +4,11 @@ The rule, documented in README ("Governance status"):
 
 * **unknown** — no evidence at all, or some evidence unknown/error and none failing,
   or a control that needs a manual attestation has none (never "pass" by default);
-* **fail** — evidence failing and none passing, or its attestation has expired;
-* **partial** — some evidence failing, some passing;
+* **fail** — evidence failing and none passing, a *critical* finding failing among its
+  evidence (the root user without MFA fails "sign-ins require MFA" however many users
+  have it), or its attestation has expired;
+* **partial** — some evidence failing, none of it critical, some passing; the coverage
+  (share of evidence that passes) says how far along it is;
 * **pass** — every evidencing finding passes (and the attestation, if needed, is current).
 
 Waivers do not change a control: an accepted risk is still a gap an auditor must see.
@@ -32,11 +35,14 @@ def evaluate_controls(
     counts: Mapping[str, Mapping[str, int]],
     attestations: Mapping[str, Attestation],
     now: datetime | None = None,
+    critical: Mapping[str, int] | None = None,
 ) -> list[Control]:
     """Args:
     counts: check_id -> {status: number of findings} for one snapshot.
     attestations: the latest attestation per control id.
+    critical: check_id -> number of its failing findings of critical severity.
     """
+    critical = critical or {}
     moment = now or utcnow()
     result = []
     for meta in controls:
@@ -50,6 +56,7 @@ def evaluate_controls(
         judged = sum(totals.values())
         control.coverage = round(totals["pass"] / judged, 4) if judged else None
         control.attestation = attestations.get(meta.id)
+        totals["critical"] = sum(critical.get(check_id, 0) for check_id in meta.checks)
         control.status = _status(meta, totals, control.attestation, moment)
         result.append(control)
     return result
@@ -64,7 +71,9 @@ def _status(
         if not attestation.is_active(now):
             return ControlStatus.FAIL
     if totals["fail"]:
-        return ControlStatus.PARTIAL if totals["pass"] else ControlStatus.FAIL
+        if totals["critical"] or not totals["pass"]:
+            return ControlStatus.FAIL
+        return ControlStatus.PARTIAL
     if totals["unknown"] or totals["error"]:
         return ControlStatus.UNKNOWN
     if totals["pass"]:
@@ -91,6 +100,22 @@ class TrustDomain:
     name: str
     providers: tuple[str, ...] = ()  # identity providers backing it, human-readable
     notes: tuple[str, ...] = ()
+
+
+def controls_of_snapshot(
+    store: Any, snapshot_id: int | None, controls: Iterable[ControlMeta], now: datetime | None
+) -> list[Control]:
+    """The controls of one snapshot with the attestations in force now: the one way the
+    dashboard and every export evaluate them."""
+    if snapshot_id is None:
+        return evaluate_controls(controls, {}, store.attestations(), now)
+    return evaluate_controls(
+        controls,
+        store.status_counts(snapshot_id),
+        store.attestations(),
+        now,
+        store.critical_failures(snapshot_id),
+    )
 
 
 def trust_domains(resources: Iterable[Mapping[str, Any]]) -> list[TrustDomain]:

@@ -42,9 +42,12 @@ class Inventory:
         self._narrowed: dict[frozenset[tuple[str, str]], Inventory] = {}
         self._derived: dict[str, Any] = {}
         self._unknown: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
+        self._kinds: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
         self._blind_providers: dict[str, str] = {}
         for run in self.runs:
             provider = run.provider or self.collector_providers.get(run.collector, run.collector)
+            if run.scope:
+                self._kinds[(provider, run.scope)].update(run.kinds)
             if run.status is RunStatus.FAILED:
                 reason = f"{run.collector} on {run.target} failed: {run.error}"
                 if run.scope:
@@ -105,6 +108,15 @@ class Inventory:
             return unknown[ALL_KINDS]
         reasons = [f"{kind}: {unknown[kind]}" for kind in kinds if kind in unknown]
         return "; ".join(reasons) or None
+
+    def kind_states(self, provider: str, scope: str) -> dict[str, str]:
+        """What the runs of this scope recorded of each kind they looked for: "read" or
+        "not-served" (``CollectorRun.kinds``); unreadable kinds are in :meth:`why_unknown`.
+        Empty when no run said (an inventory built by hand)."""
+        found: dict[str, str] = {}
+        for candidate in _scope_prefixes(provider, scope):
+            found.update(self._kinds.get((provider, candidate), {}))
+        return found
 
     def gaps(self, provider: str, scope: str) -> str | None:
         """Why this scope was not fully seen (any kind missing), or None."""

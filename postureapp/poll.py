@@ -1,22 +1,124 @@
-"""Wiring a poll from configuration: targets, collectors, engine. Used by the CLI, the
-dashboard's poll worker and the demo, so they all poll the same way."""
+"""A poll against the cache: the engine collects and judges, the store writes.
+
+The one place that reads the previous snapshot, matches waivers, writes a snapshot and
+prunes old ones. Used by the CLI, the dashboard's poll worker and the demo, so they all
+poll the same way.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import IO
 
+import postureapp.checks  # noqa: F401  (imports the catalog into the registry)
+from postureapp.checks.registry import REGISTRY, Registry
+from postureapp.collectors.base import Collector
 from postureapp.collectors.registry import default_collectors
 from postureapp.config import Config
-from postureapp.engine import Engine, PollResult, ProgressCallback
-from postureapp.model import CollectorRun, Target
+from postureapp.engine import Engine, Judgement, PreviousFailures, ProgressCallback
+from postureapp.model import CollectorRun, SnapshotStatus, Status, Target
 from postureapp.store import Store
+from postureapp.store.writer import WriteStats
 
 
-def build_engine(store: Store, config: Config, targets: list[Target]) -> Engine:
-    import postureapp.checks  # noqa: F401  (imports the catalog into the registry)
+@dataclass
+class PollResult:
+    snapshot_id: int
+    status: SnapshotStatus
+    runs: list[CollectorRun]
+    resources: int
+    findings: int
+    stats: WriteStats
+    seconds: float
+    failing: dict[str, int] = field(default_factory=dict)  # severity -> failing count
 
+
+class Poller:
+    """Polls targets into one cache: an :class:`Engine` plus the store it writes.
+
+    Args:
+        store: the cache to write to.
+        collectors, registry, settings, workers, timeout: as for :class:`Engine`.
+        retention: snapshots to keep after each write.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        collectors: dict[str, Collector],
+        *,
+        registry: Registry = REGISTRY,
+        settings: dict | None = None,
+        workers: int = 8,
+        timeout: float = 600.0,
+        retention: int = 50,
+    ) -> None:
+        self.store = store
+        self.retention = retention
+        self.engine = Engine(
+            collectors, registry=registry, settings=settings, workers=workers, timeout=timeout
+        )
+
+    @property
+    def registry(self) -> Registry:
+        return self.engine.registry
+
+    def poll(
+        self, targets: Sequence[Target], progress: ProgressCallback | None = None
+    ) -> PollResult:
+        """Collect, judge and write one snapshot; return what happened."""
+        began = time.perf_counter()
+        last = self.store.latest()
+        previous = (
+            PreviousFailures(last.id, list(self.store.failing_with_scope(last.id)))
+            if last is not None
+            else None
+        )
+        judgement = self.engine.run(targets, previous, progress)
+        return self.write(judgement, began)
+
+    def write(self, judgement: Judgement, began: float | None = None) -> PollResult:
+        """Write a judgement as one snapshot, with the waivers in force now."""
+        matcher = self.store.waiver_matcher()
+        waiver_ids = {}
+        for finding in judgement.findings:
+            waiver = matcher(finding.fingerprint, finding.check_id, finding.resource_uid)
+            if waiver is not None and waiver.id is not None:
+                waiver_ids[finding.fingerprint] = waiver.id
+        stats = self.store.write_snapshot(
+            started_at=judgement.started_at,
+            finished_at=judgement.finished_at,
+            status=judgement.status,
+            runs=judgement.runs,
+            resources=judgement.resources,
+            findings=judgement.findings,
+            waiver_ids=waiver_ids,
+            catalog=[meta.to_dict() for meta in self.engine.registry.checks.values()],
+            derived=judgement.derived,
+            settings=self.engine.settings,
+        )
+        self.store.prune(self.retention)
+        failing: dict[str, int] = {}
+        for finding in judgement.findings:
+            if finding.status is Status.FAIL and finding.fingerprint not in waiver_ids:
+                failing[finding.severity.value] = failing.get(finding.severity.value, 0) + 1
+        return PollResult(
+            snapshot_id=stats.snapshot_id,
+            status=judgement.status,
+            runs=judgement.runs,
+            resources=len(judgement.resources),
+            findings=len(judgement.findings),
+            stats=stats,
+            seconds=round(time.perf_counter() - (began or time.perf_counter()), 3),
+            failing=failing,
+        )
+
+
+def build_poller(store: Store, config: Config, targets: list[Target]) -> Poller:
     providers = sorted({target.provider for target in targets})
-    return Engine(
+    return Poller(
         store,
         default_collectors(providers),
         settings=config.thresholds(),
@@ -35,10 +137,10 @@ def run_poll(
 ) -> PollResult:
     """Poll ``targets`` (from :func:`resolve_targets`, called before the cache is
     opened so that bad input never touches it) and write one snapshot."""
-    engine = build_engine(store, config, targets)
+    poller = build_poller(store, config, targets)
     if progress is None and progress_to is not None and progress_to.isatty():
         progress = _terminal_progress(progress_to, len(targets))
-    return engine.poll(targets, progress)
+    return poller.poll(targets, progress)
 
 
 def _terminal_progress(out: IO[str], total: int, width: int = 24) -> ProgressCallback:

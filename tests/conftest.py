@@ -106,10 +106,10 @@ def collector() -> ScriptedCollector:
 
 @pytest.fixture
 def make_engine(store, collector) -> Callable:
-    from postureapp.engine import Engine
+    from postureapp.poll import Poller
 
     def build(**kwargs):
         kwargs.setdefault("registry", privileged_pod_registry())
-        return Engine(store, {"kubernetes": collector}, **kwargs)
+        return Poller(store, {"kubernetes": collector}, **kwargs)
 
     return build

@@ -7,7 +7,8 @@ would. Ages and moto's generated ids differ from run to run.
 
 ``--fixture`` renders the deterministic fixture cache instead (``tests/tui/estate.py``,
 a fixed "now"), so regenerating changes nothing unless the dashboard changed.
-Never edit the SVGs by hand.
+``browser.png`` is the same dashboard served by ``posture serve`` and painted by a
+headless Chromium (``tests/serve/harness.py``). Never edit the pictures by hand.
 
 Run: ``python -m tests.screenshots [--fixture] [OUTPUT_DIR]``.
 """
@@ -128,6 +129,20 @@ async def _fixture_shots(out: Path) -> None:
         for name, (view, steps) in SHOTS.items():
             await _shoot(path, fixture.registry, clock, out, name, view, steps)
             print(out / f"{name}.svg")
+        _browser_shot(path, out)
+
+
+def _browser_shot(path: Path, out: Path) -> None:
+    """The same dashboard served by `posture serve` to a headless Chromium, as a PNG
+    (the browser paints the terminal on a canvas: there is no SVG of it)."""
+    from tests.serve.harness import dashboard, serve
+
+    with serve(path) as served, dashboard() as board:
+        board.open(served.url)
+        board.wait_text("Posture score", "Top risks")
+        board.wait_for("document.fonts.status === 'loaded'")
+        board.screenshot(out / "browser.png")
+    print(out / "browser.png")
 
 
 def _demo_cache(path: Path) -> None:
@@ -192,6 +207,7 @@ async def _demo_shots(out: Path) -> None:
                 expected_unknown=EXPECTED_UNKNOWN,  # as `posture demo` says it
             )
             print(out / f"{name}.svg")
+        _browser_shot(path, out)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from postureapp.checks.aws._common import PROVIDER, listing, plural
 from postureapp.checks.registry import Result, check
 from postureapp.config import DEFAULT_ADMIN_PORTS
+from postureapp.domain.aws.scopes import PROVIDER
+from postureapp.domain.text import listing, plural
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, View
 

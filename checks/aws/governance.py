@@ -8,17 +8,17 @@ the account hang on its ``IAMAccount`` (or that resource's uid when IAM was not 
 
 from __future__ import annotations
 
-from postureapp.checks.aws._common import (
+from postureapp.checks.registry import Result, check, control
+from postureapp.domain.aws.scopes import (
     PROVIDER,
     account_anchor,
     account_of,
     by_account,
     by_region,
-    listing,
     region_of,
     regions,
 )
-from postureapp.checks.registry import Result, check, control
+from postureapp.domain.text import listing
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, View
 

@@ -11,23 +11,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from postureapp.checks.aws import policy
-from postureapp.checks.aws._common import (
-    PROVIDER,
-    UNUSED_DAYS,
-    DormancyWording,
-    account_of,
-    cutoff,
-    dormancy,
-    listing,
-    threshold,
-    when,
-)
+from postureapp.checks.aws import _escalation
+from postureapp.checks.aws._common import DormancyWording, dormancy
 from postureapp.checks.registry import Result, check
+from postureapp.dates import when
+from postureapp.domain.aws import policy
+from postureapp.domain.aws.scopes import PROVIDER, account_of
+from postureapp.domain.aws.trust import trust_grants
+from postureapp.domain.text import listing
+from postureapp.domain.thresholds import UNUSED_DAYS, cutoff, threshold
+from postureapp.facts import facts_of
+from postureapp.facts.aws import IAMAccessKeyFacts, IAMAccountFacts, IAMRoleFacts, IAMUserFacts
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, View
 
-IAM_KINDS = ("IAMUser", "IAMGroup", "IAMRole", "IAMPolicy")
+# A --filter Role export reads roles only: users, groups and customer-managed policies
+# are unknown there, and each principal whose policy is missing says so itself.
+IAM_KINDS = ("IAMRole",)
 _PRINCIPAL_WORD = {"IAMUser": "user", "IAMGroup": "group", "IAMRole": "role"}
 _MAX_LISTED = 4
 _MAX_EVIDENCE = 10
@@ -99,22 +99,32 @@ def admin_policy(inv: Inventory):
         everything = policy.canaries(principal, "any", "role")
         iam_any = policy.canaries(principal, "role", "user", "policy")
         any_role = policy.canaries(principal, "role")
+        export = _escalation.export_note(inv, principal)
+        note: dict[str, Any] = {"export": export} if export else {}
         grants = _first_per_statement(
             [
                 (
                     "*",
-                    policy.allows(policies, "*", everything, not_action=False),
+                    policy.allows(policies, "*", everything, not_action=False, now=inv.now)
+                    if not policy.denied(policies, "iam:*", iam_any, inv.now)
+                    else [],
                     Severity.CRITICAL,
                 ),
                 (
                     "iam:*",
-                    policy.allows(policies, "iam:*", iam_any, not_action=False),
+                    policy.allows(policies, "iam:*", iam_any, not_action=False, now=inv.now),
                     Severity.CRITICAL,
                 ),
-                ("every action", policy.not_action_allows(policies, everything), Severity.HIGH),
+                (
+                    "every action",
+                    policy.not_action_allows(policies, everything, inv.now),
+                    Severity.HIGH,
+                ),
                 (
                     "sts:AssumeRole",
-                    policy.allows(policies, "sts:AssumeRole", any_role, not_action=False),
+                    policy.allows(
+                        policies, "sts:AssumeRole", any_role, not_action=False, now=inv.now
+                    ),
                     Severity.HIGH,
                 ),
             ]
@@ -123,7 +133,11 @@ def admin_policy(inv: Inventory):
             severity = max((g[2] for g in grants), key=lambda s: s.rank)
             lines = [match.describe(what) for what, match, _ in grants]
             detail = f"{_who(principal)}: {listing(lines, _MAX_LISTED)}"
-            boundary = principal.attrs.get("permissions_boundary")
+            boundary = (
+                facts_of(principal, IAMRoleFacts).get("permissions_boundary")
+                if principal.kind != "IAMGroup"
+                else None
+            )
             if boundary:
                 detail += f"; a permissions boundary ({boundary}) may limit this, not evaluated"
             evidence: dict[str, Any] = {
@@ -131,48 +145,24 @@ def admin_policy(inv: Inventory):
                     :_MAX_EVIDENCE
                 ],
                 "permissions_boundary": boundary,
+                **note,
             }
             yield Result(principal, Status.FAIL, detail, evidence, severity=severity)
         elif missing:
-            yield Result(principal, Status.UNKNOWN, f"{_who(principal)}: {_unreadable(missing)}")
+            yield Result(
+                principal, Status.UNKNOWN, f"{_who(principal)}: {_unreadable(missing)}", note
+            )
         else:
             yield Result(
                 principal,
                 Status.PASS,
                 f"{_who(principal)}: no policy allows *, iam:*, NotAction or "
                 "sts:AssumeRole on any role",
+                note,
             )
 
 
 # -- privilege escalation ------------------------------------------------------------------
-
-# Actions that let a principal give itself (or a principal it controls) more rights, with
-# the kind of resource that must be "any" for the action to count. None: any resource
-# (even one role or policy is enough to escalate through). "user": the action must apply
-# to other users, so self-service policies scoped to ``${aws:username}`` are fine.
-ESCALATION_ACTIONS: dict[str, str | None] = {
-    "iam:CreatePolicyVersion": None,
-    "iam:SetDefaultPolicyVersion": None,
-    "iam:AttachUserPolicy": None,
-    "iam:AttachGroupPolicy": None,
-    "iam:AttachRolePolicy": None,
-    "iam:PutUserPolicy": None,
-    "iam:PutGroupPolicy": None,
-    "iam:PutRolePolicy": None,
-    "iam:UpdateAssumeRolePolicy": None,
-    "iam:AddUserToGroup": None,
-    "iam:CreateAccessKey": "user",
-    "iam:CreateLoginProfile": "user",
-    "iam:UpdateLoginProfile": "user",
-}
-# iam:PassRole on any role plus one of these runs code with a role of one's choosing.
-COMPUTE_CREATE = (
-    "ec2:RunInstances",
-    "lambda:CreateFunction",
-    "ecs:RunTask",
-    "glue:CreateDevEndpoint",
-    "cloudformation:CreateStack",
-)
 
 
 @check(
@@ -203,55 +193,18 @@ COMPUTE_CREATE = (
     ),
 )
 def privilege_escalation(inv: Inventory):
-    """Principals allowed an action that grants more rights: policy versions and
-    attachments, inline policy writes, trust policy edits, group membership, access keys
-    or console passwords for other users, or iam:PassRole on any role together with a
-    compute create (ec2:RunInstances, lambda:CreateFunction, ecs:RunTask,
-    glue:CreateDevEndpoint, cloudformation:CreateStack). Action wildcards (``iam:*``,
-    ``iam:Attach*``, ``*``) match; an unconditional Deny in the same policies cancels."""
-    principals = policy.Principals(inv)
-    for principal in principals.all():
-        policies, missing = principals.policies(principal)
-        found: list[tuple[str, policy.Match]] = []
-        for action, scope in ESCALATION_ACTIONS.items():
-            arns = policy.canaries(principal, scope) if scope else ()
-            matches = policy.allows(policies, action, arns)
-            if matches:
-                found.append((action, matches[0]))
-        passrole = policy.allows(policies, "iam:PassRole", policy.canaries(principal, "role"))
-        if passrole:
-            for action in COMPUTE_CREATE:
-                launch = policy.allows(policies, action, ())
-                if launch:
-                    found.append(("iam:PassRole", passrole[0]))
-                    found.append((action, launch[0]))
-                    break
-        if found:
-            by_statement: dict[tuple[str, int], tuple[policy.Match, list[str]]] = {}
-            for action, match in found:
-                key = (match.policy.label, match.index)
-                by_statement.setdefault(key, (match, []))[1].append(action)
-            lines = [
-                match.describe(listing(actions, 3)) for match, actions in by_statement.values()
-            ]
-            actions = sorted({action for action, _ in found})
-            detail = (
-                f"{_who(principal)} can escalate ({listing(actions, 6)}): "
-                f"{'; '.join(lines[:_MAX_LISTED])}"
-                + (f"; and {len(lines) - _MAX_LISTED} more" if len(lines) > _MAX_LISTED else "")
-            )
-            evidence = {
-                "actions": actions,
-                "statements": [
-                    {**match.evidence(), "grants": granted}
-                    for match, granted in by_statement.values()
-                ][:_MAX_EVIDENCE],
-            }
-            yield Result(principal, Status.FAIL, detail, evidence)
-        elif missing:
-            yield Result(principal, Status.UNKNOWN, f"{_who(principal)}: {_unreadable(missing)}")
-        else:
-            yield Result(principal, Status.PASS, f"{_who(principal)}: no escalation action allowed")
+    """Principals whose own policies allow a published escalation method -- Rhino
+    Security Labs' methods, Bishop Fox's iam-vulnerable paths, Prowler's combinations:
+    policy versions and attachments, inline policy writes, trust policy edits, group
+    membership, other users' keys or passwords, iam:PassRole with a service that runs
+    code as the role (EC2, Lambda, Glue, CloudFormation, Data Pipeline, CodeBuild,
+    SageMaker, ECS, App Runner...), or code and shells in what already runs with a role
+    (lambda:UpdateFunctionCode, ssm:SendCommand, ssm:StartSession, EC2 Instance
+    Connect...) -- or that can assume a chain of roles ending at an administrator.
+    IAM steps must reach a customer resource of the account (AWS-owned policies do not
+    count); a Deny that surely applies cancels, one that may apply is shown; a condition
+    that can never hold now drops its Allow, others make the verdict conditional."""
+    yield from _escalation.judge(inv)
 
 
 # -- credentials ---------------------------------------------------------------------------
@@ -286,7 +239,7 @@ def user_console_mfa(inv: Inventory):
     """Users whose credential report row shows a console password without MFA. A user
     missing from the report (created since, or the report unreadable) is unknown."""
     for user in sorted(inv.of(PROVIDER, "IAMUser"), key=lambda r: r.uid):
-        credentials = user.attrs.get("credentials")
+        credentials = facts_of(user, IAMUserFacts).get("credentials")
         if credentials is None:
             yield Result(
                 user,
@@ -335,7 +288,7 @@ def root_mfa(inv: Inventory):
     """The root user of each account must have MFA (unknown when neither the credential
     report nor the account summary could be read)."""
     for account in sorted(inv.of(PROVIDER, "IAMAccount"), key=lambda r: r.uid):
-        active = account.attrs.get("root_mfa_active")
+        active = facts_of(account, IAMAccountFacts).get("root_mfa_active")
         if active is None:
             yield Result(account, Status.UNKNOWN, "root MFA status could not be read")
         elif active:
@@ -375,7 +328,7 @@ def root_mfa(inv: Inventory):
 def root_access_keys(inv: Inventory):
     """Root access keys never expire and cannot be limited by any policy."""
     for account in sorted(inv.of(PROVIDER, "IAMAccount"), key=lambda r: r.uid):
-        present = account.attrs.get("root_access_keys_present")
+        present = facts_of(account, IAMAccountFacts).get("root_access_keys_present")
         if present is None:
             yield Result(account, Status.UNKNOWN, "root access key status could not be read")
         elif not present:
@@ -383,7 +336,7 @@ def root_access_keys(inv: Inventory):
         else:
             used = (
                 "has been used"
-                if account.attrs.get("root_access_key_last_used")
+                if facts_of(account, IAMAccountFacts).get("root_access_key_last_used")
                 else ("has no recorded use")
             )
             yield Result(
@@ -429,11 +382,12 @@ def unused_user(inv: Inventory):
     limit = cutoff(inv, days)
     keys: dict[str, list[Resource]] = {}
     for key in inv.of(PROVIDER, "IAMAccessKey"):
-        keys.setdefault(key.attrs.get("user_arn") or key.attrs.get("user_name") or "", []).append(
+        key_facts = facts_of(key, IAMAccessKeyFacts)
+        keys.setdefault(key_facts.get("user_arn") or key_facts.get("user_name") or "", []).append(
             key
         )
     for user in sorted(inv.of(PROVIDER, "IAMUser"), key=lambda r: r.uid):
-        credentials = user.attrs.get("credentials")
+        credentials = facts_of(user, IAMUserFacts).get("credentials")
         if credentials is None:
             yield Result(
                 user,
@@ -442,14 +396,14 @@ def unused_user(inv: Inventory):
             )
             continue
         mine = keys.get(user.uid, []) + keys.get(user.name, [])
-        has_key = any(key.attrs.get("active") for key in mine)
+        has_key = any(facts_of(key, IAMAccessKeyFacts).get("active") for key in mine)
         if not credentials.get("password_enabled") and not has_key:
             yield Result(user, Status.PASS, f'user "{user.name}" has no password or active key')
             continue
         uses = [when(credentials.get("password_last_used"))]
-        uses += [when(key.attrs.get("last_used_date")) for key in mine]
+        uses += [when(facts_of(key, IAMAccessKeyFacts).get("last_used_date")) for key in mine]
         last = max((moment for moment in uses if moment), default=None)
-        created = when(user.attrs.get("create_date"))
+        created = when(facts_of(user, IAMUserFacts).get("create_date"))
         yield dormancy(user, f'user "{user.name}"', last, created, limit, days, _USER_WORDING)
 
 
@@ -499,10 +453,10 @@ def unused_role(inv: Inventory):
     days = threshold(inv, "unused_days", UNUSED_DAYS)
     limit = cutoff(inv, days)
     for role in sorted(inv.of(PROVIDER, "IAMRole"), key=lambda r: r.uid):
-        if role.attrs.get("service_linked"):
+        if facts_of(role, IAMRoleFacts).get("service_linked"):
             continue
-        last = when(role.attrs.get("last_used_date"))
-        created = when(role.attrs.get("create_date"))
+        last = when(facts_of(role, IAMRoleFacts).get("last_used_date"))
+        created = when(facts_of(role, IAMRoleFacts).get("create_date"))
         yield dormancy(role, f'role "{role.name}"', last, created, limit, days, _ROLE_WORDING)
 
 
@@ -541,13 +495,13 @@ def role_external_trust(inv: Inventory):
     ``aws:PrincipalOrgID``) is high; a named account without an external id is medium.
     ``Service`` and ``Federated`` principals are not cross-account and are not judged."""
     for role in sorted(inv.of(PROVIDER, "IAMRole"), key=lambda r: r.uid):
-        if role.attrs.get("service_linked"):
+        if facts_of(role, IAMRoleFacts).get("service_linked"):
             continue
-        trust = role.attrs.get("trust_policy")
+        trust = facts_of(role, IAMRoleFacts).get("trust_policy")
         if trust is None:
             yield Result(role, Status.UNKNOWN, f'role "{role.name}": trust policy not collected')
             continue
-        grants = policy.trust_grants(trust, account_of(role))
+        grants = trust_grants(trust, account_of(role))
         bad = [grant for grant in grants if grant.anyone or not grant.external_id]
         if not bad:
             outside = sorted({g.account for g in grants if g.account})

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from postureapp.checks.aws._common import PROVIDER, listing, threshold
 from postureapp.checks.registry import Result, check
+from postureapp.domain.aws.scopes import PROVIDER
+from postureapp.domain.text import listing
+from postureapp.domain.thresholds import threshold
+from postureapp.facts import facts_of
+from postureapp.facts.aws import ApiGatewayRestApiFacts, CloudWatchLogGroupFacts, EKSClusterFacts
 from postureapp.inventory import Inventory
 from postureapp.model import Severity, Status, View
 
@@ -47,7 +51,7 @@ def log_group_retention(inv: Inventory) -> Iterator[Result]:
     ``log_retention_min_days`` (setting, default 30)."""
     minimum = threshold(inv, "log_retention_min_days", LOG_RETENTION_DAYS)
     for group in sorted(inv.of(PROVIDER, "CloudWatchLogGroup"), key=lambda r: r.uid):
-        days = group.attrs.get("retention_days")
+        days = facts_of(group, CloudWatchLogGroupFacts).get("retention_days")
         name = f'log group "{group.name}"'
         evidence = {"retention_days": days, "minimum_days": minimum}
         if days is None:
@@ -81,8 +85,8 @@ def log_group_retention(inv: Inventory) -> Iterator[Result]:
 def apigw_tracing(inv: Inventory) -> Iterator[Result]:
     """Every stage of a REST API should have X-Ray active tracing (HTTP APIs cannot)."""
     for api in sorted(inv.of(PROVIDER, "ApiGatewayRestApi"), key=lambda r: r.uid):
-        name = f'REST API "{api.name}" ({api.attrs.get("api_id")})'
-        stages = api.attrs.get("stages")
+        name = f'REST API "{api.name}" ({facts_of(api, ApiGatewayRestApiFacts).get("api_id")})'
+        stages = facts_of(api, ApiGatewayRestApiFacts).get("stages")
         if stages is None:
             yield Result(api, Status.UNKNOWN, f"{name}: its stages could not be read")
             continue
@@ -117,7 +121,7 @@ def eks_control_plane_logs(inv: Inventory) -> Iterator[Result]:
     """A request through the cluster is followed in the api, audit and authenticator
     logs (which IAM identity became which Kubernetes user); each one missing fails."""
     for cluster in sorted(inv.of(PROVIDER, "EKSCluster"), key=lambda r: r.uid):
-        enabled = sorted(cluster.attrs.get("logging_enabled_types") or [])
+        enabled = sorted(facts_of(cluster, EKSClusterFacts).get("logging_enabled_types") or [])
         missing = [kind for kind in EKS_TRACE_LOG_TYPES if kind not in enabled]
         name = f'EKS cluster "{cluster.name}"'
         evidence = {"logging_enabled_types": enabled, "missing": missing}

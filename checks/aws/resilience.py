@@ -11,8 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from postureapp.checks.aws._common import PROVIDER, listing, plural
 from postureapp.checks.registry import Result, check
+from postureapp.domain.aws.scopes import PROVIDER
+from postureapp.domain.text import listing, plural
+from postureapp.facts import facts_of
+from postureapp.facts.aws import ApiGatewayRestApiFacts
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, View
 
@@ -182,11 +185,12 @@ def apigw_rest_rate_limit(inv: Inventory) -> Iterator[Result]:
             yield Result(api, Status.PASS, f"{name} has no deployed stage")
             continue
         plans = _plans_by_stage(inv, api.scope)
-        limited, open_stages, unread = {}, {}, {}
+        limited: dict[str, Any] = {}
+        open_stages: dict[str, Any] = {}
+        unread: dict[str, Any] = {}
+        api_id = facts_of(api, ApiGatewayRestApiFacts).get("api_id")
         for stage in stages:
-            ok, how = _rest_stage(
-                inv, api, stage, plans.get((api.attrs.get("api_id"), stage.get("name")), [])
-            )
+            ok, how = _rest_stage(inv, api, stage, plans.get((api_id, str(stage.get("name"))), []))
             {True: limited, False: open_stages, None: unread}[ok][stage.get("name")] = how
         evidence = {"limited_stages": limited, "unlimited_stages": open_stages}
         if unread:

@@ -12,20 +12,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from postureapp.checks.aws._common import (
+from postureapp.checks.aws._common import DormancyWording, dormancy
+from postureapp.checks.registry import Result, check
+from postureapp.dates import day, when
+from postureapp.domain.aws.scopes import PROVIDER
+from postureapp.domain.thresholds import (
     CERT_WARNING_DAYS,
-    PROVIDER,
     ROTATION_DAYS,
     UNUSED_DAYS,
-    DormancyWording,
     cutoff,
-    day,
-    dormancy,
     now,
     threshold,
-    when,
 )
-from postureapp.checks.registry import Result, check
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, View
 

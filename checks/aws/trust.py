@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from postureapp.checks.aws._common import PROVIDER, account_of
 from postureapp.checks.registry import Result, check
+from postureapp.domain.aws.scopes import PROVIDER, account_of
+from postureapp.facts import facts_of
+from postureapp.facts.aws import EKSClusterFacts, IAMOIDCProviderFacts
 from postureapp.inventory import Inventory
 from postureapp.model import Severity, Status, View
 
@@ -41,11 +43,12 @@ def eks_oidc_provider(inv: Inventory) -> Iterator[Result]:
     providers: dict[str, dict[str, list[str]]] = {}
     for provider in inv.of(PROVIDER, "IAMOIDCProvider"):
         urls = providers.setdefault(account_of(provider), {})
-        urls[str(provider.attrs.get("url") or "")] = list(provider.attrs.get("client_ids") or [])
+        facts = facts_of(provider, IAMOIDCProviderFacts)
+        urls[str(facts.get("url") or "")] = list(facts.get("client_ids") or [])
     for cluster in sorted(inv.of(PROVIDER, "EKSCluster"), key=lambda r: r.uid):
         name = f'EKS cluster "{cluster.name}"'
-        issuer = cluster.attrs.get("oidc_issuer")
-        if cluster.attrs.get("pod_identity_associations"):
+        issuer = facts_of(cluster, EKSClusterFacts).get("oidc_issuer")
+        if facts_of(cluster, EKSClusterFacts).get("pod_identity_associations"):
             yield Result(cluster, Status.PASS, f"{name} uses EKS Pod Identity")
             continue
         if not issuer:

@@ -6,23 +6,7 @@ of it does I/O or reads the clock (callers pass ``inv.now``).
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
-
-from postureapp.inventory import Inventory
-from postureapp.model import Resource, k8s_uid, parse_time
-
-PROVIDER = "kubernetes"
-
-# Namespaces the control plane owns. The namespace-level checks (network policies, mesh
-# mTLS, default-deny coverage) skip them: their pods are the cluster's own plumbing
-# (DNS, CNI, kube-proxy), which commonly cannot sit behind a default-deny policy or a
-# sidecar, so a finding there would only ever be waived.
-SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
+from collections.abc import Iterable
 
 CIS = "CIS Kubernetes"
 ISO = "ISO 27001:2022"
@@ -41,153 +25,10 @@ def frameworks(
     return mapping
 
 
-def cluster_uid(scope: str) -> str:
-    """The synthetic ``Cluster`` resource's uid: cluster-wide findings hang on it."""
-    return k8s_uid(scope, "Cluster", scope)
-
-
-def scopes_of(inv: Inventory, *kinds: str) -> list[str]:
-    """The clusters the inventory holds data for, judged from the ``Cluster`` resources
-    and the given kinds. Deliberately not ``inv.scopes()``: in the view the engine hands
-    a check, a scope it excluded for missing data is still listed there, and a
-    cluster-wide verdict on it would be a verdict without data."""
-    found = {r.scope for r in inv.of(PROVIDER, "Cluster")}
-    for kind in kinds:
-        found.update(r.scope for r in inv.of(PROVIDER, kind))
-    return sorted(found)
-
-
-def installed(inv: Inventory, scope: str, product: str) -> bool | None:
-    """``Cluster.installed[product]``: True, False, or None when unknown or unrecorded."""
-    cluster = inv.get(cluster_uid(scope))
-    if cluster is None:
-        return None
-    value = (cluster.attrs.get("installed") or {}).get(product)
-    return value if isinstance(value, bool) else None
-
-
-def qualified(resource: Resource) -> str:
-    """``namespace/name`` for namespaced objects, ``name`` otherwise."""
-    return f"{resource.namespace}/{resource.name}" if resource.namespace else resource.name
-
-
-def names_list(items: Iterable[str], limit: int = 10) -> str:
-    """A short, stable, human list: ``a, b, c`` or ``a, b, ... (+3 more)``."""
-    items = list(items)
-    if len(items) <= limit:
-        return ", ".join(items)
-    return ", ".join(items[:limit]) + f", ... (+{len(items) - limit} more)"
-
-
 # -- selectors -------------------------------------------------------------------------
-
-
-def labels_match(match_labels: Mapping[str, str], labels: Mapping[str, str]) -> bool:
-    """Equality-based selection (a Service selector, an Istio workload selector)."""
-    return all(labels.get(key) == value for key, value in match_labels.items())
-
-
-def selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
-    """A normalised metav1.LabelSelector against labels; an empty selector selects all,
-    a None selector nothing (as for aggregation rules and namespace selectors)."""
-    if selector is None:
-        return False
-    if not labels_match(selector.get("match_labels") or {}, labels):
-        return False
-    for expression in selector.get("match_expressions") or []:
-        key = expression.get("key", "")
-        operator = expression.get("operator", "")
-        values = expression.get("values") or []
-        if operator == "In" and labels.get(key) not in values:
-            return False
-        if operator == "NotIn" and key in labels and labels[key] in values:
-            return False
-        if operator == "Exists" and key not in labels:
-            return False
-        if operator == "DoesNotExist" and key in labels:
-            return False
-        if operator not in ("In", "NotIn", "Exists", "DoesNotExist"):
-            return False  # an operator we do not know selects nothing, never everything
-    return True
 
 
 # -- workloads -------------------------------------------------------------------------
 
-# The CronJob controller names each Job "<cronjob>-<scheduled time in minutes>".
-_CRONJOB_JOB = re.compile(r"^(?P<cronjob>.+)-(?P<minutes>\d{8,})$")
-
-
-@dataclass(frozen=True, order=True, slots=True)
-class Workload:
-    """What runs pods: a Deployment, DaemonSet, StatefulSet, CronJob, Job or bare Pod."""
-
-    scope: str
-    namespace: str
-    kind: str
-    name: str
-
-    @property
-    def uid(self) -> str:
-        """Per-workload findings hang here. Deployments and the like are not collected
-        (pods name them), so the uid may not be an inventory resource; it is stable across
-        rollouts, which a pod's uid is not."""
-        return k8s_uid(self.scope, self.kind, self.name, self.namespace or None)
-
-    @property
-    def label(self) -> str:
-        return f"{self.kind} {self.namespace}/{self.name}"
-
-    @property
-    def ref(self) -> str:
-        return f"{self.kind}/{self.name}"
-
-
-def workload_of(pod: Resource) -> Workload:
-    """The workload a pod belongs to (``attrs.workload``), with each Job a CronJob
-    started folded into the CronJob, so one CronJob is one workload across runs."""
-    workload = pod.attrs.get("workload") or {}
-    kind = str(workload.get("kind") or "Pod")
-    name = str(workload.get("name") or pod.name)
-    if kind == "Job":
-        match = _CRONJOB_JOB.match(name)
-        if match:
-            kind, name = "CronJob", match.group("cronjob")
-    return Workload(pod.scope, pod.namespace, kind, name)
-
-
-def is_mirror_pod(pod: Resource) -> bool:
-    """A static pod's mirror (owned by its Node): kubelet-managed control-plane pieces
-    such as etcd and kube-apiserver; they cannot use service accounts at all."""
-    owner = pod.attrs.get("owner") or {}
-    return owner.get("kind") == "Node"
-
-
-def workloads(inv: Inventory) -> dict[Workload, list[Resource]]:
-    """Pods grouped by workload, in a stable order; mirror pods are left out."""
-    grouped: dict[Workload, list[Resource]] = defaultdict(list)
-    for pod in inv.of(PROVIDER, "Pod"):
-        if is_mirror_pod(pod):
-            continue
-        grouped[workload_of(pod)].append(pod)
-    return {
-        workload: sorted(pods, key=lambda p: p.name) for workload, pods in sorted(grouped.items())
-    }
-
 
 # -- dates -----------------------------------------------------------------------------
-
-
-def moment(value: str | None) -> datetime | None:
-    """An ISO 8601 timestamp or ``YYYY-MM-DD`` date (the legacy-token labels) as an aware
-    datetime, or None when absent or unreadable."""
-    if not value:
-        return None
-    try:
-        return parse_time(value if "T" in value else f"{value}T00:00:00Z")
-    except ValueError:
-        return None
-
-
-def day(value: datetime) -> str:
-    """A date for details: stable across polls, unlike "N days ago"."""
-    return value.date().isoformat()

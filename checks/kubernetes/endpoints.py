@@ -1,9 +1,6 @@
 """Endpoint checks: what the cluster exposes, and how traffic inside it is protected.
 
-Services and Ingresses are judged one by one. Admin UIs are recognised by service
-name, by the images of the pods the Service selects, and by ports (see
-:data:`ADMIN_UIS`), then traced to what exposes them: the Service's own type
-(LoadBalancer, NodePort), externalIPs, an Ingress or HTTPRoute backend.
+Services and Ingresses are judged one by one (admin UIs in :mod:`.admin_ui`).
 
 The namespace checks (network policies, mesh mTLS) skip the control plane's namespaces
 (kube-system, kube-public, kube-node-lease): their pods are the cluster's own plumbing,
@@ -14,26 +11,36 @@ read Istio, the one mesh the collector knows; the mesh root namespace is
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any
 
-from postureapp.checks.kubernetes._common import (
+from postureapp.checks.kubernetes._common import frameworks
+from postureapp.checks.registry import Result, check
+from postureapp.domain.kubernetes.exposure import (
+    OPEN_RANGES,
+    lb_addresses,
+    lb_internal,
+    ports_text,
+    source_ranges,
+)
+from postureapp.domain.kubernetes.mesh import mesh_verdicts
+from postureapp.domain.kubernetes.network import default_deny, policies_by_namespace
+from postureapp.domain.kubernetes.objects import (
     PROVIDER,
-    SYSTEM_NAMESPACES,
     cluster_uid,
-    frameworks,
     installed,
-    labels_match,
-    names_list,
     qualified,
     scopes_of,
+    user_namespaces,
 )
-from postureapp.checks.registry import Result, check
+from postureapp.domain.text import names_list
+from postureapp.facts import facts_of
+from postureapp.facts.kubernetes import IngressFacts, ServiceFacts
+from postureapp.facts.kubernetes_workloads import (
+    PodFacts,
+)
 from postureapp.inventory import Inventory
-from postureapp.model import Resource, Severity, Status, View
+from postureapp.model import Severity, Status, View
 
 _SVC = "https://kubernetes.io/docs/concepts/services-networking/service/"
 _NETPOL = "https://kubernetes.io/docs/concepts/services-networking/network-policies/"
@@ -41,60 +48,6 @@ _ISTIO_PA = "https://istio.io/latest/docs/reference/config/security/peer_authent
 _ISTIO_MTLS = "https://istio.io/latest/docs/tasks/security/authentication/mtls-migration/"
 
 # -- load balancers --------------------------------------------------------------------
-
-# annotation -> values meaning "internal" (compared case-insensitively)
-_INTERNAL_LB = {
-    "service.beta.kubernetes.io/aws-load-balancer-internal": ("true", "0.0.0.0/0"),
-    "service.beta.kubernetes.io/aws-load-balancer-scheme": ("internal",),
-    "networking.gke.io/load-balancer-type": ("internal",),
-    "cloud.google.com/load-balancer-type": ("internal",),
-    "service.beta.kubernetes.io/azure-load-balancer-internal": ("true",),
-    "service.beta.kubernetes.io/oci-load-balancer-internal": ("true",),
-    "service.beta.kubernetes.io/openstack-internal-load-balancer": ("true",),
-}
-_OPEN_RANGES = frozenset({"0.0.0.0/0", "::/0"})
-
-
-def _lb_internal(service: Resource) -> str | None:
-    """Why a LoadBalancer is internal (the annotation), or None."""
-    annotations = service.attrs.get("annotations") or {}
-    for key, values in _INTERNAL_LB.items():
-        if str(annotations.get(key, "")).lower() in values:
-            return f"{key}={annotations[key]}"
-    # The AWS Load Balancer Controller makes internal NLBs unless told internet-facing.
-    if service.attrs.get("load_balancer_class") == "service.k8s.aws/nlb" and not annotations.get(
-        "service.beta.kubernetes.io/aws-load-balancer-scheme"
-    ):
-        return "loadBalancerClass service.k8s.aws/nlb (internal by default)"
-    return None
-
-
-def _source_ranges(service: Resource) -> list[str]:
-    ranges = list(service.attrs.get("load_balancer_source_ranges") or [])
-    legacy = (service.attrs.get("annotations") or {}).get(
-        "service.beta.kubernetes.io/load-balancer-source-ranges"
-    )
-    if not ranges and legacy:
-        ranges = [part.strip() for part in str(legacy).split(",") if part.strip()]
-    return ranges
-
-
-def _lb_addresses(resource: Resource) -> list[str]:
-    return [
-        str(item.get("hostname") or item.get("ip"))
-        for item in resource.attrs.get("load_balancer_ingress") or []
-        if item.get("hostname") or item.get("ip")
-    ]
-
-
-def _ports_text(service: Resource, node_ports: bool = False) -> str:
-    parts = []
-    for port in service.attrs.get("ports") or []:
-        text = f"{port.get('port')}/{port.get('protocol') or 'TCP'}"
-        if node_ports and port.get("node_port"):
-            text = f"{port.get('node_port')} (-> {text})"
-        parts.append(text)
-    return ", ".join(parts) or "no ports"
 
 
 @check(
@@ -117,26 +70,26 @@ def load_balancer(inv: Inventory) -> Iterator[Result]:
     ``loadBalancerSourceRanges`` excludes the world, low for an internal load balancer
     (cloud annotations, or an AWS Load Balancer Controller NLB without a scheme)."""
     for service in inv.of(PROVIDER, "Service"):
-        kind = service.attrs.get("type") or "ClusterIP"
+        kind = facts_of(service, ServiceFacts).get("type") or "ClusterIP"
         if kind != "LoadBalancer":
             yield Result(service, Status.PASS, detail=f"Service {qualified(service)} is {kind}")
             continue
-        addresses = _lb_addresses(service)
-        ranges = _source_ranges(service)
-        internal = _lb_internal(service)
+        addresses = lb_addresses(service)
+        ranges = source_ranges(service)
+        internal = lb_internal(service)
         evidence: dict[str, Any] = {
-            "ports": _ports_text(service),
+            "ports": ports_text(service),
             "addresses": addresses,
             "source_ranges": ranges,
             "internal": internal,
         }
         where = f" at {', '.join(addresses)}" if addresses else " (address pending)"
-        detail = f"LoadBalancer Service {qualified(service)} serves {_ports_text(service)}{where}"
+        detail = f"LoadBalancer Service {qualified(service)} serves {ports_text(service)}{where}"
         severity = None
         if internal:
             severity = Severity.LOW
             detail += f"; internal ({internal})"
-        elif ranges and not _OPEN_RANGES.intersection(ranges):
+        elif ranges and not OPEN_RANGES.intersection(ranges):
             severity = Severity.MEDIUM
             detail += f"; clients limited to {', '.join(ranges)}"
         else:
@@ -162,11 +115,11 @@ def node_port(inv: Inventory) -> Iterator[Result]:
     """Every Service is judged; type NodePort fails (a LoadBalancer's node ports are
     covered by the load-balancer check)."""
     for service in inv.of(PROVIDER, "Service"):
-        kind = service.attrs.get("type") or "ClusterIP"
+        kind = facts_of(service, ServiceFacts).get("type") or "ClusterIP"
         if kind != "NodePort":
             yield Result(service, Status.PASS, detail=f"Service {qualified(service)} is {kind}")
             continue
-        ports = _ports_text(service, node_ports=True)
+        ports = ports_text(service, node_ports=True)
         yield Result(
             service,
             Status.FAIL,
@@ -193,7 +146,7 @@ plugin or a policy.""",
 def external_ips(inv: Inventory) -> Iterator[Result]:
     """Every Service is judged; one with ``spec.externalIPs`` fails."""
     for service in inv.of(PROVIDER, "Service"):
-        addresses = list(service.attrs.get("external_ips") or [])
+        addresses = list(facts_of(service, ServiceFacts).get("external_ips") or [])
         if addresses:
             yield Result(
                 service,
@@ -224,8 +177,9 @@ def ingress_without_tls(inv: Inventory) -> Iterator[Result]:
     """Every Ingress is judged; hosts not covered by ``spec.tls`` fail (``*`` is a rule
     without a host), as does a default backend when the Ingress has no TLS at all."""
     for ingress in inv.of(PROVIDER, "Ingress"):
-        plain = list(ingress.attrs.get("hosts_without_tls") or [])
-        if ingress.attrs.get("default_backend") and not ingress.attrs.get("tls"):
+        facts = facts_of(ingress, IngressFacts)
+        plain = list(facts.get("hosts_without_tls") or [])
+        if facts.get("default_backend") and not facts.get("tls"):
             plain.append("(default backend)")
         if plain:
             yield Result(
@@ -235,295 +189,13 @@ def ingress_without_tls(inv: Inventory) -> Iterator[Result]:
                 evidence={"hosts_without_tls": plain},
             )
         else:
-            hosts = ", ".join(ingress.attrs.get("hosts") or []) or "no hosts"
+            hosts = ", ".join(facts.get("hosts") or []) or "no hosts"
             yield Result(
                 ingress, Status.PASS, detail=f"Ingress {qualified(ingress)}: TLS for {hosts}"
             )
 
 
-# -- admin UIs -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AdminUI:
-    """How to recognise one product's admin UI behind a Service."""
-
-    product: str
-    name: re.Pattern[str] | None  # on the Service name
-    image: re.Pattern[str] | None  # on the images of the pods it selects
-    ports: frozenset[int]  # distinctive enough to recognise the product alone
-    needs_ports: frozenset[int]  # the UI is served on these ports only...
-    needs_port_names: frozenset[str]  # ...or ports of these names
-
-
-def _ui(
-    product: str,
-    name: str = "",
-    image: str = "",
-    ports: Iterable[int] = (),
-    needs_ports: Iterable[int] = (),
-    needs_port_names: Iterable[str] = (),
-) -> AdminUI:
-    return AdminUI(
-        product,
-        re.compile(name, re.I) if name else None,
-        re.compile(image, re.I) if image else None,
-        frozenset(ports),
-        frozenset(needs_ports),
-        frozenset(needs_port_names),
-    )
-
-
-ADMIN_UIS: tuple[AdminUI, ...] = (
-    _ui("Kubernetes dashboard", r"kubernetes-dashboard|^k8s-dashboard$", r"kubernetesui/dashboard"),
-    _ui("Argo CD", r"argocd-server$"),
-    _ui("Argo Workflows", r"^(?:[\w-]+-)?argo(?:-workflows)?-server$", r"argoproj/argocli", [2746]),
-    _ui("Grafana", r"^(?:[\w-]+-)?grafana$",
-        r"(?:^|/)grafana/grafana(?:-enterprise|-oss)?(?::|@|$)"),
-    _ui("Prometheus", r"^(?:[\w-]+-)?prometheus(?:-server|-k8s|-operated)?$",
-        r"(?:^|/)(?:prom|prometheus)/prometheus(?::|@|$)"),
-    _ui("Alertmanager", r"alertmanager(?:-main|-operated)?$",
-        r"(?:^|/)(?:prom|prometheus)/alertmanager(?::|@|$)", [9093]),
-    _ui("Kibana", r"kibana", r"kibana", [5601]),
-    _ui("Jenkins", r"^(?:[\w-]+-)?jenkins$", r"(?:^|/)jenkins(?:/jenkins)?(?::|@|$)"),
-    _ui("Vault UI", r"^(?:[\w-]+-)?vault(?:-ui|-active|-standby)?$",
-        r"(?:^|/)(?:hashicorp/)?vault(?::|@|$)", [8200]),
-    _ui("pgAdmin", r"pgadmin", r"dpage/pgadmin"),
-    _ui("Consul UI", r"consul-ui$|^(?:[\w-]+-)?consul(?:-server)?$",
-        r"(?:^|/)(?:hashicorp/)?consul(?::|@|$)", [8500]),
-    _ui("RabbitMQ management", r"rabbitmq", r"rabbitmq", [15672],
-        needs_ports=[15672], needs_port_names=["management", "http-stats"]),
-    _ui("Traefik dashboard", r"traefik", r"(?:^|/)traefik(?::|@|$)",
-        needs_ports=[8080, 9000], needs_port_names=["traefik", "dashboard", "admin"]),
-    _ui("Portainer", r"portainer", r"portainer/portainer"),
-    _ui("phpMyAdmin", r"phpmyadmin", r"phpmyadmin"),
-    _ui("Adminer", r"^adminer$", r"(?:^|/)adminer(?::|@|$)"),
-    _ui("Kafka UI", r"kafka-ui", r"(?:provectuslabs|kafbat)/kafka-ui"),
-    _ui("Longhorn UI", r"longhorn-frontend", r"longhornio/longhorn-ui"),
-    _ui("Hubble UI", r"^hubble-ui$", r"cilium/hubble-ui"),
-    _ui("Headlamp", r"headlamp", r"headlamp"),
-)  # fmt: skip
-
-# A Service or port plainly named for administration.
-_GENERIC_ADMIN = re.compile(r"(?:^|[-_.])(?:admin|console|dashboard)(?:$|[-_.])", re.I)
-
-
-@dataclass
-class _ServiceFacts:
-    ports: set[int] = field(default_factory=set)
-    port_names: set[str] = field(default_factory=set)
-    images: list[str] = field(default_factory=list)
-
-
-def _facts(service: Resource, pods: list[Resource]) -> _ServiceFacts:
-    facts = _ServiceFacts()
-    facts.images = sorted({str(image) for pod in pods for image in pod.attrs.get("images") or []})
-    named: dict[str, set[int]] = defaultdict(set)
-    for pod in pods:
-        for container in pod.attrs.get("containers") or []:
-            for port in container.get("ports") or []:
-                if port.get("name") and isinstance(port.get("container_port"), int):
-                    named[str(port["name"])].add(port["container_port"])
-    for port in service.attrs.get("ports") or []:
-        if isinstance(port.get("port"), int):
-            facts.ports.add(port["port"])
-        if port.get("name"):
-            facts.port_names.add(str(port["name"]))
-        target = port.get("target_port")
-        if isinstance(target, int):
-            facts.ports.add(target)
-        elif isinstance(target, str):
-            if target.isdigit():
-                facts.ports.add(int(target))
-            else:
-                facts.port_names.add(target)
-                facts.ports.update(named.get(target, ()))
-    return facts
-
-
-def _repository(image: str) -> str:
-    """``quay.io/prometheus/prometheus:v2.54.1`` -> ``quay.io/prometheus/prometheus``."""
-    name = image.split("@", 1)[0]
-    head, _, tag = name.rpartition(":")
-    return head if head and "/" not in tag else name
-
-
-def recognise_admin_ui(service: Resource, pods: list[Resource]) -> tuple[str, str] | None:
-    """(product, how it was recognised) when the Service fronts an admin UI."""
-    facts = _facts(service, pods)
-    for ui in ADMIN_UIS:
-        why = None
-        if ui.name and ui.name.search(service.name):
-            why = f"service name {service.name}"
-        elif ui.image:
-            image = next((i for i in facts.images if ui.image.search(i)), None)
-            if image:
-                why = f"image {_repository(image)}"  # no tag: upgrades are not changes
-        if why is None and ui.ports & facts.ports:
-            why = f"port {min(ui.ports & facts.ports)}"
-        if why is None:
-            continue
-        if (ui.needs_ports or ui.needs_port_names) and not (
-            ui.needs_ports & facts.ports or ui.needs_port_names & facts.port_names
-        ):
-            continue
-        return ui.product, why
-    if _GENERIC_ADMIN.search(service.name):
-        return "admin interface", f"service name {service.name}"
-    named = sorted(name for name in facts.port_names if _GENERIC_ADMIN.search(name))
-    if named:
-        return "admin interface", f"port name {named[0]}"
-    return None
-
-
-class _Exposure:
-    """What makes each Service reachable from outside the cluster."""
-
-    def __init__(self, inv: Inventory) -> None:
-        self.by_service: dict[tuple[str, str, str], list[str]] = defaultdict(list)
-        for ingress in inv.of(PROVIDER, "Ingress"):
-            hosts = ", ".join(ingress.attrs.get("hosts") or []) or "any host"
-            for name in ingress.attrs.get("backend_services") or []:
-                key = (ingress.scope, ingress.namespace, str(name))
-                self.by_service[key].append(f"Ingress {qualified(ingress)} ({hosts})")
-        for route in inv.of(PROVIDER, "HTTPRoute"):
-            hosts = ", ".join(route.attrs.get("hostnames") or []) or "any host"
-            for backend in route.attrs.get("backends") or []:
-                if (backend.get("kind") or "Service") != "Service" or not backend.get("name"):
-                    continue
-                key = (route.scope, backend.get("namespace") or route.namespace, backend["name"])
-                text = f"HTTPRoute {qualified(route)} ({hosts})"
-                if text not in self.by_service[key]:
-                    self.by_service[key].append(text)
-
-    def of(self, service: Resource) -> list[str]:
-        found = []
-        kind = service.attrs.get("type")
-        if kind == "LoadBalancer":
-            addresses = _lb_addresses(service)
-            found.append(f"LoadBalancer {', '.join(addresses) or '(address pending)'}")
-        elif kind == "NodePort":
-            found.append(f"NodePort {_ports_text(service, node_ports=True)}")
-        if service.attrs.get("external_ips"):
-            found.append(f"externalIPs {', '.join(service.attrs['external_ips'])}")
-        found.extend(
-            sorted(self.by_service.get((service.scope, service.namespace, service.name), []))
-        )
-        return found
-
-
-def pods_by_namespace(inv: Inventory) -> dict[tuple[str, str], list[Resource]]:
-    grouped: dict[tuple[str, str], list[Resource]] = defaultdict(list)
-    for pod in inv.of(PROVIDER, "Pod"):
-        grouped[(pod.scope, pod.namespace)].append(pod)
-    return grouped
-
-
-def selected_pods(
-    service: Resource, pods: Mapping[tuple[str, str], list[Resource]]
-) -> list[Resource]:
-    selector = service.attrs.get("selector") or {}
-    if not selector:  # a Service without selector selects no pods
-        return []
-    return [
-        pod
-        for pod in pods.get((service.scope, service.namespace), [])
-        if labels_match(selector, pod.attrs.get("labels") or {})
-    ]
-
-
-@check(
-    id="k8s-admin-ui-exposed",
-    title="Admin UI exposed outside the cluster",
-    view=View.ENDPOINTS,
-    severity=Severity.CRITICAL,
-    provider=PROVIDER,
-    requires=("Service", "Pod", "Ingress", "HTTPRoute"),
-    remediation="""
-Take the admin UI off the outside: make its Service `type: ClusterIP`, remove it from
-Ingress/HTTPRoute backends, drop `externalIPs`. Reach it with `kubectl port-forward
-svc/<name> -n <ns> <port>` or through an identity-aware proxy (SSO, MFA) on a separate,
-restricted entry point. Keep its own authentication on regardless.""",
-    frameworks=frameworks(iso=["A.8.20", "A.8.22", "A.8.2"], soc2=["CC6.6", "CC6.1"]),
-    references=(
-        "https://kubernetes.io/docs/tasks/access-application-cluster/web-ui-dashboard/",
-        "https://kubernetes.io/docs/tasks/access-application-cluster/port-forward-access-application-cluster/",
-    ),
-)
-def admin_ui_exposed(inv: Inventory) -> Iterator[Result]:
-    """Services fronting an admin UI (Kubernetes dashboard, Argo CD, Grafana,
-    Prometheus, Alertmanager, Kibana, Jenkins, Vault, pgAdmin, Consul, RabbitMQ
-    management, Traefik dashboard and others in :data:`ADMIN_UIS`, or a Service/port
-    named admin, console or dashboard), recognised by name, the selected pods' images,
-    and ports. FAIL when a LoadBalancer, NodePort, externalIPs, Ingress or HTTPRoute
-    exposes it; PASS when it is reachable only inside the cluster. Other Services are
-    not judged here."""
-    pods = pods_by_namespace(inv)
-    exposure = _Exposure(inv)
-    for service in inv.of(PROVIDER, "Service"):
-        found = recognise_admin_ui(service, selected_pods(service, pods))
-        if found is None:
-            continue
-        product, why = found
-        exposed = exposure.of(service)
-        evidence = {"product": product, "recognised_by": why, "exposed_by": exposed}
-        if exposed:
-            yield Result(
-                service,
-                Status.FAIL,
-                detail=f"{product} (recognised by {why}) behind Service {qualified(service)} "
-                f"is exposed by {'; '.join(exposed)}",
-                evidence=evidence,
-            )
-        else:
-            yield Result(
-                service,
-                Status.PASS,
-                detail=f"{product} (recognised by {why}) behind Service {qualified(service)} "
-                "is reachable only inside the cluster",
-                evidence=evidence,
-            )
-
-
 # -- network policies ------------------------------------------------------------------
-
-
-def user_namespaces(inv: Inventory, *skip: str) -> list[Resource]:
-    """Namespaces the namespace-level checks judge (not the control plane's)."""
-    excluded = SYSTEM_NAMESPACES.union(skip)
-    return [ns for ns in inv.of(PROVIDER, "Namespace") if ns.name not in excluded]
-
-
-def policies_by_namespace(inv: Inventory) -> dict[tuple[str, str], list[Resource]]:
-    grouped: dict[tuple[str, str], list[Resource]] = defaultdict(list)
-    for policy in inv.of(PROVIDER, "NetworkPolicy"):
-        grouped[(policy.scope, policy.namespace)].append(policy)
-    return grouped
-
-
-def default_deny(policies: list[Resource]) -> tuple[bool, str]:
-    """Whether these policies deny ingress by default, and why (or why not)."""
-    deny = sorted(p.name for p in policies if p.attrs.get("default_deny_ingress"))
-    open_all = sorted(
-        p.name
-        for p in policies
-        if p.attrs.get("selects_all_pods") and p.attrs.get("allows_all_ingress")
-    )
-    if deny and open_all:
-        return False, (
-            f"default-deny {', '.join(deny)} is undone by {', '.join(open_all)}, which allows "
-            "all ingress to every pod"
-        )
-    if deny:
-        return True, f"default-deny ingress by {', '.join(deny)}"
-    if open_all:
-        return False, f"{', '.join(open_all)} allows all ingress to every pod"
-    if policies:
-        return False, (
-            f"no policy selects every pod with an empty ingress list "
-            f"(policies: {names_list(sorted(p.name for p in policies))})"
-        )
-    return False, "no NetworkPolicy at all"
 
 
 _NETPOL_REMEDIATION = """
@@ -596,156 +268,6 @@ def netpol_default_deny(inv: Inventory) -> Iterator[Result]:
 
 
 # -- service mesh mTLS -----------------------------------------------------------------
-
-_WEAK = ("PERMISSIVE", "DISABLE")
-
-
-def mesh_root(inv: Inventory) -> str:
-    return str(inv.setting("istio_root_namespace", "istio-system") or "istio-system")
-
-
-def _oldest(policies: list[Resource]) -> Resource | None:
-    """Istio applies the oldest of several namespace-wide policies."""
-    if not policies:
-        return None
-    return sorted(policies, key=lambda p: (p.created_at or "", p.name))[0]
-
-
-def _in_mesh(pod: Resource) -> bool:
-    labels = pod.attrs.get("labels") or {}
-    annotations = pod.attrs.get("annotations") or {}
-    containers = pod.attrs.get("containers") or []
-    return (
-        labels.get("security.istio.io/tlsMode") == "istio"
-        or "sidecar.istio.io/status" in annotations
-        or "ambient.istio.io/redirection" in annotations
-        or any(c.get("name") == "istio-proxy" for c in containers)
-    )
-
-
-def _namespace_meshed(namespace: Resource) -> str | None:
-    labels = namespace.attrs.get("labels") or {}
-    if labels.get("istio-injection") == "enabled":
-        return "istio-injection=enabled"
-    if labels.get("istio.io/rev") and labels.get("istio-injection") != "disabled":
-        return f"istio.io/rev={labels['istio.io/rev']}"
-    if labels.get("istio.io/dataplane-mode") == "ambient":
-        return "istio.io/dataplane-mode=ambient"
-    return None
-
-
-@dataclass
-class MeshVerdict:
-    """The mTLS verdict for one namespace (or, with ``namespace`` None, the mesh)."""
-
-    scope: str
-    namespace: Resource | None
-    status: Status
-    detail: str
-    evidence: dict[str, Any]
-    severity: Severity | None = None
-
-
-def _mode(policy: Resource | None) -> str:
-    return str((policy.attrs.get("mtls_mode") if policy else None) or "UNSET")
-
-
-def _weak_ports(policy: Resource) -> list[str]:
-    return sorted(
-        f"port {port} {mode}"
-        for port, mode in (policy.attrs.get("port_level_mtls") or {}).items()
-        if mode in _WEAK
-    )
-
-
-def mesh_verdicts(inv: Inventory, scope: str) -> list[MeshVerdict]:
-    """The mesh-wide verdict and one per user namespace, for a cluster with Istio."""
-    root = mesh_root(inv)
-    policies = inv.of(PROVIDER, "PeerAuthentication", scope)
-    rules = inv.of(PROVIDER, "DestinationRule", scope)
-    pods: dict[str, list[Resource]] = defaultdict(list)
-    for pod in inv.of(PROVIDER, "Pod", scope):
-        if not pod.attrs.get("host_network"):  # host-network pods cannot have a sidecar
-            pods[pod.namespace].append(pod)
-
-    mesh_policy = _oldest(
-        [p for p in policies if p.namespace == root and p.attrs.get("selector") is None]
-    )
-    mesh_mode = _mode(mesh_policy)
-    if mesh_policy is None:
-        mesh_mode = "PERMISSIVE"
-        mesh_why = f"no mesh-wide PeerAuthentication in {root}: Istio's default is PERMISSIVE"
-    elif mesh_mode == "UNSET":
-        mesh_mode = "PERMISSIVE"
-        mesh_why = f"mesh-wide PeerAuthentication {qualified(mesh_policy)} sets no mode: PERMISSIVE"
-    else:
-        mesh_why = f"mesh-wide PeerAuthentication {qualified(mesh_policy)} is {mesh_mode}"
-    verdicts = [
-        MeshVerdict(
-            scope,
-            None,
-            Status.PASS if mesh_mode == "STRICT" else Status.FAIL,
-            mesh_why,
-            {"mode": mesh_mode, "policy": qualified(mesh_policy) if mesh_policy else None},
-            Severity.HIGH if mesh_mode == "DISABLE" else None,
-        )
-    ]
-    for namespace in sorted(user_namespaces(inv, root), key=lambda r: r.name):
-        if namespace.scope != scope:
-            continue
-        name = namespace.name
-        own = [p for p in policies if p.namespace == name]
-        ns_policy = _oldest([p for p in own if p.attrs.get("selector") is None])
-        mode = _mode(ns_policy)
-        if ns_policy is None or mode == "UNSET":
-            mode, source = mesh_mode, f"inherited: {mesh_why}"
-        else:
-            source = f"PeerAuthentication {qualified(ns_policy)} is {mode}"
-        partial = []
-        if ns_policy is not None:
-            partial.extend(f"{qualified(ns_policy)} {text}" for text in _weak_ports(ns_policy))
-        for policy in sorted(own, key=lambda p: p.name):
-            if policy.attrs.get("selector") is None:
-                continue
-            weak = []
-            if policy.attrs.get("mtls_mode") in _WEAK:
-                weak.append(str(policy.attrs["mtls_mode"]))
-            weak.extend(_weak_ports(policy))
-            if weak:
-                selector = ",".join(f"{k}={v}" for k, v in sorted(policy.attrs["selector"].items()))
-                partial.append(f"{qualified(policy)} ({selector or 'all'}): {', '.join(weak)}")
-        for rule in sorted((r for r in rules if r.namespace == name), key=lambda r: r.name):
-            modes = [rule.attrs.get("tls_mode")]
-            modes += list((rule.attrs.get("port_level_tls") or {}).values())
-            modes += [subset.get("tls_mode") for subset in rule.attrs.get("subsets") or []]
-            if "DISABLE" in modes:
-                partial.append(
-                    f"DestinationRule {qualified(rule)} sends plaintext to {rule.attrs.get('host')}"
-                )
-        meshed = _namespace_meshed(namespace)
-        sidecars = [pod for pod in pods.get(name, []) if _in_mesh(pod)]
-        outside = sorted({pod.name for pod in pods.get(name, []) if not _in_mesh(pod)})
-        evidence: dict[str, Any] = {"mode": mode, "injection": meshed, "partial": partial}
-        if not meshed and not sidecars and outside:
-            status, severity = Status.FAIL, None
-            detail = (
-                f"namespace {name} is not in the mesh (no sidecar injection label, no sidecar "
-                "on its pods): its traffic is not mutually authenticated"
-            )
-            if partial:
-                detail += f"; also {'; '.join(partial)}"
-        elif mode in _WEAK:
-            status = Status.FAIL
-            severity = Severity.HIGH if mode == "DISABLE" else None
-            detail = f"namespace {name} accepts plaintext: {source}"
-        elif partial:
-            status, severity = Status.FAIL, None
-            detail = f"namespace {name} is STRICT ({source}) except: {'; '.join(partial)}"
-        else:
-            status, severity = Status.PASS, None
-            detail = f"namespace {name} requires mTLS ({source})"
-        verdicts.append(MeshVerdict(scope, namespace, status, detail, evidence, severity))
-    return verdicts
 
 
 @check(
@@ -832,7 +354,7 @@ def mesh_absent(inv: Inventory) -> Iterator[Result]:
         linkerd = any(
             c.get("name") == "linkerd-proxy"
             for pod in inv.of(PROVIDER, "Pod", scope)
-            for c in pod.attrs.get("containers") or []
+            for c in facts_of(pod, PodFacts).get("containers") or []
         )
         if linkerd:
             yield Result(

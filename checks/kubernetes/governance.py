@@ -17,28 +17,24 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from postureapp.checks.kubernetes import rbac
-from postureapp.checks.kubernetes._common import (
-    CIS,
-    ISO,
+from postureapp.checks.kubernetes._common import CIS, ISO, SOC2, frameworks
+from postureapp.checks.registry import Result, check, control
+from postureapp.domain.kubernetes import rbac
+from postureapp.domain.kubernetes.mesh import mesh_verdicts
+from postureapp.domain.kubernetes.network import default_deny, policies_by_namespace
+from postureapp.domain.kubernetes.objects import (
     PROVIDER,
-    SOC2,
     cluster_uid,
-    frameworks,
     installed,
-    names_list,
     qualified,
     scopes_of,
-)
-from postureapp.checks.kubernetes.endpoints import (
-    default_deny,
-    mesh_verdicts,
-    policies_by_namespace,
     user_namespaces,
 )
-from postureapp.checks.kubernetes.identities import RBAC_KINDS
-from postureapp.checks.kubernetes.secrets import legacy_tokens
-from postureapp.checks.registry import Result, check, control
+from postureapp.domain.kubernetes.rbac import RBAC_KINDS
+from postureapp.domain.kubernetes.tokens import legacy_tokens
+from postureapp.domain.text import names_list
+from postureapp.facts import facts_of
+from postureapp.facts.kubernetes import KyvernoPolicyFacts, NamespaceFacts
 from postureapp.inventory import Inventory
 from postureapp.model import Severity, Status, View
 
@@ -197,7 +193,7 @@ def admission_policy(inv: Inventory) -> Iterator[Result]:
         namespaces = [ns for ns in user_namespaces(inv) if ns.scope == scope]
         levels: dict[str, list[str]] = defaultdict(list)
         for ns in namespaces:
-            level = (ns.attrs.get("pod_security") or {}).get("enforce")
+            level = (facts_of(ns, NamespaceFacts).get("pod_security") or {}).get("enforce")
             if level in _ENFORCING_LEVELS:
                 levels[str(level)].append(ns.name)
         present, notes = [], []
@@ -217,7 +213,9 @@ def admission_policy(inv: Inventory) -> Iterator[Result]:
         elif installed(inv, scope, "gatekeeper"):
             notes.append("Gatekeeper is installed but has no constraint template")
         kyverno = [*inv.of(PROVIDER, "ClusterPolicy", scope), *inv.of(PROVIDER, "Policy", scope)]
-        enforcing = sorted(qualified(p) for p in kyverno if _kyverno_enforces(p.attrs))
+        enforcing = sorted(
+            qualified(p) for p in kyverno if _kyverno_enforces(facts_of(p, KyvernoPolicyFacts))
+        )
         if enforcing:
             present.append(f"Kyverno (enforcing policies: {names_list(enforcing, 5)})")
         elif kyverno:
@@ -254,7 +252,7 @@ def admission_policy(inv: Inventory) -> Iterator[Result]:
         )
 
 
-def _kyverno_enforces(attrs: dict) -> bool:
+def _kyverno_enforces(attrs: KyvernoPolicyFacts) -> bool:
     if str(attrs.get("validation_failure_action") or "").lower() == "enforce":
         return True
     return any(
@@ -288,7 +286,7 @@ def least_privilege(inv: Inventory) -> Iterator[Result]:
     counted (see :mod:`postureapp.checks.kubernetes.identities`). FAIL when any identity holds
     them."""
     grants_by_scope: dict[str, list[rbac.Grant]] = defaultdict(list)
-    for grant in rbac.RbacIndex(inv).grants():
+    for grant in rbac.index(inv).grants():
         grants_by_scope[grant.binding.scope].append(grant)
     for scope in scopes_of(inv, "ServiceAccount", "ClusterRoleBinding", "RoleBinding"):
         identities: set[rbac.Subject] = {

@@ -1,7 +1,8 @@
-"""Identity checks: who can do what in the cluster, and which identity each workload runs as.
+"""Identity checks: who can do what in the cluster (the workloads' identities are judged
+in :mod:`postureapp.checks.kubernetes.workloads`).
 
 The RBAC checks judge every binding (one finding per RoleBinding/ClusterRoleBinding,
-PASS when it does not grant the capability) through :mod:`postureapp.checks.kubernetes.rbac`.
+PASS when it does not grant the capability) through :mod:`postureapp.domain.kubernetes.rbac`.
 Control-plane bindings are not judged: ``system:*``/``eks:*`` bindings to
 ``system:*``/``eks:*`` roles whose subjects are all control-plane identities, and the
 default ``cluster-admin`` binding of ``system:masters``. They exist in every cluster,
@@ -10,33 +11,22 @@ Bindings of public groups are always judged.
 
 Each RBAC check stands on its own: a cluster-admin binding also fails the wildcard,
 secrets, exec... checks, so that waiving one risk never hides another.
-
-The workload checks group pods by workload (``attrs.workload``; a CronJob's Jobs fold
-into the CronJob) and hang their findings on the workload's uid, which survives
-rollouts. Mirror pods of static pods (owned by a Node) are left out: the kubelet runs
-them from files on the node, they cannot use service accounts, and no API change can
-fix them.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterator
 
-from postureapp.checks.kubernetes import rbac
-from postureapp.checks.kubernetes._common import PROVIDER, frameworks, names_list, workloads
+from postureapp.checks.kubernetes._common import frameworks
 from postureapp.checks.registry import Result, check
+from postureapp.domain.kubernetes import rbac
+from postureapp.domain.kubernetes.objects import PROVIDER
+from postureapp.domain.kubernetes.rbac import RBAC_KINDS
 from postureapp.inventory import Inventory
-from postureapp.model import Severity, Status, View, k8s_uid
-
-RBAC_KINDS = ("ClusterRole", "Role", "ClusterRoleBinding", "RoleBinding")
+from postureapp.model import Severity, Status, View
 
 _RBAC_DOCS = "https://kubernetes.io/docs/reference/access-authn-authz/rbac/"
 _RBAC_GOOD = "https://kubernetes.io/docs/concepts/security/rbac-good-practices/"
-_SA_DOCS = "https://kubernetes.io/docs/concepts/security/service-accounts/"
-_SA_TASK = "https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/"
-_PSS = "https://kubernetes.io/docs/concepts/security/pod-security-standards/"
-_PSA = "https://kubernetes.io/docs/concepts/security/pod-security-admission/"
 
 
 def _rules_text(grant: rbac.Grant, rules: list[rbac.Rule]) -> str:
@@ -60,7 +50,7 @@ def _judge_bindings(
 
     ``what`` completes "which can ..." in a failing detail, ``clean`` "; ..." in a
     passing one."""
-    for grant in rbac.RbacIndex(inv).grants():
+    for grant in rbac.index(inv).grants():
         if grant.control_plane:
             continue
         if not grant.subjects:
@@ -241,7 +231,7 @@ def create_workloads(inv: Inventory) -> Iterator[Result]:
 
 
 def _escalation_rules(grant: rbac.Grant) -> list[rbac.Rule]:
-    found = []
+    found: list[rbac.Rule] = []
     for capability in (rbac.BIND, rbac.ESCALATE, rbac.IMPERSONATE):
         found.extend(rule for rule in capability.matching(grant) if rule not in found)
     return found
@@ -320,9 +310,13 @@ def anonymous(inv: Inventory) -> Iterator[Result]:
     """A binding whose subjects include ``system:anonymous``, ``system:unauthenticated``,
     ``system:authenticated`` or ``system:serviceaccounts`` (every pod's token), to
     anything beyond the built-in discovery roles (system:discovery, system:basic-user,
-    system:public-info-viewer, system:service-account-issuer-discovery)."""
-    for grant in rbac.RbacIndex(inv).grants():
-        public = [subject.label for subject in grant.subjects if subject.public]
+    system:public-info-viewer, system:service-account-issuer-discovery; for anonymous
+    and unauthenticated subjects only system:public-info-viewer, which the API server
+    binds them itself). A role that does not exist fails too: whoever creates a role of
+    that name grants it to everyone."""
+    for grant in rbac.index(inv).grants():
+        public = [subject for subject in grant.subjects if subject.public]
+        labels = [subject.label for subject in public]
         if not public:
             if grant.control_plane:
                 continue
@@ -332,7 +326,9 @@ def anonymous(inv: Inventory) -> Iterator[Result]:
                 detail=f"{grant.binding_label} binds no anonymous or all-authenticated subject",
                 evidence=grant.evidence(),
             )
-        elif grant.role_kind == "ClusterRole" and grant.role_name in rbac.DISCOVERY_ROLES:
+        elif grant.role_kind == "ClusterRole" and all(
+            grant.role_name in rbac.allowed_public_roles(subject) for subject in public
+        ):
             yield Result(
                 grant.binding,
                 Status.PASS,
@@ -342,263 +338,19 @@ def anonymous(inv: Inventory) -> Iterator[Result]:
         elif not grant.role_found:
             yield Result(
                 grant.binding,
-                Status.PASS,
-                detail=f"{grant.binding_label} binds {', '.join(public)} to "
-                f"{grant.role_label}, which does not exist: it grants nothing until a role "
-                "of that name is created",
+                Status.FAIL,
+                detail=f"{grant.binding_label} binds {', '.join(labels)} to "
+                f"{grant.role_label}, which does not exist: it grants nothing yet, but "
+                "whoever creates a role of that name grants it to everyone",
                 evidence=grant.evidence(),
+                severity=Severity.HIGH,
             )
         else:
             rules = _rules_text(grant, list(grant.rules)) or "no rules"
             yield Result(
                 grant.binding,
                 Status.FAIL,
-                detail=f"{grant.describe()}: {', '.join(public)} covers anyone (or any "
+                detail=f"{grant.describe()}: {', '.join(labels)} covers anyone (or any "
                 f"workload) that can reach the API server, and gets: {rules}",
                 evidence=grant.evidence(grant.rules),
-            )
-
-
-# -- service accounts and pods ---------------------------------------------------------
-
-
-@check(
-    id="k8s-sa-default-used",
-    title="Workload runs as the default ServiceAccount",
-    view=View.IDENTITIES,
-    severity=Severity.MEDIUM,
-    provider=PROVIDER,
-    requires=("Pod",),
-    remediation="""
-Create a ServiceAccount per service (`kubectl create serviceaccount <service> -n <ns>`),
-set `spec.template.spec.serviceAccountName: <service>` on the workload, and bind only
-what that service needs to it. Then make the default one inert: `kubectl patch
-serviceaccount default -n <ns> -p '{"automountServiceAccountToken": false}'`.""",
-    frameworks=frameworks(cis=["5.1.5"], iso=["A.5.16", "A.8.2"], soc2=["CC6.1", "CC6.2"]),
-    references=(_SA_DOCS, _SA_TASK),
-)
-def default_service_account(inv: Inventory) -> Iterator[Result]:
-    """A workload whose pods name no service account (or ``default``). Every pod of
-    the namespace that names none shares that identity, so it cannot be scoped to one
-    service, and whatever is granted to it is granted to all of them."""
-    for workload, pods in workloads(inv).items():
-        accounts = sorted({str(pod.attrs.get("service_account") or "default") for pod in pods})
-        evidence = {"workload": workload.ref, "service_accounts": accounts}
-        if "default" in accounts:
-            yield Result(
-                workload.uid,
-                Status.FAIL,
-                detail=f"{workload.label} runs as ServiceAccount {workload.namespace}/default, "
-                "the identity of every pod in the namespace that names none",
-                evidence=evidence,
-            )
-        else:
-            yield Result(
-                workload.uid,
-                Status.PASS,
-                detail=f"{workload.label} runs as ServiceAccount "
-                f"{workload.namespace}/{', '.join(accounts)}",
-                evidence=evidence,
-            )
-
-
-@check(
-    id="k8s-sa-shared",
-    title="ServiceAccount shared by several workloads",
-    view=View.IDENTITIES,
-    severity=Severity.MEDIUM,
-    provider=PROVIDER,
-    requires=("Pod", "ServiceAccount"),
-    remediation="""
-Give each workload its own ServiceAccount (`kubectl create serviceaccount <workload> -n
-<ns>`; set `serviceAccountName` in its pod template) with its own RoleBindings and, on
-EKS, its own IAM role (`eks.amazonaws.com/role-arn`). One identity per service keeps a
-breach of one service from carrying every other service's permissions, and keeps the
-audit trail attributable.""",
-    frameworks=frameworks(iso=["A.5.16", "A.8.2", "A.5.15"], soc2=["CC6.1", "CC6.3"]),
-    references=(_SA_DOCS, f"{_RBAC_GOOD}#least-privilege"),
-)
-def shared_service_account(inv: Inventory) -> Iterator[Result]:
-    """One finding per ServiceAccount, listing the workloads whose pods run as it;
-    FAIL when there is more than one. Only running pods are seen: a workload scaled to
-    zero does not count."""
-    users: dict[tuple[str, str, str], set[str]] = defaultdict(set)
-    for workload, pods in workloads(inv).items():
-        for pod in pods:
-            account = str(pod.attrs.get("service_account") or "default")
-            users[(workload.scope, workload.namespace, account)].add(workload.ref)
-    accounts = {
-        (sa.scope, sa.namespace, sa.name): sa.uid for sa in inv.of(PROVIDER, "ServiceAccount")
-    }
-    for key in sorted(set(users) | set(accounts)):
-        scope, namespace, name = key
-        uid = accounts.get(key) or k8s_uid(scope, "ServiceAccount", name, namespace)
-        using = sorted(users.get(key, ()))
-        evidence = {"service_account": f"{namespace}/{name}", "workloads": using}
-        if len(using) > 1:
-            yield Result(
-                uid,
-                Status.FAIL,
-                detail=f"ServiceAccount {namespace}/{name} is the identity of {len(using)} "
-                f"workloads: {names_list(using)}",
-                evidence=evidence,
-            )
-        else:
-            yield Result(
-                uid,
-                Status.PASS,
-                detail=f"ServiceAccount {namespace}/{name} is used by "
-                + (f"one workload: {using[0]}" if using else "no running workload"),
-                evidence=evidence,
-            )
-
-
-@check(
-    id="k8s-pod-automount-token",
-    title="Kubernetes API token mounted without opt-out",
-    view=View.IDENTITIES,
-    severity=Severity.LOW,
-    provider=PROVIDER,
-    requires=("Pod", "ServiceAccount"),
-    remediation="""
-If the workload never calls the Kubernetes API, opt out: set
-`automountServiceAccountToken: false` on its ServiceAccount (`kubectl patch
-serviceaccount <sa> -n <ns> -p '{"automountServiceAccountToken": false}'`) or in the pod
-template. A workload that does call the API keeps the token: waive this finding with
-that reason.""",
-    frameworks=frameworks(cis=["5.1.6"], iso=["A.8.2", "A.5.17"], soc2=["CC6.1"]),
-    references=(f"{_SA_TASK}#opt-out-of-api-credential-automounting", _SA_DOCS),
-)
-def automount_token(inv: Inventory) -> Iterator[Result]:
-    """Pods with a projected Kubernetes API token mounted because neither the pod nor
-    its ServiceAccount opted out. postureapp cannot know whether the workload calls the
-    API; most application workloads do not, hence low severity. The detail says whether
-    the mount was asked for explicitly or is Kubernetes' default."""
-    accounts = {(sa.scope, sa.namespace, sa.name): sa for sa in inv.of(PROVIDER, "ServiceAccount")}
-    for workload, pods in workloads(inv).items():
-        mounted = [pod for pod in pods if pod.attrs.get("service_account_token_mounted")]
-        if any("service_account_token_mounted" not in pod.attrs for pod in pods) and not mounted:
-            yield Result(
-                workload.uid,
-                Status.UNKNOWN,
-                detail=f"{workload.label}: the collector did not say whether a token is mounted",
-            )
-            continue
-        names = sorted({str(pod.attrs.get("service_account") or "default") for pod in pods})
-        evidence = {"workload": workload.ref, "service_accounts": names}
-        if not mounted:
-            yield Result(
-                workload.uid,
-                Status.PASS,
-                detail=f"{workload.label} has no Kubernetes API token mounted",
-                evidence=evidence,
-            )
-            continue
-        how = set()
-        for pod in mounted:
-            account = accounts.get(
-                (pod.scope, pod.namespace, str(pod.attrs.get("service_account") or "default"))
-            )
-            if pod.attrs.get("automount_service_account_token") is True:
-                how.add("requested by the pod spec")
-            elif account is not None and account.attrs.get("automount_service_account_token"):
-                how.add(f"enabled on ServiceAccount {account.name}")
-            else:
-                how.add("Kubernetes' default: neither the pod nor its ServiceAccount opts out")
-        evidence["automount"] = sorted(how)
-        yield Result(
-            workload.uid,
-            Status.FAIL,
-            detail=f"{workload.label} mounts a Kubernetes API token for ServiceAccount "
-            f"{workload.namespace}/{', '.join(names)} ({'; '.join(sorted(how))}); whether it "
-            "needs the API cannot be seen from here",
-            evidence=evidence,
-        )
-
-
-@check(
-    id="k8s-pod-privileged",
-    title="Privileged container",
-    view=View.IDENTITIES,
-    severity=Severity.HIGH,
-    provider=PROVIDER,
-    requires=("Pod",),
-    remediation="""
-Remove `securityContext.privileged: true` from the containers; grant the one capability
-needed instead (`capabilities: {add: [NET_ADMIN]}`), or move the task to a node-level
-agent. Enforce it: `kubectl label ns <ns> pod-security.kubernetes.io/enforce=baseline`
-(or `restricted`). A privileged container is root on the node.""",
-    frameworks=frameworks(cis=["5.2.2"], iso=["A.8.2", "A.8.9"], soc2=["CC6.1", "CC6.8"]),
-    references=(f"{_PSS}#baseline", _PSA),
-)
-def privileged(inv: Inventory) -> Iterator[Result]:
-    """A workload with a privileged container (init and ephemeral containers too)."""
-    for workload, pods in workloads(inv).items():
-        containers = sorted(
-            {
-                str(container.get("name"))
-                for pod in pods
-                for container in pod.attrs.get("containers") or []
-                if container.get("privileged")
-            }
-        )
-        if not containers and any(pod.attrs.get("privileged") for pod in pods):
-            containers = ["(unnamed)"]
-        evidence = {"workload": workload.ref, "privileged_containers": containers}
-        if containers:
-            yield Result(
-                workload.uid,
-                Status.FAIL,
-                detail=f"{workload.label} runs privileged containers: {', '.join(containers)}",
-                evidence=evidence,
-            )
-        else:
-            yield Result(
-                workload.uid,
-                Status.PASS,
-                detail=f"{workload.label} runs no privileged container",
-                evidence=evidence,
-            )
-
-
-_HOST_FLAGS = (("host_network", "hostNetwork"), ("host_pid", "hostPID"), ("host_ipc", "hostIPC"))
-
-
-@check(
-    id="k8s-pod-host-namespace",
-    title="Pod shares the node's network, PID or IPC namespace",
-    view=View.IDENTITIES,
-    severity=Severity.HIGH,
-    provider=PROVIDER,
-    requires=("Pod",),
-    remediation="""
-Remove `hostNetwork`, `hostPID` and `hostIPC` from the pod template; expose ports
-through a Service instead of the host's network. Node agents that truly need them
-(node-exporter, CNI) belong in a dedicated namespace with Pod Security `privileged`
-and a waiver; everything else gets `pod-security.kubernetes.io/enforce=baseline`.""",
-    frameworks=frameworks(
-        cis=["5.2.3", "5.2.4", "5.2.5"], iso=["A.8.2", "A.8.9", "A.8.22"], soc2=["CC6.1"]
-    ),
-    references=(f"{_PSS}#baseline", _PSA),
-)
-def host_namespace(inv: Inventory) -> Iterator[Result]:
-    """A workload with hostNetwork (sees every interface of the node, reaches the kubelet
-    and cloud metadata as the node), hostPID (sees and signals the node's processes) or
-    hostIPC."""
-    for workload, pods in workloads(inv).items():
-        flags = [label for attr, label in _HOST_FLAGS if any(pod.attrs.get(attr) for pod in pods)]
-        evidence = {"workload": workload.ref, "host_namespaces": flags}
-        if flags:
-            yield Result(
-                workload.uid,
-                Status.FAIL,
-                detail=f"{workload.label} uses {', '.join(flags)}",
-                evidence=evidence,
-            )
-        else:
-            yield Result(
-                workload.uid,
-                Status.PASS,
-                detail=f"{workload.label} shares no host namespace",
-                evidence=evidence,
             )

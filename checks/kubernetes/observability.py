@@ -2,8 +2,8 @@
 Bit, Fluentd, Vector, the OpenTelemetry Collector...) and a tracing backend or collector
 (Jaeger, Tempo, Zipkin, the OpenTelemetry Collector, the X-Ray daemon).
 
-Products are recognised from pods' image *names* (repository, not tag); nothing is read
-from the containers. Reads the Pod attrs of :mod:`postureapp.collectors.kubernetes.normalise`.
+Products are recognised from the image *names* (repository, not tag) of each workload's
+pods and pod template; nothing is read from the containers.
 """
 
 from __future__ import annotations
@@ -12,16 +12,12 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 
-from postureapp.checks.kubernetes._common import (
-    PROVIDER,
-    cluster_uid,
-    frameworks,
-    scopes_of,
-    workload_of,
-)
+from postureapp.checks.kubernetes._common import frameworks
 from postureapp.checks.registry import Result, check
+from postureapp.domain.kubernetes.objects import PROVIDER, cluster_uid, scopes_of
+from postureapp.domain.kubernetes.workloads import specs, workloads
 from postureapp.inventory import Inventory
-from postureapp.model import Resource, Severity, Status, View
+from postureapp.model import Severity, Status, View
 
 # Matched against the last path segment of the image repository.
 LOG_SHIPPERS: dict[str, re.Pattern[str]] = {
@@ -65,26 +61,19 @@ def recognise(image: str, products: dict[str, re.Pattern[str]]) -> str | None:
 
 
 def _found(
-    pods: list[Resource], products: dict[str, re.Pattern[str]], daemonset: bool
+    inv: Inventory, scope: str, products: dict[str, re.Pattern[str]], daemonset: bool
 ) -> dict[str, list[str]]:
-    """product -> workloads (``Kind ns/name``) running it."""
+    """product -> workloads (``Kind ns/name``) running it, from templates and pods."""
     found: dict[str, set[str]] = defaultdict(set)
-    for pod in pods:
-        workload = workload_of(pod)
-        if daemonset and workload.kind != "DaemonSet":
+    for workload, pods in workloads(inv).items():
+        if workload.scope != scope or (daemonset and workload.kind != "DaemonSet"):
             continue
-        for image in pod.attrs.get("images") or []:
-            product = recognise(str(image), products)
-            if product:
-                found[product].add(workload.label)
+        for _, spec in specs(workload, pods):
+            for image in spec.get("images") or []:
+                product = recognise(str(image), products)
+                if product:
+                    found[product].add(workload.label)
     return {product: sorted(names) for product, names in sorted(found.items())}
-
-
-def _pods_by_scope(inv: Inventory) -> dict[str, list[Resource]]:
-    grouped: dict[str, list[Resource]] = defaultdict(list)
-    for pod in inv.of(PROVIDER, "Pod"):
-        grouped[pod.scope].append(pod)
-    return grouped
 
 
 @check(
@@ -108,10 +97,9 @@ def log_shipping(inv: Inventory) -> Iterator[Result]:
     """Per cluster: passes when a DaemonSet runs a known log shipper. A shipper run as a
     Deployment does not read every node's logs and does not count; other DaemonSets
     (CNI, kube-proxy) are not shippers."""
-    pods = _pods_by_scope(inv)
     for scope in scopes_of(inv, "Pod"):
-        found = _found(pods.get(scope, []), LOG_SHIPPERS, daemonset=True)
-        elsewhere = _found(pods.get(scope, []), LOG_SHIPPERS, daemonset=False)
+        found = _found(inv, scope, LOG_SHIPPERS, daemonset=True)
+        elsewhere = _found(inv, scope, LOG_SHIPPERS, daemonset=False)
         evidence = {"log_shippers": found}
         if found:
             products = ", ".join(f"{p} ({', '.join(w)})" for p, w in found.items())
@@ -142,9 +130,8 @@ context, so one request can be followed through every service it touched.""",
 )
 def tracing(inv: Inventory) -> Iterator[Result]:
     """Per cluster: passes when any workload runs a known trace collector or backend."""
-    pods = _pods_by_scope(inv)
     for scope in scopes_of(inv, "Pod"):
-        found = _found(pods.get(scope, []), TRACERS, daemonset=False)
+        found = _found(inv, scope, TRACERS, daemonset=False)
         evidence = {"tracing": found}
         if found:
             products = ", ".join(f"{p} ({', '.join(w)})" for p, w in found.items())

@@ -11,15 +11,24 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from postureapp.checks.kubernetes._common import PROVIDER, frameworks, qualified
-from postureapp.checks.kubernetes._exposure import (
+from postureapp.checks.kubernetes._common import frameworks
+from postureapp.checks.registry import Result, check
+from postureapp.domain.kubernetes.exposure import (
     Traffic,
     backend_services,
     exposed_services,
     ingress_internal,
     service_internal,
 )
-from postureapp.checks.registry import Result, check
+from postureapp.domain.kubernetes.objects import PROVIDER, qualified
+from postureapp.facts import facts_of
+from postureapp.facts.kubernetes import (
+    DestinationRuleFacts,
+    GatewayFacts,
+    IngressFacts,
+    ObjectFacts,
+    ServiceFacts,
+)
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, View
 
@@ -38,7 +47,7 @@ def _positive(value: Any) -> bool:
 
 
 def _annotation_limits(resource: Resource) -> dict[str, str]:
-    annotations = resource.attrs.get("annotations") or {}
+    annotations = facts_of(resource, ObjectFacts).get("annotations") or {}
     return {
         key.removeprefix(_NGINX): str(annotations[key])
         for key in RATE_LIMIT_ANNOTATIONS
@@ -106,7 +115,7 @@ def public_rate_limit(inv: Inventory) -> Iterator[Result]:
             },
         )
     for service in sorted(inv.of(PROVIDER, "Service"), key=lambda r: r.uid):
-        if service.attrs.get("type") != "LoadBalancer":
+        if facts_of(service, ServiceFacts).get("type") != "LoadBalancer":
             continue
         name = f"LoadBalancer Service {qualified(service)}"
         internal = service_internal(service)
@@ -145,11 +154,12 @@ def ingress_termination(ingress: Resource) -> tuple[str, str]:
     ssl-passthrough, ``none`` without TLS, ``edge-reencrypted`` with an HTTPS backend
     protocol annotation, else ``edge-bridged-cleartext``."""
     annotations = {
-        k: str(v).strip().lower() for k, v in (ingress.attrs.get("annotations") or {}).items()
+        k: str(v).strip().lower()
+        for k, v in (facts_of(ingress, IngressFacts).get("annotations") or {}).items()
     }
     if annotations.get(f"{_NGINX}ssl-passthrough") == "true":
         return "passthrough", "ssl-passthrough: TLS is tunnelled to the pods"
-    tls = bool(ingress.attrs.get("tls")) or bool(
+    tls = bool(facts_of(ingress, IngressFacts).get("tls")) or bool(
         annotations.get("alb.ingress.kubernetes.io/certificate-arn")
     )
     if not tls:
@@ -162,7 +172,7 @@ def ingress_termination(ingress: Resource) -> tuple[str, str]:
 
 def service_termination(service: Resource) -> tuple[str, str]:
     """(tls_termination, why) for a LoadBalancer Service (AWS load balancer annotations)."""
-    annotations = service.attrs.get("annotations") or {}
+    annotations = facts_of(service, ServiceFacts).get("annotations") or {}
     backend = str(annotations.get(_BACKEND_PROTOCOL, "")).strip().lower()
     if not annotations.get(_SSL_CERT):
         if backend in ("http", "https"):
@@ -216,7 +226,7 @@ def tls_at_proxy(inv: Inventory) -> Iterator[Result]:
             ingress, f"Ingress {qualified(ingress)}", mode, why, ingress_internal(ingress)
         )
     for service in sorted(inv.of(PROVIDER, "Service"), key=lambda r: r.uid):
-        if service.attrs.get("type") != "LoadBalancer":
+        if facts_of(service, ServiceFacts).get("type") != "LoadBalancer":
             continue
         mode, why = service_termination(service)
         name = f"LoadBalancer Service {qualified(service)}"
@@ -229,7 +239,7 @@ def tls_at_proxy(inv: Inventory) -> Iterator[Result]:
                 "protocol": item.get("protocol"),
                 "tls_termination": gateway_termination(item),
             }
-            for item in gateway.attrs.get("listeners") or []
+            for item in facts_of(gateway, GatewayFacts).get("listeners") or []
         ]
         if not rows:
             continue
@@ -286,11 +296,12 @@ def cascading_failure(inv: Inventory) -> Iterator[Result]:
         service = entry.service
         rule = traffic.circuit_breaker(service)
         budget = traffic.budget(service)
+        rule_facts = facts_of(rule, DestinationRuleFacts) if rule else None
         evidence = {
             "exposed_by": entry.via,
             "destination_rule": qualified(rule) if rule else None,
-            "outlier_detection": bool(rule and rule.attrs.get("outlier_detection")),
-            "connection_pool": bool(rule and rule.attrs.get("connection_pool")),
+            "outlier_detection": bool(rule_facts and rule_facts.get("outlier_detection")),
+            "connection_pool": bool(rule_facts and rule_facts.get("connection_pool")),
             "pod_disruption_budget": qualified(budget) if budget else None,
         }
         name = f"Service {qualified(service)} (exposed by {', '.join(entry.via)})"
@@ -299,7 +310,7 @@ def cascading_failure(inv: Inventory) -> Iterator[Result]:
             for what, present in (("circuit breaker", rule), ("PodDisruptionBudget", budget))
             if present is None
         ]
-        if missing:
+        if missing or rule is None or budget is None:
             yield Result(
                 service, Status.FAIL, f"{name} has no {' and no '.join(missing)}", evidence
             )

@@ -12,38 +12,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
-from postureapp.checks.kubernetes._common import (
-    PROVIDER,
-    day,
-    frameworks,
-    moment,
-    names_list,
-    qualified,
-    workloads,
-)
+from postureapp.checks.kubernetes._common import frameworks
 from postureapp.checks.registry import Result, check
+from postureapp.dates import day, when
+from postureapp.domain.kubernetes.objects import PROVIDER, qualified
+from postureapp.domain.kubernetes.tokens import is_legacy_token
+from postureapp.domain.kubernetes.workloads import specs, workloads
+from postureapp.domain.text import names_list
+from postureapp.facts import facts_of
+from postureapp.facts.kubernetes import CertificateFacts, SecretFacts
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, View
 
-SA_TOKEN = "kubernetes.io/service-account-token"
 HELM_RELEASE_PREFIX = "sh.helm.release.v1."
 # Controllers that own a Secret and rewrite its data in place when they rotate it.
 ROTATING_OWNERS = frozenset(
     {"ExternalSecret", "SealedSecret", "VaultStaticSecret", "VaultDynamicSecret", "VaultPKISecret"}
 )
 _SECRETS_GOOD = "https://kubernetes.io/docs/concepts/security/secrets-good-practices/"
-
-
-def is_legacy_token(secret: Resource) -> bool:
-    """A long-lived service-account token Secret. Such a Secret always carries the
-    ``kubernetes.io/service-account.name`` annotation, so it is recognised even when the
-    type could not be read."""
-    kind = secret.attrs.get("type")
-    return kind == SA_TOKEN or (kind is None and bool(secret.attrs.get("service_account")))
-
-
-def legacy_tokens(inv: Inventory, scope: str | None = None) -> list[Resource]:
-    return [s for s in inv.of(PROVIDER, "Secret", scope) if is_legacy_token(s)]
 
 
 @check(
@@ -79,9 +65,10 @@ def legacy_token(inv: Inventory) -> Iterator[Result]:
                 detail=f"Secret {qualified(secret)} is not a service-account token",
             )
             continue
-        account = secret.attrs.get("service_account") or "(unknown)"
-        last_used = moment(secret.attrs.get("legacy_token_last_used"))
-        invalid = moment(secret.attrs.get("legacy_token_invalid_since"))
+        facts = facts_of(secret, SecretFacts)
+        account = facts.get("service_account") or "(unknown)"
+        last_used = when(facts.get("legacy_token_last_used"))
+        invalid = when(facts.get("legacy_token_invalid_since"))
         evidence = {
             "service_account": f"{secret.namespace}/{account}",
             "last_used": day(last_used) if last_used else None,
@@ -107,15 +94,16 @@ def stale_exemption(secret: Resource) -> str | None:
     """Why a Secret's age says nothing about its rotation, or None."""
     if is_legacy_token(secret):
         return "a service-account token (judged by k8s-secret-legacy-token)"
-    labels = secret.attrs.get("labels") or {}
+    facts = facts_of(secret, SecretFacts)
+    labels = facts.get("labels") or {}
     if secret.name.startswith(HELM_RELEASE_PREFIX) or (
-        labels.get("owner") == "helm" and secret.attrs.get("type") in ("other", None)
+        labels.get("owner") == "helm" and facts.get("type") in ("other", None)
     ):
         return "a Helm release record, not a credential"
-    annotations = secret.attrs.get("annotations") or {}
+    annotations = facts.get("annotations") or {}
     if annotations.get("cert-manager.io/certificate-name"):
         return "renewed in place by cert-manager (judged by k8s-cert-expiry)"
-    owners = {ref.get("kind") for ref in secret.attrs.get("owner_references") or []}
+    owners = {ref.get("kind") for ref in facts.get("owner_references") or []}
     rotating = sorted(str(kind) for kind in owners & ROTATING_OWNERS)
     if rotating:
         return f"synced in place by its {rotating[0]} owner"
@@ -151,8 +139,8 @@ def stale_secret(inv: Inventory) -> Iterator[Result]:
     for secret in inv.of(PROVIDER, "Secret"):
         if stale_exemption(secret):
             continue
-        created = moment(secret.created_at)
-        kind = secret.attrs.get("type") or "type unknown"
+        created = when(secret.created_at)
+        kind = facts_of(secret, SecretFacts).get("type") or "type unknown"
         if created is None:
             yield Result(
                 secret,
@@ -202,9 +190,10 @@ def certificate_expiry(inv: Inventory) -> Iterator[Result]:
     medium; no ``status.notAfter`` (never issued, or not reported) is unknown."""
     days = int(inv.setting("cert_warning_days", 30))
     for cert in inv.of(PROVIDER, "Certificate"):
-        names = names_list(cert.attrs.get("dns_names") or [cert.attrs.get("common_name") or "-"], 3)
+        facts = facts_of(cert, CertificateFacts)
+        names = names_list(facts.get("dns_names") or [facts.get("common_name") or "-"], 3)
         label = f"Certificate {qualified(cert)} ({names})"
-        not_after = moment(cert.attrs.get("not_after"))
+        not_after = when(facts.get("not_after"))
         if not_after is None:
             yield Result(
                 cert,
@@ -212,8 +201,8 @@ def certificate_expiry(inv: Inventory) -> Iterator[Result]:
                 detail=f"{label}: no notAfter in its status (not issued yet, or not reported)",
             )
             continue
-        evidence = {"not_after": day(not_after), "ready": cert.attrs.get("ready")}
-        note = "; cert-manager reports it not Ready" if cert.attrs.get("ready") is False else ""
+        evidence = {"not_after": day(not_after), "ready": facts.get("ready")}
+        note = "; cert-manager reports it not Ready" if facts.get("ready") is False else ""
         if not_after <= inv.now:
             yield Result(
                 cert,
@@ -262,14 +251,14 @@ encryption at rest.""",
 )
 def env_literal_secret(inv: Inventory) -> Iterator[Result]:
     """Containers whose ``env`` holds a literal value that looks like a credential (the
-    collector's ``looks_secret``). Only the variable name and the reason it looks secret
-    are reported; the value is never read."""
+    collector's ``looks_secret``), in its pod template or its pods. Only the variable
+    name and the reason it looks secret are reported; the value is never read."""
     for workload, pods in workloads(inv).items():
         found = sorted(
             {
                 f"{container.get('name')}: {env.get('name')} ({env.get('secret_hint')})"
-                for pod in pods
-                for container in pod.attrs.get("containers") or []
+                for _, spec in specs(workload, pods)
+                for container in spec.get("containers") or []
                 for env in container.get("env") or []
                 if env.get("looks_secret")
             }

@@ -10,12 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-# Leaf modules only: postureapp.graph's package (and its build) imports postureapp.checks.aws and
-# postureapp.checks.kubernetes, whose package __init__ imports this module, so importing the graph
-# package here would be a cycle whichever side is imported first.
-from postureapp.graph.graph import Graph
-from postureapp.graph.model import Path
-from postureapp.graph.paths import attack_paths, exposed_workloads
+from postureapp.graph import Graph, Path, exposed_workloads, graph_of, paths_of
 from postureapp.inventory import Inventory
 
 PROVIDER = "paths"
@@ -32,10 +27,8 @@ class Facts:
     """The graph of one inventory and the paths grouped the ways the checks need."""
 
     def __init__(self, inv: Inventory) -> None:
-        from postureapp.graph.build import build_graph  # see the note on the imports
-
-        self.graph: Graph = build_graph(inv)
-        self.paths: list[Path] = attack_paths(self.graph)
+        self.graph: Graph = graph_of(inv)
+        self.paths: list[Path] = paths_of(inv)
         self.exposed: dict[str, list[str]] = exposed_workloads(self.graph)
         self.by_workload: dict[str, list[Path]] = defaultdict(list)
         for path in self.paths:

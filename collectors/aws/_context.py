@@ -73,6 +73,7 @@ class Context:
         default_factory=list
     )
     shared: dict[str, Any] = field(default_factory=dict)
+    _answered: set[str] = field(default_factory=set)
 
     # -- clients ------------------------------------------------------------------------
 
@@ -139,7 +140,13 @@ class Context:
         truncated_key: str | None = None,
         **params: Any,
     ) -> Iterator[Mapping[str, Any]]:
-        """Every page of a list operation, each call going through :meth:`call`."""
+        """Every page of a list operation, through boto3's paginator for it (botocore
+        knows each operation's token names and truncation flag); the marker arguments
+        serve operations botocore has no paginator for. Each page fetch is one counted
+        call whose failure becomes an :class:`AwsCallError`."""
+        if hasattr(client, "can_paginate") and client.can_paginate(operation):
+            yield from self._paginated(client, operation, params)
+            return
 
         def one_page(**request: Any) -> Mapping[str, Any]:
             return self.call(client, operation, **request) or {}
@@ -155,6 +162,31 @@ class Context:
         except MalformedAnswer as exc:
             action = _action(client, operation)
             raise AwsCallError(action, f"{action}: malformed answer ({exc})") from exc
+
+    def _paginated(
+        self, client: Any, operation: str, params: dict[str, Any]
+    ) -> Iterator[Mapping[str, Any]]:
+        from botocore.exceptions import ClientError, PaginationError
+
+        pages = iter(client.get_paginator(operation).paginate(**params))
+        while True:
+            try:
+                page = next(pages)
+            except StopIteration:
+                return
+            except PaginationError as exc:  # botocore: "the same next token was received twice"
+                action = _action(client, operation)
+                raise AwsCallError(
+                    action, f"{action}: malformed answer (pagination token repeated)"
+                ) from exc
+            except ClientError as exc:
+                raise self._error(client, operation, exc, None) from exc
+            except Exception as exc:  # botocore raises many unrelated types; all are data here
+                raise self._error(client, operation, exc, None) from exc
+            if not isinstance(page, Mapping):
+                action = _action(client, operation)
+                raise AwsCallError(action, f"{action}: malformed answer (a page is not an object)")
+            yield page
 
     def _error(
         self, client: Any, operation: str, exc: BaseException, where: str | None
@@ -188,6 +220,18 @@ class Context:
         except MalformedAnswer as exc:
             for kind in kinds:
                 self.unknown(kind, f"malformed answer: {exc}")
+
+    def answered(self, kinds: Iterable[str]) -> None:
+        """A unit producing ``kinds`` ran to its end: what it found (maybe nothing) is
+        what exists, except where it recorded a kind unknown."""
+        with self._lock:
+            self._answered.update(kinds)
+
+    def read_kinds(self) -> list[str]:
+        """Kinds some unit answered and none left unknown anywhere."""
+        with self._lock:
+            unknown = {kind for kind, _ in self._unknown}
+            return sorted(self._answered - unknown)
 
     def unknown_reasons(self, regions: Iterable[str] = ()) -> dict[tuple[str, str | None], str]:
         """(kind, region or None) -> why. A kind unknown in every region of ``regions``
@@ -262,7 +306,7 @@ def _strip_account_host_prefix(request: Any, **_: Any) -> None:
 
     parts = urlsplit(request.url)
     host = parts.hostname or ""
-    first, _, rest = host.partition(".")
+    first, _dot, rest = host.partition(".")
     if first.isdigit() and len(first) == 12 and _is_local(rest):
         netloc = parts.netloc.replace(host, rest, 1)
         request.url = urlunsplit(parts._replace(netloc=netloc))

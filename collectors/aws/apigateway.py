@@ -49,6 +49,7 @@ Kinds and attrs (scope ``"{account}/{region}"``)
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from postureapp.collectors.aws._common import dns_suffix, iso, normalise_policy, scope, tags_dict
@@ -62,16 +63,16 @@ def units(ctx: Context, regions: list[str]) -> list[Unit]:
     result = []
     for region in regions:
         result.append(
-            Unit(f"apigateway {region}", ("ApiGatewayRestApi",), lambda r=region: _rest(ctx, r))
+            Unit(f"apigateway {region}", ("ApiGatewayRestApi",), partial(_rest, ctx, region))
         )
         result.append(
-            Unit(f"apigatewayv2 {region}", ("ApiGatewayHttpApi",), lambda r=region: _http(ctx, r))
+            Unit(f"apigatewayv2 {region}", ("ApiGatewayHttpApi",), partial(_http, ctx, region))
         )
         result.append(
             Unit(
                 f"apigateway usage plans {region}",
                 ("ApiGatewayUsagePlan",),
-                lambda r=region: _usage_plans(ctx, r),
+                partial(_usage_plans, ctx, region),
             )
         )
     return result
@@ -89,7 +90,7 @@ def _rest(ctx: Context, region: str) -> list[Resource]:
                     Unit(
                         f"apigateway {region} {api['id']}",
                         ("ApiGatewayRestApi",),
-                        lambda a=api: [_rest_api(ctx, client, region, a)],
+                        partial(_one, _rest_api, ctx, client, region, api),
                     )
                 )
     return []
@@ -197,7 +198,7 @@ def _http(ctx: Context, region: str) -> list[Resource]:
                     Unit(
                         f"apigatewayv2 {region} {api['ApiId']}",
                         ("ApiGatewayHttpApi",),
-                        lambda a=api: [_http_api(ctx, client, region, a)],
+                        partial(_one, _http_api, ctx, client, region, api),
                     )
                 )
     return []
@@ -376,3 +377,8 @@ def usage_plan(partition: str, account: str, region: str, plan: Mapping[str, Any
         name=plan.get("name") or plan["id"],
         attrs=attrs,
     )
+
+
+def _one(build: Any, *args: Any) -> list[Resource]:
+    """A unit that builds one resource."""
+    return [build(*args)]

@@ -27,7 +27,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any
 
 from postureapp.collectors.aws import (
@@ -52,7 +52,8 @@ from postureapp.collectors.aws._common import (
     scope,
 )
 from postureapp.collectors.aws._context import Context, Options, Unit
-from postureapp.collectors.base import CollectResult, RunRecorder
+from postureapp.collectors.base import CollectResult, RunRecorder, current_abandon_signal
+from postureapp.collectors.pool import DaemonPool
 from postureapp.model import Resource, Target
 
 log = logging.getLogger(__name__)
@@ -228,6 +229,8 @@ class AwsCollector:
         resources.extend(_region_markers(ctx, regions))
         for resource in resources:  # a safety net: attrs are plain JSON, whatever a module did
             resource.attrs = plain(resource.attrs)
+        for kind in ctx.read_kinds():
+            recorder.mark_read(kind)
         for (kind, region), reason in ctx.unknown_reasons(regions).items():
             recorder.mark_unknown(kind, reason, within=region)
         log.debug("aws %s: %d resources, calls %s", target.name, len(resources), dict(calls))
@@ -320,9 +323,10 @@ def _run(ctx: Context, units: Iterable[Unit]) -> list[Resource]:
     options = ctx.options
     deadline = None if options.deadline is None else time.monotonic() + options.deadline
     resources: list[Resource] = []
-    pool = ThreadPoolExecutor(max_workers=options.max_workers, thread_name_prefix="posture-aws")
+    pool = DaemonPool(options.max_workers, "posture-aws")
     pending: dict[Future[list[Resource]], Unit] = {}
     timed_out = False
+    abandoned = current_abandon_signal()  # the engine gave up on this target
 
     def submit(unit: Unit) -> None:
         pending[pool.submit(lambda: list(unit.run()))] = unit
@@ -331,9 +335,12 @@ def _run(ctx: Context, units: Iterable[Unit]) -> list[Resource]:
         for unit in units:
             submit(unit)
         while pending:
-            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            timeout = 1.0 if deadline is None else min(1.0, max(0.0, deadline - time.monotonic()))
             done, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
-            if not done:
+            if abandoned.is_set():  # nobody waits for the result: start nothing more
+                timed_out = True
+                break
+            if not done and deadline is not None and time.monotonic() >= deadline:
                 timed_out = True
                 for future, unit in pending.items():
                     future.cancel()
@@ -346,6 +353,7 @@ def _run(ctx: Context, units: Iterable[Unit]) -> list[Resource]:
                 unit = pending.pop(future)
                 try:
                     resources.extend(future.result())
+                    ctx.answered(unit.kinds)
                 except Exception as exc:  # a bug or an answer of an unexpected shape
                     log.debug("unit %s failed", unit.label, exc_info=True)
                     text = " ".join(str(exc).split())[:200]

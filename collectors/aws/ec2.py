@@ -43,6 +43,7 @@ terminated instances are skipped)
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from postureapp.collectors.aws._common import as_list, fallback_uid, iso, scope, tags_dict
@@ -56,7 +57,7 @@ _WORLD = {"0.0.0.0/0", "::/0"}
 
 
 def units(ctx: Context, regions: list[str]) -> list[Unit]:
-    return [Unit(f"ec2 {region}", KINDS, lambda r=region: _region(ctx, r)) for region in regions]
+    return [Unit(f"ec2 {region}", KINDS, partial(_region, ctx, region)) for region in regions]
 
 
 def normalise_rule(permission: Mapping[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ Kinds and attrs (scope ``"{account}/{region}"``)
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from postureapp.collectors.aws._common import iso, scope, tags_dict
@@ -34,7 +35,7 @@ KINDS = ("EKSCluster", "EKSPodIdentityAssociation")
 
 
 def units(ctx: Context, regions: list[str]) -> list[Unit]:
-    return [Unit(f"eks {region}", KINDS, lambda r=region: _region(ctx, r)) for region in regions]
+    return [Unit(f"eks {region}", KINDS, partial(_region, ctx, region)) for region in regions]
 
 
 def _region(ctx: Context, region: str) -> list[Resource]:
@@ -46,7 +47,7 @@ def _region(ctx: Context, region: str) -> list[Resource]:
                     Unit(
                         f"eks {region} {name}",
                         KINDS,
-                        lambda n=name: _cluster(ctx, client, region, n),
+                        partial(_cluster, ctx, client, region, name),
                     )
                 )
     return []
@@ -59,13 +60,14 @@ def _cluster(ctx: Context, client: Any, region: str, name: str) -> list[Resource
         cluster = (ctx.call(client, "describe_cluster", name=name) or {}).get("cluster") or {}
         vpc = cluster.get("resourcesVpcConfig") or {}
         logging = (cluster.get("logging") or {}).get("clusterLogging", [])
-        encryption = [
+        encryption: list[dict[str, Any]] = [
             {
                 "resources": sorted(item.get("resources", [])),
                 "key_arn": (item.get("provider") or {}).get("keyArn"),
             }
             for item in cluster.get("encryptionConfig", []) or []
         ]
+        created = iso(cluster.get("createdAt"))
         attrs = {
             "name": name,
             "arn": cluster.get("arn"),
@@ -73,7 +75,7 @@ def _cluster(ctx: Context, client: Any, region: str, name: str) -> list[Resource
             "status": cluster.get("status"),
             "endpoint": cluster.get("endpoint"),
             "role_arn": cluster.get("roleArn"),
-            "created_at": iso(cluster.get("createdAt")),
+            "created_at": created,
             "endpoint_public_access": bool(vpc.get("endpointPublicAccess", False)),
             "endpoint_private_access": bool(vpc.get("endpointPrivateAccess", False)),
             "public_access_cidrs": sorted(vpc.get("publicAccessCidrs", [])),
@@ -99,7 +101,7 @@ def _cluster(ctx: Context, client: Any, region: str, name: str) -> list[Resource
             kind="EKSCluster",
             name=name,
             attrs=attrs,
-            created_at=attrs["created_at"],
+            created_at=created,
         )
         resources.append(resource)
 
@@ -125,13 +127,14 @@ def _cluster(ctx: Context, client: Any, region: str, name: str) -> list[Resource
                 )
                 or {}
             ).get("association") or {}
+            created = iso(detail.get("createdAt"))
             attrs = {
                 "cluster": name,
                 "association_id": summary["associationId"],
                 "namespace": summary.get("namespace"),
                 "service_account": summary.get("serviceAccount"),
                 "role_arn": detail.get("roleArn"),
-                "created_at": iso(detail.get("createdAt")),
+                "created_at": created,
                 "tags": tags_dict(detail.get("tags")),
             }
             found.append(
@@ -145,7 +148,7 @@ def _cluster(ctx: Context, client: Any, region: str, name: str) -> list[Resource
                     name=f"{summary.get('namespace')}/{summary.get('serviceAccount')}",
                     namespace=summary.get("namespace") or "",
                     attrs=attrs,
-                    created_at=attrs["created_at"],
+                    created_at=created,
                 )
             )
         resources.extend(found)

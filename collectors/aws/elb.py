@@ -32,6 +32,7 @@ Only the listeners' default actions are followed to their target groups; listene
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from postureapp.collectors.aws._common import AwsCallError, iso, scope, to_bool
@@ -42,7 +43,7 @@ KINDS = ("LoadBalancer",)
 
 
 def units(ctx: Context, regions: list[str]) -> list[Unit]:
-    return [Unit(f"elbv2 {region}", KINDS, lambda r=region: _region(ctx, r)) for region in regions]
+    return [Unit(f"elbv2 {region}", KINDS, partial(_region, ctx, region)) for region in regions]
 
 
 def _region(ctx: Context, region: str) -> list[Resource]:

@@ -45,6 +45,7 @@ Kinds and attrs (scope ``"{account}/{region}"``)
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from postureapp.collectors.aws._common import AwsCallError, fallback_uid, iso, scope
@@ -70,7 +71,7 @@ def units(ctx: Context, regions: list[str], services: set[str]) -> list[Unit]:
         ("securityhub", ("SecurityHub",), _security_hub),
     ]
     return [
-        Unit(f"{service} {region}", kinds, lambda f=function, r=region: f(ctx, r))
+        Unit(f"{service} {region}", kinds, partial(function, ctx, region))
         for region in regions
         for service, kinds, function in plan
         if service in services

@@ -128,154 +128,273 @@ _PAGE_SIZE = 1000  # the largest MaxItems IAM accepts
 # -- authorization details: pure normalisation -------------------------------------------
 
 
+LIST_KINDS = {
+    "UserDetailList": "IAMUser",
+    "GroupDetailList": "IAMGroup",
+    "RoleDetailList": "IAMRole",
+    "Policies": "IAMPolicy",
+}
+
+
+class MalformedItem(MalformedAnswer):
+    """One entry of a list does not have the documented shape: it is dropped and its
+    kind becomes unknown, never read as a principal with no policies."""
+
+
 def merge_authorization_pages(pages: Iterable[Mapping[str, Any]]) -> dict[str, list[Any]]:
-    """Concatenate the four lists of every page; raise MalformedAnswer on a wrong shape."""
-    merged: dict[str, list[Any]] = {key: [] for key in _AUTH_LIST_KEYS}
+    """Concatenate the lists of every page; a list no page holds is absent from the
+    result (a ``--filter Role`` export has no users): absent is unread, empty is read.
+    Raise MalformedAnswer on a wrong shape."""
+    merged: dict[str, list[Any]] = {}
     for page in pages:
         if not isinstance(page, Mapping):
             raise MalformedAnswer("authorization details page is not an object")
         for key in _AUTH_LIST_KEYS:
-            items = page.get(key, [])
+            if key not in page:
+                continue
+            items = page[key]
             if not isinstance(items, list):
                 raise MalformedAnswer(f"{key} is not a list")
-            merged[key].extend(items)
+            merged.setdefault(key, []).extend(items)
     return merged
 
 
 def normalise_authorization_details(
     details: Mapping[str, list[Any]], account: str
 ) -> list[Resource]:
-    """Users, groups, roles and managed policies from merged authorization details."""
-    where = scope(account, GLOBAL)
-    resources: list[Resource] = []
-    members: dict[str, list[str]] = {}
-    referenced: set[str] = set()
-
-    for raw in details.get("UserDetailList", []):
-        user = _entity(raw, "UserName")
-        for group in as_list(user.get("GroupList")):
-            members.setdefault(str(group), []).append(user["UserName"])
-        attrs = {
-            "user_name": user["UserName"],
-            "user_id": user.get("UserId"),
-            "arn": user["Arn"],
-            "path": user.get("Path", "/"),
-            "create_date": iso(user.get("CreateDate")),
-            "groups": sorted(str(g) for g in as_list(user.get("GroupList"))),
-            "attached_policies": _attached(user.get("AttachedManagedPolicies"), referenced),
-            "inline_policies": _inline(user.get("UserPolicyList")),
-            "permissions_boundary": _boundary(user.get("PermissionsBoundary")),
-            "tags": tags_dict(user.get("Tags")),
-            "credentials": None,
-        }
-        resources.append(_resource(user["Arn"], where, "IAMUser", user["UserName"], attrs))
-
-    for raw in details.get("GroupDetailList", []):
-        group = _entity(raw, "GroupName")
-        attrs = {
-            "group_name": group["GroupName"],
-            "group_id": group.get("GroupId"),
-            "arn": group["Arn"],
-            "path": group.get("Path", "/"),
-            "create_date": iso(group.get("CreateDate")),
-            "members": sorted(members.get(group["GroupName"], [])),
-            "attached_policies": _attached(group.get("AttachedManagedPolicies"), referenced),
-            "inline_policies": _inline(group.get("GroupPolicyList")),
-        }
-        resources.append(_resource(group["Arn"], where, "IAMGroup", group["GroupName"], attrs))
-
-    for raw in details.get("RoleDetailList", []):
-        role = _entity(raw, "RoleName")
-        trust = normalise_policy(role.get("AssumeRolePolicyDocument"))
-        last_used = role.get("RoleLastUsed") or {}
-        path = role.get("Path", "/")
-        attrs = {
-            "role_name": role["RoleName"],
-            "role_id": role.get("RoleId"),
-            "arn": role["Arn"],
-            "path": path,
-            "create_date": iso(role.get("CreateDate")),
-            "description": role.get("Description") or "",
-            "max_session_duration": role.get("MaxSessionDuration"),
-            "trust_policy": trust,
-            "trusted_principals": allowed_principals(trust),
-            "last_used_date": iso_day(last_used.get("LastUsedDate")),
-            "last_used_region": last_used.get("Region"),
-            "attached_policies": _attached(role.get("AttachedManagedPolicies"), referenced),
-            "inline_policies": _inline(role.get("RolePolicyList")),
-            "permissions_boundary": _boundary(role.get("PermissionsBoundary")),
-            "instance_profiles": sorted(
-                str(p.get("Arn")) for p in as_list(role.get("InstanceProfileList")) if p
-            ),
-            "service_linked": path.startswith("/aws-service-role/"),
-            "tags": tags_dict(role.get("Tags")),
-        }
-        resources.append(_resource(role["Arn"], where, "IAMRole", role["RoleName"], attrs))
-
-    for raw in details.get("Policies", []):
-        if not isinstance(raw, Mapping) or not raw.get("Arn"):
-            raise MalformedAnswer("a managed policy has no Arn")
-        arn = str(raw["Arn"])
-        aws_managed = arn.split(":")[4:5] == ["aws"]
-        attachments = int(raw.get("AttachmentCount") or 0)
-        if aws_managed and attachments == 0 and arn not in referenced:
-            continue  # the ~1,300 AWS-managed policies nobody uses are noise
-        default_version = raw.get("DefaultVersionId")
-        document = None
-        for version in as_list(raw.get("PolicyVersionList")):
-            if version.get("IsDefaultVersion") or version.get("VersionId") == default_version:
-                document = normalise_policy(version.get("Document"))
-                break
-        name = raw.get("PolicyName") or arn.rsplit("/", 1)[-1]
-        attrs = {
-            "name": name,
-            "policy_id": raw.get("PolicyId"),
-            "arn": arn,
-            "path": raw.get("Path", "/"),
-            "aws_managed": aws_managed,
-            "default_version_id": default_version,
-            "document": document,
-            "attachment_count": attachments,
-            "permissions_boundary_usage_count": int(raw.get("PermissionsBoundaryUsageCount") or 0),
-            "is_attachable": bool(raw.get("IsAttachable", True)),
-            "description": raw.get("Description") or "",
-            "create_date": iso(raw.get("CreateDate")),
-            "update_date": iso(raw.get("UpdateDate")),
-        }
-        resources.append(_resource(arn, where, "IAMPolicy", name, attrs))
+    """Users, groups, roles and managed policies; raise on the first malformed entry."""
+    resources, problems = normalise_details_lenient(details, account)
+    if problems:
+        raise MalformedAnswer(next(iter(problems.values())))
     return resources
 
 
+def normalise_details_lenient(
+    details: Mapping[str, list[Any]], account: str
+) -> tuple[list[Resource], dict[str, str]]:
+    """Users, groups, roles and managed policies, and for each kind with a malformed
+    entry one line naming the entry and the field (that entry is dropped)."""
+    where = scope(account, GLOBAL)
+    resources: list[Resource] = []
+    problems: dict[str, str] = {}
+    members: dict[str, list[str]] = {}
+    referenced: set[str] = set()
+    builders = (
+        ("UserDetailList", "UserName", _user),
+        ("GroupDetailList", "GroupName", _group),
+        ("RoleDetailList", "RoleName", _role),
+        ("Policies", "PolicyName", _policy),
+    )
+    for key, name_key, build in builders:
+        for position, raw in enumerate(details.get(key, [])):
+            try:
+                resource = build(raw, where, members, referenced)
+            except MalformedItem as exc:
+                label = raw.get(name_key) if isinstance(raw, Mapping) else None
+                which = f'"{label}"' if isinstance(label, str) else f"#{position}"
+                problems.setdefault(LIST_KINDS[key], f"{key} entry {which}: {exc} (dropped)")
+                continue
+            if resource is not None:
+                resources.append(resource)
+    return resources, problems
+
+
+def _user(raw: Any, where: str, members: dict[str, list[str]], referenced: set[str]) -> Resource:
+    user = _entity(raw, "UserName")
+    groups = _strings(user, "GroupList")
+    for group in groups:
+        members.setdefault(group, []).append(user["UserName"])
+    attrs = {
+        "user_name": user["UserName"],
+        "user_id": _text(user, "UserId"),
+        "arn": user["Arn"],
+        "path": _text(user, "Path") or "/",
+        "create_date": _date(user, "CreateDate"),
+        "groups": sorted(groups),
+        "attached_policies": _attached(user.get("AttachedManagedPolicies"), referenced),
+        "inline_policies": _inline(user.get("UserPolicyList")),
+        "permissions_boundary": _boundary(user.get("PermissionsBoundary")),
+        "tags": tags_dict(user.get("Tags")),
+        "credentials": None,
+    }
+    return _resource(user["Arn"], where, "IAMUser", user["UserName"], attrs)
+
+
+def _group(raw: Any, where: str, members: dict[str, list[str]], referenced: set[str]) -> Resource:
+    group = _entity(raw, "GroupName")
+    attrs = {
+        "group_name": group["GroupName"],
+        "group_id": _text(group, "GroupId"),
+        "arn": group["Arn"],
+        "path": _text(group, "Path") or "/",
+        "create_date": _date(group, "CreateDate"),
+        "members": sorted(members.get(group["GroupName"], [])),
+        "attached_policies": _attached(group.get("AttachedManagedPolicies"), referenced),
+        "inline_policies": _inline(group.get("GroupPolicyList")),
+    }
+    return _resource(group["Arn"], where, "IAMGroup", group["GroupName"], attrs)
+
+
+def _role(raw: Any, where: str, members: dict[str, list[str]], referenced: set[str]) -> Resource:
+    role = _entity(raw, "RoleName")
+    trust = _document(role.get("AssumeRolePolicyDocument"), "AssumeRolePolicyDocument")
+    last_used = role.get("RoleLastUsed") or {}
+    if not isinstance(last_used, Mapping):
+        raise MalformedItem("RoleLastUsed is not an object")
+    path = _text(role, "Path") or "/"
+    duration = role.get("MaxSessionDuration")
+    if duration is not None and (not isinstance(duration, int) or isinstance(duration, bool)):
+        raise MalformedItem("MaxSessionDuration is not a whole number")
+    profiles = []
+    for profile in as_list(role.get("InstanceProfileList")):
+        if not isinstance(profile, Mapping) or not isinstance(profile.get("Arn"), str):
+            raise MalformedItem("an InstanceProfileList entry has no Arn")
+        profiles.append(profile["Arn"])
+    attrs = {
+        "role_name": role["RoleName"],
+        "role_id": _text(role, "RoleId"),
+        "arn": role["Arn"],
+        "path": path,
+        "create_date": _date(role, "CreateDate"),
+        "description": _text(role, "Description") or "",
+        "max_session_duration": duration,
+        "trust_policy": trust,
+        "trusted_principals": allowed_principals(trust),
+        "last_used_date": iso_day(last_used.get("LastUsedDate")),
+        "last_used_region": _text(last_used, "Region"),
+        "attached_policies": _attached(role.get("AttachedManagedPolicies"), referenced),
+        "inline_policies": _inline(role.get("RolePolicyList")),
+        "permissions_boundary": _boundary(role.get("PermissionsBoundary")),
+        "instance_profiles": sorted(profiles),
+        "service_linked": path.startswith("/aws-service-role/"),
+        "tags": tags_dict(role.get("Tags")),
+    }
+    return _resource(role["Arn"], where, "IAMRole", role["RoleName"], attrs)
+
+
+def _policy(
+    raw: Any, where: str, members: dict[str, list[str]], referenced: set[str]
+) -> Resource | None:
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("Arn"), str) or not raw["Arn"]:
+        raise MalformedItem("no Arn")
+    arn = str(raw["Arn"])
+    aws_managed = arn.split(":")[4:5] == ["aws"]
+    attachments = _count(raw, "AttachmentCount")
+    if aws_managed and attachments == 0 and arn not in referenced:
+        return None  # the ~1,300 AWS-managed policies nobody uses are noise
+    default_version = _text(raw, "DefaultVersionId")
+    document = None
+    for version in as_list(raw.get("PolicyVersionList")):
+        if not isinstance(version, Mapping):
+            raise MalformedItem("a PolicyVersionList entry is not an object")
+        if version.get("IsDefaultVersion") is True or version.get("VersionId") == default_version:
+            document = _document(version.get("Document"), "PolicyVersionList.Document")
+            break
+    name = _text(raw, "PolicyName") or arn.rsplit("/", 1)[-1]
+    attrs = {
+        "name": name,
+        "policy_id": _text(raw, "PolicyId"),
+        "arn": arn,
+        "path": _text(raw, "Path") or "/",
+        "aws_managed": aws_managed,
+        "default_version_id": default_version,
+        "document": document,
+        "attachment_count": attachments,
+        "permissions_boundary_usage_count": _count(raw, "PermissionsBoundaryUsageCount"),
+        "is_attachable": raw.get("IsAttachable", True) is not False,
+        "description": _text(raw, "Description") or "",
+        "create_date": _date(raw, "CreateDate"),
+        "update_date": _date(raw, "UpdateDate"),
+    }
+    return _resource(arn, where, "IAMPolicy", name, attrs)
+
+
 def _entity(raw: Any, name_key: str) -> Mapping[str, Any]:
-    if not isinstance(raw, Mapping) or not raw.get(name_key) or not raw.get("Arn"):
-        raise MalformedAnswer(f"an entry has no {name_key} or Arn")
+    if not isinstance(raw, Mapping):
+        raise MalformedItem("not an object")
+    for key in (name_key, "Arn"):
+        if not isinstance(raw.get(key), str) or not raw[key]:
+            raise MalformedItem(f"{key} is missing or not a string")
     return raw
+
+
+def _text(raw: Mapping[str, Any], key: str) -> str | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise MalformedItem(f"{key} is a {type(value).__name__}, not a string")
+    return value
+
+
+def _strings(raw: Mapping[str, Any], key: str) -> list[str]:
+    values = as_list(raw.get(key))
+    if not all(isinstance(value, str) for value in values):
+        raise MalformedItem(f"{key} holds something other than names")
+    return values
+
+
+def _count(raw: Mapping[str, Any], key: str) -> int:
+    value = raw.get(key)
+    if value is None:
+        return 0
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise MalformedItem(f"{key} is not a count")
+    return value
+
+
+def _date(raw: Mapping[str, Any], key: str) -> str | None:
+    value = raw.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, float) and value != value:  # NaN
+        raise MalformedItem(f"{key} is NaN")
+    moment = iso(value)
+    if moment is None:
+        raise MalformedItem(f"{key} is not a date")
+    return moment
+
+
+def _document(value: Any, field: str) -> dict[str, Any] | None:
+    try:
+        return normalise_policy(value)
+    except MalformedAnswer as exc:
+        raise MalformedItem(f"{field}: {exc}") from None
 
 
 def _attached(items: Any, referenced: set[str]) -> list[dict[str, str]]:
     result = []
     for item in as_list(items):
-        arn = str(item.get("PolicyArn", ""))
+        if not isinstance(item, Mapping) or not isinstance(item.get("PolicyArn"), str):
+            raise MalformedItem("an AttachedManagedPolicies entry has no PolicyArn")
+        arn = item["PolicyArn"]
         referenced.add(arn)
-        result.append({"name": str(item.get("PolicyName") or arn.rsplit("/", 1)[-1]), "arn": arn})
+        name = item.get("PolicyName")
+        result.append(
+            {"name": name if isinstance(name, str) else arn.rsplit("/", 1)[-1], "arn": arn}
+        )
     return sorted(result, key=lambda p: p["arn"])
 
 
 def _inline(items: Any) -> list[dict[str, Any]]:
-    result = [
-        {
-            "name": str(item.get("PolicyName")),
-            "document": normalise_policy(item.get("PolicyDocument")),
-        }
-        for item in as_list(items)
-    ]
+    result = []
+    for item in as_list(items):
+        if not isinstance(item, Mapping) or not isinstance(item.get("PolicyName"), str):
+            raise MalformedItem("an inline policy has no PolicyName")
+        document = _document(item.get("PolicyDocument"), f"inline policy {item['PolicyName']}")
+        result.append({"name": item["PolicyName"], "document": document})
     return sorted(result, key=lambda p: p["name"])
 
 
 def _boundary(value: Any) -> str | None:
-    if isinstance(value, Mapping):
-        return value.get("PermissionsBoundaryArn")
-    return None
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise MalformedItem("PermissionsBoundary is not an object")
+    arn = value.get("PermissionsBoundaryArn")
+    if arn is not None and not isinstance(arn, str):
+        raise MalformedItem("PermissionsBoundaryArn is not a string")
+    return arn
 
 
 def _resource(uid: str, where: str, kind: str, name: str, attrs: dict[str, Any]) -> Resource:
@@ -508,7 +627,11 @@ def _authorization(ctx: Context) -> list[Resource]:
             truncated_key="IsTruncated",
             MaxItems=_PAGE_SIZE,
         )
-        return normalise_authorization_details(merge_authorization_pages(pages), ctx.account)
+        merged = merge_authorization_pages(pages)
+        resources, problems = normalise_details_lenient(merged, ctx.account)
+        for kind, reason in problems.items():
+            ctx.unknown(kind, reason)
+        return resources
     return []
 
 

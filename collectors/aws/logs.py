@@ -19,6 +19,7 @@ Kinds and attrs
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from postureapp.collectors.aws._common import GLOBAL, iso, scope
@@ -32,7 +33,7 @@ def units(ctx: Context, regions: list[str], services: set[str]) -> list[Unit]:
     result = []
     if "logs" in services:
         result += [
-            Unit(f"logs {region}", ("CloudWatchLogGroup",), lambda r=region: _groups(ctx, r))
+            Unit(f"logs {region}", ("CloudWatchLogGroup",), partial(_groups, ctx, region))
             for region in regions
         ]
     if "iam" in services:
@@ -89,18 +90,20 @@ def _providers(ctx: Context) -> list[Resource]:
 
 def oidc_provider(account: str, arn: str, detail: Mapping[str, Any]) -> Resource:
     """One ``GetOpenIDConnectProvider`` answer as a resource."""
+    url = str(detail.get("Url") or arn.split(":oidc-provider/", 1)[-1])
+    created = iso(detail.get("CreateDate"))
     attrs = {
         "arn": arn,
-        "url": detail.get("Url") or arn.split(":oidc-provider/", 1)[-1],
+        "url": url,
         "client_ids": sorted(detail.get("ClientIDList", [])),
-        "created_at": iso(detail.get("CreateDate")),
+        "created_at": created,
     }
     return Resource(
         uid=arn,
         provider="aws",
         scope=scope(account, GLOBAL),
         kind="IAMOIDCProvider",
-        name=attrs["url"],
+        name=url,
         attrs=attrs,
-        created_at=attrs["created_at"],
+        created_at=created,
     )

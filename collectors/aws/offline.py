@@ -4,19 +4,35 @@ a credential report (the CSV from ``aws iam get-credential-report --query Conten
 
 They are normalised by the same functions as the live path (``postureapp.collectors.aws.iam``), so
 a dump and a live poll of the same account give the same resources. Several JSON files
-(pages saved one by one) are merged. A file that is not one of these, is truncated or
-malformed raises :class:`postureapp.errors.InputError` with one line naming the file.
+(pages saved one by one) are merged. Files may be UTF-8 (with or without a byte-order
+mark) or UTF-16 (PowerShell's ``>``). A file that is not one of these, is truncated or
+is not JSON raises :class:`postureapp.errors.InputError` with one line naming the file.
+
+What was read is said precisely (:class:`AwsDump`): a list present in the dump is read,
+even empty (an SSO-only account has no users); a list absent (``--filter Role`` exports
+roles only) leaves its kind unread, so verdicts needing it are unknown. The credential
+report gives the access keys and, from its ``<root_account>`` row, the root user's MFA
+and access keys (``IAMAccount``; the password policy is not in any dump and stays
+unknown). An entry of the wrong shape is dropped and makes its kind unknown, with one
+line naming the entry and the field.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from postureapp.collectors import bounded
 from postureapp.collectors.aws import iam
-from postureapp.collectors.aws._common import MalformedAnswer, account_of_arn, iso
+from postureapp.collectors.aws._common import (
+    MalformedAnswer,
+    account_of_arn,
+    iso,
+    partition_of_arn,
+)
 from postureapp.errors import InputError
 from postureapp.model import Resource
 
@@ -24,8 +40,24 @@ SUFFIXES = (".json", ".csv")
 _DETAIL_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
 
 
+@dataclass(slots=True)
+class AwsDump:
+    """What a set of AWS files held: resources, the kinds read (maybe empty), and the
+    kinds left unknown with why."""
+
+    resources: list[Resource] = field(default_factory=list)
+    read: set[str] = field(default_factory=set)
+    unknown: dict[str, str] = field(default_factory=dict)
+
+
 def load_path(path: str | Path) -> list[Resource]:
     """Resources from one file or every ``*.json`` / ``*.csv`` file of a directory."""
+    return load_dump(path).resources
+
+
+def load_dump(path: str | Path) -> AwsDump:
+    """The resources of one file or every ``*.json`` / ``*.csv`` file of a directory,
+    and which kinds they answer for."""
     path = Path(path)
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
@@ -48,27 +80,38 @@ def load_path(path: str | Path) -> list[Resource]:
             pages.append(_details(file, text))
 
     account = _account(pages, report[1] if report else [])
-    resources: list[Resource] = []
+    dump = AwsDump()
     if pages:
         try:
             details = iam.merge_authorization_pages(pages)
-            resources.extend(iam.normalise_authorization_details(details, account))
         except MalformedAnswer as exc:
             names = ", ".join(str(f) for f in files if f.suffix.lower() != ".csv")
             raise InputError(f"{names}: not usable authorization details ({exc})") from None
+        resources, problems = iam.normalise_details_lenient(details, account)
+        dump.resources.extend(resources)
+        dump.read |= {iam.LIST_KINDS[key] for key in details}
+        dump.unknown.update(problems)
     if report is not None:
         file, rows = report
         generated = iso(datetime.fromtimestamp(file.stat().st_mtime, UTC))
-        resources.extend(iam.credential_resources(rows, account, generated, "file"))
-        iam.merge_credentials(resources, rows)
-    return resources
+        dump.resources.extend(iam.credential_resources(rows, account, generated, "file"))
+        dump.read |= {"IAMCredentialReport", "IAMAccessKey"}
+        if any(row.get("user") == iam.ROOT_ROW for row in rows) and account != "unknown":
+            partition = partition_of_arn(next((r.get("arn", "") for r in rows), ""))
+            dump.resources.append(iam.account_resource(account, partition, None, None, False))
+            dump.read.add("IAMAccount")
+        iam.merge_credentials(dump.resources, rows)
+    return dump
 
 
 def _read(file: Path) -> str:
+    bounded.check_size(file)
     try:
-        return file.read_text(encoding="utf-8-sig")
+        return bounded.decode(file.read_bytes())
     except UnicodeDecodeError:
-        raise InputError(f"{file}: not a UTF-8 text file") from None
+        raise InputError(
+            f"{file}: not UTF-8 or UTF-16 text (save it as UTF-8 and try again)"
+        ) from None
     except OSError as exc:
         raise InputError(f"{file}: cannot read ({exc.strerror or exc})") from None
 
@@ -76,6 +119,7 @@ def _read(file: Path) -> str:
 def _details(file: Path, text: str) -> dict[str, Any]:
     if not text.strip():
         raise InputError(f"{file}: empty file")
+    bounded.check_json_depth(text, file)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -90,11 +134,6 @@ def _details(file: Path, text: str) -> dict[str, Any]:
     for key in _DETAIL_KEYS:
         if key in data and not isinstance(data[key], list):
             raise InputError(f"{file}: {key} is not a list")
-    # Validate every entry now, so the error names this file rather than the set.
-    try:
-        iam.normalise_authorization_details(iam.merge_authorization_pages([data]), "000000000000")
-    except (MalformedAnswer, AttributeError, TypeError, ValueError) as exc:
-        raise InputError(f"{file}: malformed authorization details ({exc})") from None
     return data
 
 
@@ -110,6 +149,8 @@ def _account(pages: list[dict[str, Any]], rows: list[dict[str, str]]) -> str:
     for page in pages:
         for key in _DETAIL_KEYS:
             for item in page.get(key, []):
+                if not isinstance(item, dict):
+                    continue
                 account = account_of_arn(str(item.get("Arn", "")))
                 if account:
                     return account

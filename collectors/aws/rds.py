@@ -25,6 +25,8 @@ Kinds and attrs (scope ``"{account}/{region}"``)
 
 from __future__ import annotations
 
+from functools import partial
+
 from postureapp.collectors.aws._common import iso, scope, tags_dict
 from postureapp.collectors.aws._context import Context, Unit
 from postureapp.model import Resource
@@ -36,10 +38,10 @@ def units(ctx: Context, regions: list[str]) -> list[Unit]:
     result = []
     for region in regions:
         result.append(
-            Unit(f"rds instances {region}", ("RDSInstance",), lambda r=region: _instances(ctx, r))
+            Unit(f"rds instances {region}", ("RDSInstance",), partial(_instances, ctx, region))
         )
         result.append(
-            Unit(f"rds clusters {region}", ("RDSCluster",), lambda r=region: _clusters(ctx, r))
+            Unit(f"rds clusters {region}", ("RDSCluster",), partial(_clusters, ctx, region))
         )
     return result
 

@@ -33,6 +33,7 @@ Kinds and attrs (scope ``"{account}/{region}"``)
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from postureapp.collectors.aws._common import iso, iso_day, scope, tags_dict
@@ -60,14 +61,14 @@ def units(ctx: Context, regions: list[str], services: set[str]) -> list[Unit]:
                 Unit(
                     f"secretsmanager {region}",
                     ("SecretsManagerSecret",),
-                    lambda r=region: _secrets(ctx, r),
+                    partial(_secrets, ctx, region),
                 )
             )
         if "kms" in services:
-            result.append(Unit(f"kms {region}", ("KMSKey",), lambda r=region: _keys(ctx, r)))
+            result.append(Unit(f"kms {region}", ("KMSKey",), partial(_keys, ctx, region)))
         if "acm" in services:
             result.append(
-                Unit(f"acm {region}", ("ACMCertificate",), lambda r=region: _certificates(ctx, r))
+                Unit(f"acm {region}", ("ACMCertificate",), partial(_certificates, ctx, region))
             )
     return result
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from postureapp.collectors.aws._common import scope
@@ -43,7 +44,7 @@ LIMITING_ACTIONS = frozenset({"BLOCK", "CAPTCHA", "CHALLENGE"})
 
 def units(ctx: Context, regions: list[str]) -> list[Unit]:
     ctx.finalise_with(_join_protected, KINDS)
-    return [Unit(f"wafv2 {region}", KINDS, lambda r=region: _region(ctx, r)) for region in regions]
+    return [Unit(f"wafv2 {region}", KINDS, partial(_region, ctx, region)) for region in regions]
 
 
 def _region(ctx: Context, region: str) -> list[Resource]:

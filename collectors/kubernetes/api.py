@@ -128,8 +128,10 @@ class Requester:
         body = self._get(call, what, **kwargs)
         try:
             data = json.loads(body)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise Malformed(f"{what}: the answer is not JSON ({exc.msg})") from None
+        except ValueError:  # bytes that are not UTF-8 (or -16, -32) text
+            raise Malformed(f"{what}: the answer is not text") from None
         if not isinstance(data, dict):
             raise Malformed(f"{what}: the answer is not a JSON object")
         return data

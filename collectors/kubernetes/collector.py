@@ -10,11 +10,15 @@ is learned from server-side ``fieldSelector=type=<t>`` lists of the same kind, s
 secret value ever enters the process. An answer that is not a PartialObjectMetadataList
 is discarded unread and the kind reported unknown.
 
-Pods are tied to their Deployment by name (see :mod:`normalise`): the Deployment
-controller names every ReplicaSet ``<deployment>-<pod-template-hash>`` and stamps that
-hash on the pods, so the owner can be read off the pod alone. Listing ReplicaSets
-instead would cost the largest list in many clusters (ten old ReplicaSets are kept per
-Deployment by default) and one more permission, to learn the same thing.
+Workload controllers (Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs,
+CronJobs) are listed too: their pod templates are judged when no pod runs (scaled to
+zero, a CronJob before its first run), and findings hang on objects the export holds.
+
+What the run saw of each kind is recorded in three states (``CollectorRun.kinds`` and
+``unknown``): *read* (listed; an empty list is an answer), *not served* (discovery says
+the cluster has no such API or CRD, or the list answered 404: the kind's absence is a
+fact) and *unreadable* (denied, failed, or a malformed object in the answer: unknown,
+with the reason). A malformed object is dropped; its kind is unknown in this cluster.
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -31,7 +34,7 @@ from typing import Any
 from kubernetes import client, config
 from kubernetes.config.config_exception import ConfigException
 
-from postureapp.collectors.base import CollectResult, RunRecorder
+from postureapp.collectors.base import CollectResult, RunRecorder, current_abandon_signal
 from postureapp.collectors.kubernetes import api as kapi
 from postureapp.collectors.kubernetes._gc import gc_paused
 from postureapp.collectors.kubernetes.kinds import BUILTIN_KINDS, OPTIONAL_KINDS, PRODUCTS, KindSpec
@@ -40,9 +43,12 @@ from postureapp.collectors.kubernetes.normalise import (
     SECRET_TYPES,
     MalformedObject,
     cluster_resource,
+    malformed_reason,
     normalise,
 )
+from postureapp.collectors.pool import DaemonPool
 from postureapp.errors import InputError
+from postureapp.facts.kubernetes import ClusterVersion
 from postureapp.model import Resource, Target
 
 METADATA_LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
@@ -179,6 +185,20 @@ class _Discovery:
     optional: list[tuple[KindSpec, str]]  # installed optional kinds with the version to read
     unknown_products: frozenset[str] = frozenset()  # their group's discovery failed
 
+    def lists(self, spec: KindSpec) -> bool:
+        """Whether to list a built-in kind: its group serves a version we read (or
+        discovery failed, and only the list can tell)."""
+        if self.groups is None or not spec.group:
+            return True
+        return bool(set(self.groups.get(spec.group, [])) & set(spec.versions))
+
+
+def _unread_versions(spec: KindSpec, served: list[str]) -> str:
+    return (
+        f"{spec.qualified} is served only as {', '.join(f'{spec.group}/{v}' for v in served)}, "
+        f"which postureapp does not read (it reads {', '.join(spec.versions)})"
+    )
+
 
 class _Collection:
     """One collect() call: its client, its bookkeeping, its fatal error if any."""
@@ -191,8 +211,13 @@ class _Collection:
         self.fatal: str | None = None
         self.server = ""
         self._lock = threading.Lock()
+        abandoned = current_abandon_signal()  # the engine gave up on this run: stop asking
         self.requester = kapi.Requester(
-            owner.policy, owner.timeout, self._count, lambda: self.fatal is not None, owner.sleep
+            owner.policy,
+            owner.timeout,
+            self._count,
+            lambda: self.fatal is not None or abandoned.is_set(),
+            owner.sleep,
         )
 
     # -- bookkeeping ---------------------------------------------------------------------
@@ -209,6 +234,14 @@ class _Collection:
     def _unknown(self, kind: str, reason: str) -> None:
         with self._lock:
             self.recorder.mark_unknown(kind, reason)
+
+    def _read(self, kind: str) -> None:
+        with self._lock:
+            self.recorder.mark_read(kind)
+
+    def _not_served(self, kind: str) -> None:
+        with self._lock:
+            self.recorder.mark_not_served(kind)
 
     # -- the run ------------------------------------------------------------------------
 
@@ -260,7 +293,7 @@ class _Collection:
         discovery = self._discover(api_client)
         tasks = self._tasks(api_client, discovery)
         results: dict[str, Any] = {}
-        with ThreadPoolExecutor(self.owner.workers, thread_name_prefix="kube-list") as pool:
+        with DaemonPool(self.owner.workers, "kube-list") as pool:
             futures = {label: pool.submit(self._guarded, kind, fn) for label, kind, fn in tasks}
             for label, future in futures.items():
                 results[label] = future.result()
@@ -289,6 +322,8 @@ class _Collection:
             )
         except kapi.Forbidden:
             self._unknown(kind, self._forbidden(kind))
+        except kapi.NotFound:
+            self._not_served(kind)  # the resource vanished since discovery (a CRD removed)
         except kapi.KubeError as exc:
             self._unknown(kind, str(exc))
         except Exception as exc:  # a bug or a surprise must not sink the other kinds
@@ -308,7 +343,7 @@ class _Collection:
 
     # -- version and discovery ------------------------------------------------------------
 
-    def _version(self, api_client: client.ApiClient) -> dict[str, Any] | None:
+    def _version(self, api_client: client.ApiClient) -> ClusterVersion | None:
         what = f"GET {self.server}/version"
         try:
             data = self.requester.get_json(client.VersionApi(api_client).get_code, what)
@@ -352,20 +387,67 @@ class _Collection:
         optional = []
         unknown_products = set()
         for spec in OPTIONAL_KINDS:
-            served = groups.get(spec.group, [])
+            if spec.group not in groups:
+                self._not_served(spec.kind)
+                continue
+            served = groups[spec.group]
             version = next((v for v in served if v in spec.versions), None)
             if version is None:
+                if self._elsewhere(custom, spec, served, resources_by_gv):
+                    unknown_products.add(spec.product or "")
                 continue
-            key = (spec.group, version)
-            if key not in resources_by_gv:
-                resources_by_gv[key] = self._group_resources(custom, spec.group, version)
-            names = resources_by_gv[key]
+            names = self._resources(custom, spec.group, version, resources_by_gv)
             if names is None:
                 self._unknown(spec.kind, f"discovery of {spec.group}/{version} failed")
-                unknown_products.add(spec.product)
+                unknown_products.add(spec.product or "")
             elif spec.plural in names:
                 optional.append((spec, version))
+            else:
+                self._not_served(spec.kind)
+        for spec in BUILTIN_KINDS:
+            if not spec.group:
+                continue  # the core group is always served
+            served = groups.get(spec.group, [])
+            if not served:
+                self._not_served(spec.kind)
+            elif not set(served) & set(spec.versions):
+                self._elsewhere(custom, spec, served, resources_by_gv)
         return _Discovery(groups, optional, frozenset(unknown_products))
+
+    def _resources(
+        self,
+        custom: client.CustomObjectsApi,
+        group: str,
+        version: str,
+        cache: dict[tuple[str, str], set[str] | None],
+    ) -> set[str] | None:
+        if (group, version) not in cache:
+            cache[(group, version)] = self._group_resources(custom, group, version)
+        return cache[(group, version)]
+
+    def _elsewhere(
+        self,
+        custom: client.CustomObjectsApi,
+        spec: KindSpec,
+        served: list[str],
+        cache: dict[tuple[str, str], set[str] | None],
+    ) -> bool:
+        """The group is served, but in no version we read: is this kind among its
+        resources (then it is unknown: served in a version we cannot read) or not (not
+        served)? True when the kind is unknown."""
+        holders = []
+        for version in served:
+            names = self._resources(custom, spec.group, version, cache)
+            if names is None:
+                self._unknown(spec.kind, f"discovery of {spec.group}/{version} failed")
+                return True
+            if spec.plural in names:
+                holders.append(version)
+        if not holders:
+            self._not_served(spec.kind)
+            return False
+        self._unknown(spec.kind, _unread_versions(spec, holders))
+        return True
 
     def _group_resources(
         self, custom: client.CustomObjectsApi, group: str, version: str
@@ -395,7 +477,7 @@ class _Collection:
         tasks: list[tuple[str, str, Callable[[], Any]]] = []
         apis: dict[str, Any] = {}
         for spec in BUILTIN_KINDS:
-            if spec is _SECRET_SPEC:
+            if spec is _SECRET_SPEC or not discovery.lists(spec):
                 continue
             api_name, method = spec.list_method or ("", "")
             api = apis.setdefault(api_name, getattr(client, api_name)(api_client))
@@ -424,19 +506,26 @@ class _Collection:
         what = f"list {spec.qualified}"
         scope = self.scope
 
+        malformed: list[str] = []
+
         def make_handler():
             found: list[Resource] = []
+            malformed.clear()
 
             def handle(items: list[Any], page: dict[str, Any]) -> None:
                 for item in items:
                     try:
                         found.append(normalise(scope, spec.kind, item, api_version))
-                    except MalformedObject:
-                        continue  # an item without a name cannot be tracked; skip it
+                    except MalformedObject as exc:
+                        malformed.append(str(exc))  # dropped: never judged
 
             return handle, found
 
-        return self.requester.collect(call, what, self.owner.page_size, make_handler)
+        found = self.requester.collect(call, what, self.owner.page_size, make_handler)
+        self._read(spec.kind)
+        if malformed:
+            self._unknown(spec.kind, malformed_reason(malformed))
+        return found
 
     def _list_secrets(
         self, core: client.CoreV1Api, secret_type: str | None
@@ -454,9 +543,12 @@ class _Collection:
                 **kwargs,
             )
 
+        malformed: list[str] = []
+
         def make_handler():
             found: list[Resource] = []
             keys: set[tuple[str, str]] = set()
+            malformed.clear()
 
             def handle(items: list[Any], page: dict[str, Any]) -> None:
                 if page.get("kind") != "PartialObjectMetadataList":
@@ -475,12 +567,17 @@ class _Collection:
                         continue
                     try:
                         found.append(normalise(scope, "Secret", {"metadata": meta}, "v1"))
-                    except MalformedObject:
-                        continue
+                    except MalformedObject as exc:
+                        malformed.append(str(exc))
 
             return handle, (keys if secret_type is not None else found)
 
-        return self.requester.collect(call, what, self.owner.page_size, make_handler)
+        result = self.requester.collect(call, what, self.owner.page_size, make_handler)
+        if secret_type is None:
+            self._read("Secret")
+            if malformed:
+                self._unknown("Secret", malformed_reason(malformed))
+        return result
 
     def _secrets(self, results: dict[str, Any]) -> list[Resource]:
         """Secrets with their type filled in from the per-type lists."""
@@ -498,9 +595,11 @@ class _Collection:
         for secret in secrets:
             key = (secret.namespace, secret.name)
             secret.attrs["type"] = types.get(key, OTHER_SECRET_TYPE)
+            if secret.source_version:  # the type comes from another list than the object
+                secret.source_version += f":{secret.attrs['type']}"
         return secrets
 
-    def _cluster(self, version: dict[str, Any] | None, discovery: _Discovery) -> Resource:
+    def _cluster(self, version: ClusterVersion | None, discovery: _Discovery) -> Resource:
         groups = discovery.groups
         installed: dict[str, bool | None] = {}
         for product in PRODUCTS:
@@ -511,6 +610,7 @@ class _Collection:
         return cluster_resource(
             self.scope,
             {
+                "source": "live",
                 "context": self.scope,
                 "server": self.server,
                 "in_cluster": bool(self.target.options.get("in_cluster")),

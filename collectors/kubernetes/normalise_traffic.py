@@ -1,15 +1,14 @@
-"""Normalisers for the traffic-resilience kinds: PodDisruptionBudget and Istio EnvoyFilter
-(documented with the others in :mod:`postureapp.collectors.kubernetes.normalise`), and the
-circuit-breaking part of a DestinationRule's traffic policy.
-
-Kept apart from :mod:`~postureapp.collectors.kubernetes.normalise` only to keep files short; the
-same conventions apply (optional values are None, lists keep the source order).
-"""
+"""Normalisers for the traffic kinds: PodDisruptionBudget, and Istio's EnvoyFilter and
+DestinationRule (with the circuit-breaking part of a traffic policy); see
+:mod:`postureapp.facts.kubernetes` for what each writes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
+
+from postureapp.collectors.kubernetes._shape import Obj
+from postureapp.facts.kubernetes import ConnectionPool, OutlierDetection
 
 # Envoy filters that limit request or connection rates, by name and by typed-config type.
 RATE_LIMIT_FILTERS = (
@@ -28,31 +27,18 @@ _RATE_LIMIT_TYPES = (
 _MAX_DEPTH = 12
 
 
-def _map(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _int_or_str(value: Any) -> int | str | None:
-    return value if isinstance(value, int | str) and not isinstance(value, bool) else None
-
-
-def pod_disruption_budget(obj: Mapping[str, Any], selector: Any) -> dict[str, Any]:
-    """``selector`` is the normaliser's metav1.LabelSelector converter."""
-    spec = _map(obj.get("spec"))
-    status = _map(obj.get("status"))
+def pod_disruption_budget(obj: Obj) -> dict[str, Any]:
+    spec = obj.obj("spec")
+    status = obj.obj("status")
     return {
-        "selector": selector(spec.get("selector")) if spec.get("selector") is not None else None,
-        "min_available": _int_or_str(spec.get("minAvailable")),
-        "max_unavailable": _int_or_str(spec.get("maxUnavailable")),
-        "unhealthy_pod_eviction_policy": spec.get("unhealthyPodEvictionPolicy"),
-        "expected_pods": status.get("expectedPods"),
-        "current_healthy": status.get("currentHealthy"),
-        "desired_healthy": status.get("desiredHealthy"),
-        "disruptions_allowed": status.get("disruptionsAllowed"),
+        "selector": spec.opt_selector("selector"),
+        "min_available": spec.int_or_str("minAvailable"),
+        "max_unavailable": spec.int_or_str("maxUnavailable"),
+        "unhealthy_pod_eviction_policy": spec.opt_str("unhealthyPodEvictionPolicy"),
+        "expected_pods": status.opt_int("expectedPods"),
+        "current_healthy": status.opt_int("currentHealthy"),
+        "desired_healthy": status.opt_int("desiredHealthy"),
+        "disruptions_allowed": status.opt_int("disruptionsAllowed"),
     }
 
 
@@ -71,8 +57,8 @@ def _strings(value: Any, depth: int = 0) -> Iterator[str]:
             yield from _strings(item, depth + 1)
 
 
-def _rate_limit_filter(patch: Mapping[str, Any]) -> str | None:
-    for text in _strings(patch.get("value")):
+def _rate_limit_filter(patch: Obj) -> str | None:
+    for text in _strings(patch.data.get("value")):
         if text in RATE_LIMIT_FILTERS:
             return text
         bare = text.rsplit("/", 1)[-1]  # type.googleapis.com/envoy.extensions...
@@ -81,30 +67,26 @@ def _rate_limit_filter(patch: Mapping[str, Any]) -> str | None:
     return None
 
 
-def envoy_filter(obj: Mapping[str, Any]) -> dict[str, Any]:
-    spec = _map(obj.get("spec"))
-    selector = spec.get("workloadSelector")
+def envoy_filter(obj: Obj) -> dict[str, Any]:
+    spec = obj.obj("spec")
+    selector = spec.opt_obj("workloadSelector")
     patches = []
-    for item in map(_map, _list(spec.get("configPatches"))):
-        match = _map(item.get("match"))
-        patch = _map(item.get("patch"))
+    for item in spec.objs("configPatches"):
+        patch = item.obj("patch")
+        operation = patch.opt_str("operation")
         patches.append(
             {
-                "apply_to": item.get("applyTo"),
-                "context": match.get("context"),
-                "operation": patch.get("operation"),
-                "rate_limit_filter": _rate_limit_filter(patch)
-                if patch.get("operation") != "REMOVE"
-                else None,
+                "apply_to": item.opt_str("applyTo"),
+                "context": item.obj("match").opt_str("context"),
+                "operation": operation,
+                "rate_limit_filter": _rate_limit_filter(patch) if operation != "REMOVE" else None,
             }
         )
     return {
-        "workload_selector": {str(k): str(v) for k, v in _map(_map(selector).get("labels")).items()}
-        if selector is not None
-        else None,
+        "workload_selector": None if selector is None else selector.strmap("labels"),
         "target_refs": [
-            {"kind": ref.get("kind"), "name": ref.get("name")}
-            for ref in map(_map, _list(spec.get("targetRefs")))
+            {"kind": ref.opt_str("kind"), "name": ref.opt_str("name")}
+            for ref in spec.objs("targetRefs")
         ],
         "config_patches": patches,
         "rate_limit_filters": sorted(
@@ -113,30 +95,57 @@ def envoy_filter(obj: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def circuit_breaking(policy: Mapping[str, Any]) -> dict[str, Any]:
-    """A traffic policy's outlier detection and connection-pool limits (Istio's circuit
-    breaker), as attrs merged into the DestinationRule's."""
-    outlier = _map(policy.get("outlierDetection"))
-    pool = _map(policy.get("connectionPool"))
-    tcp, http = _map(pool.get("tcp")), _map(pool.get("http"))
+def _outlier(policy: Obj) -> OutlierDetection | None:
+    outlier = policy.obj("outlierDetection")
+    if not outlier:
+        return None
     return {
-        "outlier_detection": {
-            "consecutive_5xx_errors": outlier.get("consecutive5xxErrors"),
-            "consecutive_gateway_errors": outlier.get("consecutiveGatewayErrors"),
-            "interval": outlier.get("interval"),
-            "base_ejection_time": outlier.get("baseEjectionTime"),
-            "max_ejection_percent": outlier.get("maxEjectionPercent"),
-        }
-        if outlier
-        else None,
-        "connection_pool": {
-            "max_connections": tcp.get("maxConnections"),
-            "connect_timeout": tcp.get("connectTimeout"),
-            "http1_max_pending_requests": http.get("http1MaxPendingRequests"),
-            "http2_max_requests": http.get("http2MaxRequests"),
-            "max_requests_per_connection": http.get("maxRequestsPerConnection"),
-            "max_retries": http.get("maxRetries"),
-        }
-        if tcp or http
-        else None,
+        "consecutive_5xx_errors": outlier.opt_int("consecutive5xxErrors"),
+        "consecutive_gateway_errors": outlier.opt_int("consecutiveGatewayErrors"),
+        "interval": outlier.opt_str("interval"),
+        "base_ejection_time": outlier.opt_str("baseEjectionTime"),
+        "max_ejection_percent": outlier.opt_int("maxEjectionPercent"),
+    }
+
+
+def _pool(policy: Obj) -> ConnectionPool | None:
+    pool = policy.obj("connectionPool")
+    tcp, http = pool.obj("tcp"), pool.obj("http")
+    if not (tcp or http):
+        return None
+    return {
+        "max_connections": tcp.opt_int("maxConnections"),
+        "connect_timeout": tcp.opt_str("connectTimeout"),
+        "http1_max_pending_requests": http.opt_int("http1MaxPendingRequests"),
+        "http2_max_requests": http.opt_int("http2MaxRequests"),
+        "max_requests_per_connection": http.opt_int("maxRequestsPerConnection"),
+        "max_retries": http.opt_int("maxRetries"),
+    }
+
+
+def destination_rule(obj: Obj) -> dict[str, Any]:
+    spec = obj.obj("spec")
+    policy = spec.obj("trafficPolicy")
+    subsets = []
+    for subset in spec.objs("subsets"):
+        own = subset.obj("trafficPolicy")
+        subsets.append(
+            {
+                "name": subset.opt_str("name"),
+                "tls_mode": own.obj("tls").opt_str("mode"),
+                "circuit_breaking": _outlier(own) is not None or _pool(own) is not None,
+            }
+        )
+    return {
+        "host": spec.opt_str("host"),
+        "tls_mode": policy.obj("tls").opt_str("mode"),
+        "port_level_tls": {
+            str(item.obj("port").opt_int("number")): item.obj("tls").opt_str("mode")
+            for item in policy.objs("portLevelSettings")
+            if "tls" in item
+        },
+        "subsets": subsets,
+        "export_to": spec.strs("exportTo"),
+        "outlier_detection": _outlier(policy),
+        "connection_pool": _pool(policy),
     }

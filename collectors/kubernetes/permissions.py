@@ -29,6 +29,13 @@ rules:
   - apiGroups: [rbac.authorization.k8s.io]
     resources: [roles, clusterroles, rolebindings, clusterrolebindings]
     verbs: [get, list]
+  # Workload controllers: their pod templates are judged even with no pod running.
+  - apiGroups: [apps]
+    resources: [deployments, statefulsets, daemonsets, replicasets]
+    verbs: [get, list]
+  - apiGroups: [batch]
+    resources: [jobs, cronjobs]
+    verbs: [get, list]
   - apiGroups: [networking.k8s.io]
     resources: [ingresses, networkpolicies]
     verbs: [get, list]

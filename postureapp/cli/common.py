@@ -7,12 +7,12 @@ import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import click
 
 from postureapp.config import Config, load_config
-from postureapp.errors import EXIT_USAGE, PostureError, StoreError
+from postureapp.errors import EXIT_IO, EXIT_USAGE, PostureError, StoreError
 from postureapp.model import Severity, Snapshot
 from postureapp.store import Store, default_db_path, describe_database_error
 
@@ -25,6 +25,7 @@ class State:
     def __init__(self) -> None:
         self.db_path: Path | None = None
         self.config_path: Path | None = None
+        self.offline = False  # `posture --offline`: the dashboard on the cache alone
         self._config: Config | None = None
 
     @property
@@ -96,17 +97,37 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
 def run_guarded(main: Callable[[], Any]) -> Any:
     """Run the CLI so that user errors are one line and an exit code, never a traceback."""
     try:
-        return main()
+        result = main()
+        sys.stdout.flush()  # a full disk behind `> file` says so here, not at exit
+        return result
     except PostureError as error:
         fail(str(error), error.exit_code)
     except sqlite3.DatabaseError as error:
-        fail(describe_database_error(_opened_path or default_db_path(), error))
+        text = str(error)
+        code = EXIT_IO if "disk is full" in text or "disk I/O error" in text else EXIT_USAGE
+        fail(describe_database_error(_opened_path or default_db_path(), error), code)
     except KeyboardInterrupt:
         click.echo("posture: interrupted", err=True)
         sys.exit(130)
     except BrokenPipeError:  # `posture export -o - | head` is fine
-        sys.stderr.close()
+        _quiet_stdout()
         sys.exit(0)
+    except OSError as error:
+        # Not a user's mistake but the machine's (a read or write that failed where no
+        # command expected it): one line and exit 4, so CI does not read "findings".
+        where = f" {error.filename}" if error.filename else ""
+        fail(f"I/O error{where}: {error.strerror or error}", EXIT_IO)
+
+
+def _quiet_stdout() -> None:
+    """Stdout's reader is gone: point it at /dev/null so the exit flush cannot fail."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def severity_type(_ctx: click.Context, _param: click.Parameter, value: str | None):
@@ -128,13 +149,3 @@ def pick_snapshot(store: Store, snapshot_id: int | None) -> Snapshot:
     if snapshot is None:
         raise PostureError(f"the cache {store.path} holds no snapshot; run 'posture collect'")
     return snapshot
-
-
-def open_output(path: str) -> tuple[IO[str], bool]:
-    """``-`` is stdout; anything else a file opened for writing (caller closes it)."""
-    if path == "-":
-        return sys.stdout, False
-    try:
-        return open(path, "w", encoding="utf-8", newline=""), True
-    except OSError as error:
-        raise PostureError(f"cannot write {path}: {error.strerror}") from None

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import click
 
-from postureapp.cli import cli, target_options, target_request
 from postureapp.cli.common import command, state
+from postureapp.cli.group import cli
+from postureapp.cli.output import check_output
+from postureapp.cli.targets import resolve, target_options
 from postureapp.errors import InputError, PostureError
 from postureapp.export import FORMATS
 
@@ -26,33 +28,25 @@ def tui_command(offline: bool = False, interval: int | None = None, **targets) -
     \b
     Examples:
       posture tui --context prod-eu --interval 120
+      posture tui --offline --db ~/oncall/cache.db
       posture --offline            # on call, no credentials: the cache alone
     """
-    from postureapp.collectors.registry import resolve_targets
     from postureapp.tui import run
 
+    offline = offline or state().offline
     config = state().config
     resolved = None
     if not offline:
-        defaults = {
-            "contexts": (),
-            "kubeconfig": None,
-            "profiles": (),
-            "regions": (),
-            "all_regions": False,
-            "endpoint_url": None,
-            "offline": (),
-            "probe": False,
-            "probe_urls": (),
-            "probe_allow_private": None,
-            "probe_ca_bundle": None,
-        }
         try:
-            resolved = resolve_targets(target_request(config, **{**defaults, **targets}))
+            resolved = resolve(config, **targets)
         except InputError as error:
             if "nothing to poll" not in str(error):
                 raise
             click.echo("posture: nothing to poll; showing the cache alone", err=True)
+    elif any(targets.values()):
+        flags = {p.name: p.opts[0] for p in click.get_current_context().command.params}
+        named = ", ".join(sorted(flags[name] for name, value in targets.items() if value))
+        raise click.UsageError(f"--offline polls nothing: drop {named}, or --offline")
     store = state().store(create=resolved is not None)  # offline: the cache must exist
     path = store.path
     store.close()
@@ -100,6 +94,7 @@ def demo_command(headless: bool, fmt: str, output: str, interval: int, probe: bo
     from postureapp import demo
 
     if headless:
+        check_output(output)
         from postureapp.cli.exporting import write_report
         from postureapp.store import Store
 

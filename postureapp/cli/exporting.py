@@ -8,9 +8,10 @@ from typing import Any
 
 import click
 
-from postureapp.cli import cli, target_options, target_request
-from postureapp.cli.common import command, open_output, pick_snapshot, severity_type, state
-from postureapp.errors import PostureError
+from postureapp.cli.common import command, pick_snapshot, severity_type, state
+from postureapp.cli.group import cli
+from postureapp.cli.output import check_output, output_stream
+from postureapp.cli.targets import resolve, target_options
 from postureapp.export import FORMATS
 
 
@@ -45,28 +46,39 @@ def gate_options(function):
 
 
 def write_report(store, snapshot, fmt: str, output: str) -> dict[str, Any]:
-    """Build the document once, write it, and return it for the gate."""
+    """Build the document once, write it (whole or not at all), and return it for the
+    gate."""
     from postureapp.export import build_document, write
 
     document = build_document(store, snapshot)
-    out, close = open_output(output)
-    try:
+    with output_stream(output) as out:
         write(fmt, document, out)
-    finally:
-        if close:
-            out.close()
-        else:
-            out.flush()
     return document
 
 
-def apply_gate(store, document, fail_on, baseline, allow_partial, always: bool) -> None:
+def check_gate_options(fail_on, baseline, output: str) -> None:
+    """Everything about the gate and the output that can be wrong without the cache,
+    checked before any work."""
+    if baseline is not None and fail_on is None:
+        raise click.UsageError("--new-only needs --fail-on SEVERITY")
+    check_output(output)
+
+
+def load_gate_baseline(baseline: str | None, store) -> set[str] | None:
+    """The baseline's failing fingerprints (None without --new-only); a bad file or an
+    unknown snapshot id is an InputError."""
+    if baseline is None:
+        return None
+    from postureapp.export.gate import load_baseline
+
+    return load_baseline(baseline, store)
+
+
+def apply_gate(document, fail_on, fingerprints, allow_partial, always: bool) -> None:
     """Exit as the gate says. ``always``: gate on collection health even without
     --fail-on (``snapshot`` does; a plain ``export`` only warns)."""
-    from postureapp.export.gate import evaluate_gate, load_baseline
+    from postureapp.export.gate import evaluate_gate
 
-    if baseline is not None and fail_on is None:
-        raise PostureError("--new-only needs --fail-on SEVERITY")
     if not always and fail_on is None:
         if document["snapshot"]["status"] != "complete":
             click.echo(
@@ -75,7 +87,6 @@ def apply_gate(store, document, fail_on, baseline, allow_partial, always: bool) 
                 err=True,
             )
         return
-    fingerprints = load_baseline(baseline, store) if baseline is not None else None
     result = evaluate_gate(document, fail_on, fingerprints, allow_partial)
     click.echo(f"posture: {result.message}", err=True)
     if result.exit_code:
@@ -94,14 +105,12 @@ def export_command(fmt, output, fail_on, baseline, allow_partial, snapshot_id) -
       posture export --format sarif -o posture.sarif --fail-on high --new-only baseline.json
       posture export --format csv --snapshot 12 -o -
     """
+    check_gate_options(fail_on, baseline, output)
     with state().store(create=False) as store:
         snapshot = pick_snapshot(store, snapshot_id)
-        if baseline is not None:
-            from postureapp.export.gate import load_baseline
-
-            load_baseline(baseline, store)  # a bad baseline fails before anything is written
+        fingerprints = load_gate_baseline(baseline, store)  # a bad baseline writes nothing
         document = write_report(store, snapshot, fmt, output)
-        apply_gate(store, document, fail_on, baseline, allow_partial, always=False)
+    apply_gate(document, fail_on, fingerprints, allow_partial, always=False)
 
 
 @command(cli, "snapshot")
@@ -112,24 +121,30 @@ def snapshot_command(fmt, output, fail_on, baseline, allow_partial, **targets) -
 
     Exits 1 on an unwaived failing finding at or above --fail-on (with --new-only,
     only findings new since the baseline), 3 when the collection is partial unless
-    --allow-partial, 2 on bad input.
+    --allow-partial, 2 on bad input (checked before anything is collected), 4 when
+    the output cannot be written.
 
     \b
     Example:
       posture snapshot --context prod --format sarif -o posture.sarif \\
           --fail-on high --new-only last-main.json
     """
-    from postureapp.collectors.registry import resolve_targets
     from postureapp.poll import run_poll
 
     config = state().config
-    resolved = resolve_targets(target_request(config, **targets))
+    check_gate_options(fail_on, baseline, output)
+    fingerprints = None
+    if baseline is not None:
+        if baseline.strip().isdigit():
+            # A snapshot id lives in the cache, which must exist already; read it before
+            # the poll, whose retention could prune it.
+            with state().store(create=False) as store:
+                fingerprints = load_gate_baseline(baseline, store)
+        else:
+            fingerprints = load_gate_baseline(baseline, None)
+    resolved = resolve(config, **targets)
     with state().store() as store:
-        if baseline is not None and not baseline.strip().isdigit():
-            from postureapp.export.gate import load_baseline
-
-            load_baseline(baseline, store)
         result = run_poll(store, config, resolved, progress_to=sys.stderr)
         snapshot = pick_snapshot(store, result.snapshot_id)
         document = write_report(store, snapshot, fmt, output)
-        apply_gate(store, document, fail_on, baseline, allow_partial, always=True)
+    apply_gate(document, fail_on, fingerprints, allow_partial, always=True)

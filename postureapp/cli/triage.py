@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from postureapp.cli import _printable, cli
 from postureapp.cli.common import command, state
+from postureapp.cli.group import cli, printable
+from postureapp.cli.output import check_output, write_text
 from postureapp.errors import InputError
 from postureapp.model import Attestation, Waiver, isoformat, parse_time, utcnow
 
@@ -21,6 +22,29 @@ def _when(value: str | None, label: str) -> str | None:
     except ValueError:
         raise InputError(f"{label} {value!r} is not a date (use YYYY-MM-DD or ISO 8601)") from None
     return isoformat(moment)
+
+
+def _known_fingerprint(store, fingerprint: str) -> None:
+    """A waiver or note on a fingerprint no snapshot holds would silently match nothing
+    (a typo, a fingerprint from another cache): refuse it."""
+    if not store.finding_history(fingerprint):
+        shown = printable(fingerprint[:80])
+        raise InputError(
+            f"no finding with fingerprint {shown!r} in {store.path}; copy one from "
+            "'posture export --format json' or the dashboard's detail pane"
+        )
+
+
+def _known_check(check_id: str) -> None:
+    import difflib
+
+    import postureapp.checks as catalog
+
+    known = catalog.REGISTRY.checks
+    if check_id not in known:
+        close = difflib.get_close_matches(check_id, list(known), n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else "; see 'posture checks'"
+        raise InputError(f"unknown check {printable(check_id)!r}{hint}")
 
 
 @command(cli, "waive")
@@ -36,12 +60,17 @@ def waive_command(fingerprint, check_id, resource_glob, reason, owner, ticket, e
 
     \b
     Examples:
-      posture waive 3f2a9c... --reason "legacy, replaced in Q3" --owner alice --expires 2027-01-31
-      posture waive --check k8s-svc-loadbalancer --resource 'k8s://prod/ingress/*' \\
+      posture waive 3f2a9c0e... --reason "legacy, replaced in Q3" --owner alice \\
+          --expires 2030-01-31
+      posture waive --check k8s-svc-loadbalancer --resource 'k8s://prod/ingress-nginx/*' \\
           --reason "the ingress controller is meant to be public" --owner platform
     """
     if resource_glob and not check_id:
         raise InputError("--resource goes with --check")
+    if (fingerprint is None) == (check_id is None):
+        raise InputError("name what to waive: a FINGERPRINT, or --check (with --resource)")
+    if check_id is not None:
+        _known_check(check_id)
     expires_at = _when(expires, "--expires")
     if expires_at and parse_time(expires_at) <= utcnow():
         raise InputError(f"--expires {expires} is in the past")
@@ -54,7 +83,10 @@ def waive_command(fingerprint, check_id, resource_glob, reason, owner, ticket, e
         ticket=ticket,
         expires_at=expires_at,
     )
-    with state().store() as store:
+    # A fingerprint must be in the cache already; a check waiver may come first.
+    with state().store(create=fingerprint is None) as store:
+        if fingerprint is not None:
+            _known_fingerprint(store, fingerprint)
         saved = store.add_waiver(waiver)
     click.echo(f"waiver {saved.id} added: {saved.describe_selector()}", err=True)
 
@@ -80,7 +112,7 @@ def waivers_list() -> None:
         expired = " EXPIRED" if waiver.is_expired() else ""
         # Waiver files come from many hands: never let their text drive the terminal.
         click.echo(
-            _printable(
+            printable(
                 f"{waiver.id:>4}  {waiver.describe_selector()}  owner={waiver.owner}  "
                 f"expires={waiver.expires_at or 'never'}{expired}  {waiver.reason}"
             )
@@ -96,12 +128,10 @@ def waivers_export(output: str) -> None:
     Example:
       posture waivers export -o waivers.toml
     """
+    check_output(output)
     with state().store() as store:
         text = store.export_waivers()
-    if output == "-":
-        click.echo(text, nl=False)
-    else:
-        Path(output).write_text(text)
+    write_text(output, text)
 
 
 @command(waivers_group, "import")
@@ -143,9 +173,10 @@ def note_command(fingerprint: str, text: str, author: str | None) -> None:
 
     \b
     Example:
-      posture note 3f2a9c... "owner paged, fix in INC-4211"
+      posture note 3f2a9c0e... "owner paged, fix in INC-4211"
     """
-    with state().store() as store:
+    with state().store(create=False) as store:
+        _known_fingerprint(store, fingerprint)
         store.add_note(fingerprint, author or getpass.getuser(), text)
 
 
@@ -160,10 +191,10 @@ def attest_command(control_id, by, at, expires, note) -> None:
 
     \b
     Example:
-      posture attest backup-restore-tested --by alice --expires 2027-03-01 \\
+      posture attest backup-restore-tested --by alice --expires 2030-03-01 \\
           --note "restored orders-db to staging, RUNBOOK-12"
     """
-    import checks as catalog
+    import postureapp.checks as catalog
 
     if control_id not in catalog.REGISTRY.controls:
         known = ", ".join(sorted(catalog.REGISTRY.controls)) or "none yet"

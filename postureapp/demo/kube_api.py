@@ -54,9 +54,10 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import yaml
@@ -81,6 +82,12 @@ DEFAULT_VERSION = {
 
 _ALL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 _NAMESPACE_UUID = uuid.UUID("6c1b7d4e-3f0a-4a8e-9d7b-2f1e0c5a9b31")
+
+
+class Headers(Protocol):
+    """Request headers, looked up case-insensitively (an http.client.HTTPMessage)."""
+
+    def get(self, name: str, default: None = None) -> str | None: ...
 
 
 # -- resource types --------------------------------------------------------------------
@@ -299,7 +306,9 @@ _KEY = re.compile(r"^\s*(!?)\s*([^\s!=,()]+)\s*$")
 
 
 def _split_top_level(text: str) -> list[str]:
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text:
         if char == "(":
             depth += 1
@@ -322,25 +331,32 @@ def parse_label_selector(text: str) -> Callable[[Mapping[str, str]], bool]:
         if match := _SET_REQUIREMENT.match(requirement):
             key, op, raw = match.groups()
             values = frozenset(v.strip() for v in raw.split(",") if v.strip())
-            if op == "in":
-                tests.append(lambda labels, k=key, vs=values: labels.get(k) in vs)
-            else:
-                tests.append(lambda labels, k=key, vs=values: labels.get(k) not in vs)
+            tests.append(partial(_label_in, key=key, values=values, negate=op != "in"))
         elif match := _EQ_REQUIREMENT.match(requirement):
             key, op, value = match.groups()
-            if op == "!=":
-                tests.append(lambda labels, k=key, v=value: labels.get(k) != v)
-            else:
-                tests.append(lambda labels, k=key, v=value: labels.get(k) == v)
+            tests.append(partial(_label_is, key=key, value=value, negate=op == "!="))
         elif match := _KEY.match(requirement):
             negate, key = match.groups()
-            if negate:
-                tests.append(lambda labels, k=key: k not in labels)
-            else:
-                tests.append(lambda labels, k=key: k in labels)
+            tests.append(partial(_label_set, key=key, negate=bool(negate)))
         else:
             raise _BadRequest(f"unable to parse requirement: {requirement.strip()!r}")
     return lambda labels: all(test(labels) for test in tests)
+
+
+def _label_in(labels: Mapping[str, str], key: str, values: frozenset[str], negate: bool) -> bool:
+    return (labels.get(key) in values) != negate
+
+
+def _label_is(labels: Mapping[str, str], key: str, value: str, negate: bool) -> bool:
+    return (labels.get(key) == value) != negate
+
+
+def _label_set(labels: Mapping[str, str], key: str, negate: bool) -> bool:
+    return (key in labels) != negate
+
+
+def _field_is(obj: Mapping[str, Any], path: str, value: str, negate: bool) -> bool:
+    return (_field_value(obj, path) == value) != negate
 
 
 def _field_value(obj: Mapping[str, Any], path: str) -> str:
@@ -360,10 +376,7 @@ def parse_field_selector(text: str, rt: ResourceType) -> Callable[[Mapping[str, 
         path, op, value = match.groups()
         if path not in allowed:
             raise _BadRequest(f"field label not supported: {path}")
-        if op == "!=":
-            tests.append(lambda obj, p=path, v=value: _field_value(obj, p) != v)
-        else:
-            tests.append(lambda obj, p=path, v=value: _field_value(obj, p) == v)
+        tests.append(partial(_field_is, path=path, value=value, negate=op == "!="))
     return lambda obj: all(test(obj) for test in tests)
 
 
@@ -521,6 +534,7 @@ class KubeAPIServer:
         self._by_kind: dict[tuple[str, str], ResourceType] = {}  # (apiVersion, kind)
         self._stores: dict[ResourceType, _Store] = {}
         self._installed: set[tuple[str, str]] = set()
+        self._unserved: set[tuple[str, str]] = set()
         self._forbidden: set[tuple[str, str, str]] = set()  # (group, plural, verb)
         self._faults: list[Fault] = []
         # The most recent ``recorded`` requests, for tests to assert on (bounded: the
@@ -648,6 +662,13 @@ class KubeAPIServer:
         group, _, version = api_version.rpartition("/")
         with self._lock:
             self._installed.add((group, version))
+
+    def unserve(self, api_version: str) -> None:
+        """Stop serving a built-in group/version (``policy/v1``, as on a cluster too old
+        to have it): discovery no longer lists it and its paths answer 404."""
+        group, _, version = api_version.rpartition("/")
+        with self._lock:
+            self._unserved.add((group, version))
 
     def compact(self) -> None:
         """Like an etcd compaction: every continue token issued so far now expires (410)."""
@@ -810,12 +831,13 @@ class KubeAPIServer:
                 self._register_crd(stored)
 
     def _served_types(self) -> list[ResourceType]:
-        """Built-ins always; custom resources when their group/version is installed."""
+        """Built-ins unless unserved; custom resources when their group/version is installed."""
         with self._lock:
             return [
                 rt
                 for rt in self._types.values()
-                if rt.builtin or rt.group_version in self._installed
+                if (rt.builtin or rt.group_version in self._installed)
+                and rt.group_version not in self._unserved
             ]
 
     def _find_faults(self, resource: str, has_continue: bool) -> list[Fault]:
@@ -824,7 +846,7 @@ class KubeAPIServer:
 
     # -- internals: request handling ---------------------------------------------------
 
-    def handle(self, method: str, raw_path: str, headers: Mapping[str, str]) -> _Reply:
+    def handle(self, method: str, raw_path: str, headers: Headers) -> _Reply:
         """Answer one request (called from handler threads). May raise _Drop."""
         parts = urlsplit(raw_path)
         path = unquote(parts.path).rstrip("/") or "/"
@@ -1175,12 +1197,12 @@ class _HTTPServer(ThreadingHTTPServer):
         self._connections_lock = threading.Lock()
         super().__init__(address, handler)
 
-    def process_request(self, request, client_address):  # type: ignore[no-untyped-def]
+    def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:
             self._connections.add(request)
         super().process_request(request, client_address)
 
-    def shutdown_request(self, request):  # type: ignore[no-untyped-def]
+    def shutdown_request(self, request: Any) -> None:
         with self._connections_lock:
             self._connections.discard(request)
         super().shutdown_request(request)

@@ -68,7 +68,8 @@ def pod(
     privileged: bool = False,
     automount: bool | None = None,
 ) -> list[dict[str, Any]]:
-    """A Deployment's ReplicaSet and one of its pods, owner references as a cluster has."""
+    """A Deployment, its ReplicaSet and one of its pods, owner references as a cluster
+    has; the controllers carry the pod's template, as the checks judge them too."""
     template_hash = "7d9f8b6c4"
     rs_name = f"{app}-{template_hash}"
     pod_obj: dict[str, Any] = {
@@ -104,6 +105,7 @@ def pod(
     }
     if automount is not None:
         pod_obj["spec"]["automountServiceAccountToken"] = automount
+    template = {"metadata": {"labels": {"app": app}}, "spec": dict(pod_obj["spec"])}
     replica_set = {
         "apiVersion": "apps/v1",
         "kind": "ReplicaSet",
@@ -121,9 +123,15 @@ def pod(
                 }
             ],
         ),
-        "spec": {"selector": {"matchLabels": {"app": app}}, "template": {"spec": {}}},
+        "spec": {"selector": {"matchLabels": {"app": app}}, "template": template},
     }
-    return [replica_set, pod_obj]
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": _meta(app, ns, labels={"app": app}),
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": app}}, "template": template},
+    }
+    return [deployment, replica_set, pod_obj]
 
 
 # A load balancer the demo really serves: (address, port, port name), see Endpoints.
@@ -230,7 +238,7 @@ def cluster_objects(now: datetime, served: Endpoints | None = None) -> list[dict
             "spec": {"mtls": {"mode": "STRICT"}},
         },
         *payments_resilience(),
-        fluent_bit_node_agent(),
+        *fluent_bit_node_agent(),
         # shop: shared and default identities, a literal password, stale secrets
         service_account("shop-backend", "shop"),
         *pod("checkout", "shop", "shop-backend", "registry.demo/shop/checkout:2.1.0", 8080),
@@ -417,9 +425,9 @@ def payments_resilience() -> list[dict[str, Any]]:
     ]
 
 
-def fluent_bit_node_agent() -> dict[str, Any]:
-    """Central logging: a Fluent Bit DaemonSet's pod (and no tracing anywhere)."""
-    return {
+def fluent_bit_node_agent() -> list[dict[str, Any]]:
+    """Central logging: a Fluent Bit DaemonSet and its pod (and no tracing anywhere)."""
+    pod_obj: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": _meta(
@@ -446,6 +454,17 @@ def fluent_bit_node_agent() -> dict[str, Any]:
         },
         "status": {"phase": "Running"},
     }
+    labels = {"app.kubernetes.io/name": "fluent-bit"}
+    daemon_set = {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": _meta("fluent-bit", "kube-system", labels=labels),
+        "spec": {
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": dict(pod_obj["spec"])},
+        },
+    }
+    return [daemon_set, pod_obj]
 
 
 def argocd_admin_binding() -> dict[str, Any]:

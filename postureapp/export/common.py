@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import IO, Any, ParamSpec, TypeVar
 
 from postureapp.model import Severity
+from postureapp.text import escape_controls
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -41,10 +42,6 @@ def bulk(function: Callable[P, R]) -> Callable[P, R]:
 
 
 SEVERITY_ORDER = [severity.value for severity in Severity]  # worst first
-
-# C0 and C1 controls, DEL, and the line/paragraph separators: they reach a terminal,
-# a spreadsheet or a JS string as commands, not text.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class ResourceIndex:
@@ -81,22 +78,11 @@ def failing(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
     return (f for f in document["findings"] if f["status"] == "fail")
 
 
-def visible_controls(text: str) -> str:
-    """Control characters spelled out (``\\x1b``) so they show as text and do nothing."""
-    if not _CONTROL.search(text):
-        return text
-    return _CONTROL.sub(_spell, text)
-
-
-def _spell(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}"
-
-
 def one_line(text: str) -> str:
     """Line breaks become spaces (a table cell or a summary stays on its line); other
-    control characters are spelled out."""
-    return visible_controls(re.sub(r"\r\n|[\r\n\u2028\u2029]", " ", text))
+    control characters and bidi overrides are spelled out (``\\x1b``, ``\\u202e``; the
+    set is :data:`postureapp.text.UNSAFE`, the one the dashboard escapes)."""
+    return escape_controls(re.sub(r"\r\n|[\r\n\u2028\u2029]", " ", text))
 
 
 def runs_in_trouble(document: dict[str, Any]) -> list[dict[str, Any]]:

@@ -4,6 +4,11 @@ Cells hold outside text (resource uids, titles, details), so a cell a spreadshee
 read as a formula — starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
 return — gets a leading ``'``, which spreadsheets show as text (OWASP "CSV injection").
 A legitimate value such as ``-1`` therefore reads ``'-1``; that is the accepted price.
+
+``cat posture.csv`` must not run terminal escapes either: control characters and bidi
+overrides are spelled out (``\\x1b``, ``\\u202e``) as in every other format, except tabs
+and line breaks inside a quoted cell, which are data a spreadsheet shows as such (a CR
+is kept only as part of CRLF, written as LF: alone it would overwrite the line shown).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import csv
 from typing import IO, Any
 
 from postureapp.export.common import bulk
+from postureapp.text import escape_controls
 
 COLUMNS = (
     "fingerprint",
@@ -34,6 +40,11 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def neutralise(value: str) -> str:
     """``'`` before a cell a spreadsheet would evaluate; anything else unchanged."""
     return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def cell(value: str) -> str:
+    """A cell safe for a spreadsheet and for a terminal showing the file."""
+    return neutralise(escape_controls(value.replace("\r\n", "\n"), keep="\t\n"))
 
 
 @bulk
@@ -60,4 +71,4 @@ def write_csv(document: dict[str, Any], out: IO[str]) -> None:
             finding["first_seen"],
             finding.get("remediation", ""),
         )
-        writer.writerow([neutralise(cell) for cell in row])
+        writer.writerow([cell(value) for value in row])

@@ -159,12 +159,16 @@ def _read_baseline_file(path: Path) -> dict[str, Any]:
             f"{where} is not valid JSON ({error.msg} at line {error.lineno},"
             f" column {error.colno}); was it truncated?"
         ) from None
+    except RecursionError:
+        raise InputError(f"{where} is nested too deeply to be a JSON export") from None
     found = document.get("schema") if isinstance(document, dict) else None
     if found != SCHEMA_ID:
         shown = "no schema field" if found is None else f"schema {one_line(str(found))[:60]!r}"
         raise InputError(f"{where} is not a {SCHEMA_ID} export ({shown})")
     try:
         validate_document(document, sample=BASELINE_SAMPLE)
+    except RecursionError:
+        raise InputError(f"{where} is nested too deeply to be a JSON export") from None
     except InvalidDocument as error:
         raise InputError(f"{where} is not a valid {SCHEMA_ID} export: {error}") from None
     return document

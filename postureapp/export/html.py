@@ -2,8 +2,12 @@
 
 Safety, in layers (each is tested on its own):
 
-0. Control characters in outside text are spelled out (``\\x1b``) and line breaks
-   become spaces, as in the CLI: the reader sees what is there.
+0. Control characters and bidi overrides in outside text are spelled out (``\\x1b``,
+   ``\\u202e``) and line breaks become spaces, as in the CLI: the reader sees what is
+   there, in the order it is stored. Very long text is cut for display (names and
+   titles at :data:`NAME_LIMIT` characters, details at :data:`TEXT_LIMIT`), saying how
+   much was left out: a 30,000-character name in a script Chromium shapes slowly (emoji,
+   Arabic) kept the page from being ready for minutes. The JSON export has every value.
 1. Everything from the outside world is escaped: the page is rendered by Jinja2 with
    autoescape on, and the table data for the script sits in a
    ``<script type="application/json">`` block where ``<``, ``>``, ``&``, U+2028 and
@@ -42,8 +46,11 @@ from postureapp.export.common import (
 from postureapp.export.snapshot_json import summarize
 from postureapp.graph.model import KIND_LABELS, describe_hop
 from postureapp.model import SEVERITY_RANK, View
+from postureapp.text import shorten
 
 PAGE_SIZE = 100
+NAME_LIMIT = 300  # names, uids, titles, targets
+TEXT_LIMIT = 2000  # details, errors, evidence
 VIEWS = [view.value for view in View]
 VIEW_TITLES = {
     "identities": "Identities",
@@ -520,6 +527,11 @@ def script_json(value: Any) -> str:
     )
 
 
+def _text(value: str, limit: int = NAME_LIMIT) -> str:
+    """Outside text for a cell: at most about ``limit`` characters, on one line, inert."""
+    return one_line(shorten(value, limit))
+
+
 def _finding_order(finding: dict[str, Any]) -> tuple:
     """Open failures first, then unknown/error, waived failures, passes; worst first."""
     status = _STATUS_ORDER.get(finding["status"], 4)
@@ -542,12 +554,12 @@ def _finding_row(finding: dict[str, Any], resources: ResourceIndex) -> list[Any]
     return [
         finding["severity"],
         finding["status"],
-        one_line(finding["check_id"]),
-        one_line(name),
-        one_line(uid) if uid != name else "",
-        one_line(finding["title"]),
-        one_line(finding["detail"]),
-        one_line(waiver_text),
+        _text(finding["check_id"]),
+        _text(name),
+        _text(uid) if uid != name else "",
+        _text(finding["title"]),
+        _text(finding["detail"], TEXT_LIMIT),
+        _text(waiver_text, TEXT_LIMIT),
         finding["first_seen"],
     ]
 
@@ -621,7 +633,7 @@ def build_context(document: dict[str, Any]) -> dict[str, Any]:
         "runs": document["collector_runs"],
         "unknown_or_error": summary["by_status"].get("unknown", 0)
         + summary["by_status"].get("error", 0),
-        "troubled": [describe_run(run) for run in runs_in_trouble(document)],
+        "troubled": [shorten(describe_run(run), TEXT_LIMIT) for run in runs_in_trouble(document)],
         "tables": tables,
         "changes": changes,
         "attack_paths": _paths(document.get("attack_paths")),
@@ -643,13 +655,13 @@ def _paths(paths: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
             "capability": path["capability"],
             "plane": path["plane"],
             "conditional": path.get("conditional", False),
-            "summary": one_line(path["summary"]),
+            "summary": _text(path["summary"], TEXT_LIMIT),
             "hops": [
                 {
                     "kind": KIND_LABELS.get(hop["kind"], hop["kind"]),
-                    "name": one_line(hop["name"]),
+                    "name": _text(hop["name"]),
                     "relation": hop.get("relation"),
-                    "text": one_line(describe_hop(hop)),
+                    "text": _text(describe_hop(hop), TEXT_LIMIT),
                 }
                 for hop in path["hops"]
             ],
@@ -677,13 +689,13 @@ def _control_row(control: dict[str, Any]) -> list[Any]:
     else:
         attested = ""
     return [
-        one_line(control["title"]),
-        one_line(control["id"]),
+        _text(control["title"]),
+        _text(control["id"]),
         control["status"],
         control["coverage"],
-        one_line(frameworks),
-        one_line("; ".join(evidence)),
-        one_line(attested),
+        _text(frameworks, TEXT_LIMIT),
+        _text("; ".join(evidence), TEXT_LIMIT),
+        _text(attested, TEXT_LIMIT),
     ]
 
 
@@ -693,14 +705,14 @@ def _run_row(run: dict[str, Any]) -> list[Any]:
         unread = "; ".join(f"{kind}: {why}" for kind, why in sorted(run["unknown"].items()))
         problem = f"{problem}; not read: {unread}" if problem else f"not read: {unread}"
     return [
-        one_line(run["collector"]),
-        one_line(run["target"]),
-        one_line(run["scope"]),
+        _text(run["collector"]),
+        _text(run["target"]),
+        _text(run["scope"]),
         run["status"],
         run["items"],
         run["api_calls"],
         run["seconds"],
-        one_line(problem),
+        _text(problem, TEXT_LIMIT),
     ]
 
 
@@ -712,9 +724,9 @@ def _change_row(row: dict[str, Any]) -> list[Any]:
         row["severity"],
         row["previous_status"],
         row["status"],
-        one_line(row["check_id"]),
-        one_line(row["resource_uid"]),
-        one_line(row["title"]),
+        _text(row["check_id"]),
+        _text(row["resource_uid"]),
+        _text(row["title"]),
         moved,
     ]
 

@@ -10,8 +10,7 @@ from typing import IO, Any
 
 from postureapp.checks.registry import REGISTRY, Registry
 from postureapp.export.common import bulk, write_records_json
-from postureapp.governance import evaluate_controls
-from postureapp.graph import attack_paths_document
+from postureapp.governance import controls_of_snapshot
 from postureapp.model import SEVERITY_RANK, Severity, Snapshot, Status, View, isoformat, utcnow
 from postureapp.store import Store
 
@@ -65,13 +64,11 @@ def build_document(
             }
         )
         del finding["waiver_id"]
-    controls = evaluate_controls(
-        registry.controls.values(), store.status_counts(snapshot.id), store.attestations(), now
-    )
+    controls = controls_of_snapshot(store, snapshot.id, registry.controls.values(), now)
     if compare_to is None:
         previous = store.previous(snapshot.id)
         compare_to = previous.id if previous is not None else None
-    return {
+    document = {
         "schema": SCHEMA_ID,
         "generated_at": isoformat(now),
         "tool": {"name": "postureapp", "version": tool_version()},
@@ -111,10 +108,14 @@ def build_document(
         # (and any consumer) reads them from the document instead of recomputing them.
         "summary": summarize(findings),
         "changes": None if compare_to is None else _changes(store, compare_to, snapshot.id),
-        # Added in v1 (additive): every path from an internet-facing endpoint to what
-        # its identities can do, rebuilt from this snapshot's resources (issue 9).
-        "attack_paths": attack_paths_document(resources, snapshot.runs),
     }
+    # Added in v1 (additive): every path from an internet-facing endpoint to what its
+    # identities can do, as found when the snapshot was judged. A snapshot written by a
+    # release that did not keep them has none, and the key is left out.
+    paths = store.derived(snapshot.id, "attack_paths")
+    if paths is not None:
+        document["attack_paths"] = paths
+    return document
 
 
 def summarize(findings: list[dict[str, Any]]) -> dict[str, Any]:

@@ -1,17 +1,18 @@
-"""Build the graph from one snapshot's inventory (or its stored resources)."""
+"""Build the graph from one snapshot's inventory, and the facts derived from it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from typing import Any
 
 from postureapp.graph.cloud import CloudBuilder
+from postureapp.graph.codec import encode_graph
 from postureapp.graph.credentials import credentials_of
 from postureapp.graph.graph import Graph
 from postureapp.graph.kube import KubeBuilder
+from postureapp.graph.model import Path
 from postureapp.graph.paths import attack_paths
+from postureapp.graph.reach import exposure_table
 from postureapp.inventory import Inventory
-from postureapp.model import CollectorRun, Resource
 
 
 def build_graph(inv: Inventory) -> Graph:
@@ -24,31 +25,29 @@ def build_graph(inv: Inventory) -> Graph:
     return graph
 
 
-def graph_from_resources(resources: Iterable[Resource], runs: Iterable[CollectorRun] = ()) -> Graph:
-    """The graph of stored resources, e.g. a snapshot read back from the cache."""
-    return build_graph(Inventory(resources=list(resources), runs=list(runs)))
+def graph_of(inv: Inventory) -> Graph:
+    """The inventory's graph, built once however many checks and readers ask."""
+    graph: Graph = inv.derived("graph", build_graph)
+    return graph
 
 
-def resources_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[Resource]:
-    """Stored resource rows (``Store.resources``) back into :class:`Resource` objects."""
-    return [
-        Resource(
-            uid=row["uid"],
-            provider=row["provider"],
-            scope=row["scope"],
-            kind=row["kind"],
-            name=row["name"],
-            namespace=row.get("namespace") or "",
-            attrs=dict(row.get("attrs") or {}),
-            created_at=row.get("created_at"),
-        )
-        for row in rows
-    ]
+def paths_of(inv: Inventory) -> list[Path]:
+    """The inventory's attack paths, found once."""
+    paths: list[Path] = inv.derived("attack-paths", lambda i: attack_paths(graph_of(i)))
+    return paths
 
 
-def attack_paths_document(
-    rows: Iterable[Mapping[str, Any]], runs: Iterable[CollectorRun] = ()
-) -> list[dict[str, Any]]:
-    """Every attack path of a stored snapshot as JSON (a list of hops each)."""
-    graph = graph_from_resources(resources_from_rows(rows), runs)
-    return [path.to_dict() for path in attack_paths(graph)]
+def derived_facts(inv: Inventory) -> dict[str, Any]:
+    """What the cache keeps beside a snapshot so readers never rebuild it: the identity
+    graph, its attack paths, and each identity's exposure (the Identities view's
+    columns), all judged with the inventory's settings."""
+    graph = graph_of(inv)
+    paths = paths_of(inv)
+    exposure = exposure_table(graph, paths)
+    return {
+        "graph": encode_graph(graph),
+        "attack_paths": [path.to_dict() for path in paths],
+        "exposure": {
+            uid: [row.exposed, row.reach, row.rank] for uid, row in sorted(exposure.items())
+        },
+    }

@@ -10,8 +10,19 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from postureapp.checks.aws.policy import Principals
+from postureapp.domain.aws.policy import Principals
+from postureapp.facts import facts_of
+from postureapp.facts.aws import (
+    ApiGatewayRestApiFacts,
+    EC2InstanceFacts,
+    EKSClusterFacts,
+    EKSPodIdentityAssociationFacts,
+    IAMRoleFacts,
+    LoadBalancerFacts,
+    SecurityGroupFacts,
+)
 from postureapp.graph import trust
+from postureapp.graph.chains import add_role_chains
 from postureapp.graph.graph import Graph
 from postureapp.graph.iam import IamIndex
 from postureapp.graph.model import (
@@ -56,7 +67,7 @@ class CloudBuilder:
         self.roles = {r.uid: r for r in inv.of(PROVIDER, "IAMRole")}
         self._profiles: dict[str, Resource] = {}
         for role in self.roles.values():
-            for profile in role.attrs.get("instance_profiles") or []:
+            for profile in facts_of(role, IAMRoleFacts).get("instance_profiles") or []:
                 self._profiles[str(profile)] = role
 
     def build(self) -> None:
@@ -68,6 +79,7 @@ class CloudBuilder:
         for reason in self.inv.blind_providers().values():
             self.graph.gaps.setdefault("aws://*", reason)
         self._identities()
+        add_role_chains(self.inv, self.graph, self.iam.principals)
         self._load_balancers()
         self._api_gateways()
         self._instances()
@@ -102,7 +114,9 @@ class CloudBuilder:
     def _identities(self) -> None:
         for kind in ("IAMRole", "IAMUser"):
             for principal in self.inv.of(PROVIDER, kind):
-                if principal.attrs.get("service_linked"):
+                if principal.kind == "IAMRole" and facts_of(principal, IAMRoleFacts).get(
+                    "service_linked"
+                ):
                     continue
                 self.identity_node(principal)
 
@@ -118,17 +132,18 @@ class CloudBuilder:
                 if item.get("hostname"):
                     services_by_host[str(item["hostname"]).lower()].append(node.uid)
         for lb in self.inv.of(PROVIDER, "LoadBalancer"):
-            internet = bool(lb.attrs.get("internet_facing"))
-            dns = str(lb.attrs.get("dns_name") or "")
+            balancer = facts_of(lb, LoadBalancerFacts)
+            internet = bool(balancer.get("internet_facing"))
+            dns = str(balancer.get("dns_name") or "")
             self.graph.add_node(
                 Node(
                     lb.uid,
                     ENDPOINT,
                     lb.name,
                     AWS,
-                    detail=f"{lb.attrs.get('type') or 'load'} balancer",
+                    detail=f"{balancer.get('type') or 'load'} balancer",
                     internet=internet,
-                    facts={"why": f"{lb.attrs.get('scheme') or 'unknown scheme'} {dns}"},
+                    facts={"why": f"{balancer.get('scheme') or 'unknown scheme'} {dns}"},
                 )
             )
             for target in services_by_host.get(dns.lower(), []):
@@ -141,9 +156,10 @@ class CloudBuilder:
     def _api_gateways(self) -> None:
         for kind, key in (("ApiGatewayRestApi", "methods"), ("ApiGatewayHttpApi", "routes")):
             for api in self.inv.of(PROVIDER, kind):
-                if "PRIVATE" in (api.attrs.get("endpoint_types") or []):
+                rest = facts_of(api, ApiGatewayRestApiFacts)
+                if kind == "ApiGatewayRestApi" and "PRIVATE" in (rest.get("endpoint_types") or []):
                     continue
-                if api.attrs.get("disable_execute_api_endpoint"):
+                if rest.get("disable_execute_api_endpoint"):  # both kinds have it
                     continue
                 entries = api.attrs.get(key) or []
                 open_routes = [
@@ -171,21 +187,26 @@ class CloudBuilder:
 
     def _instances(self) -> None:
         groups = {
-            (g.scope, g.attrs.get("group_id")): g for g in self.inv.of(PROVIDER, "SecurityGroup")
+            (g.scope, facts_of(g, SecurityGroupFacts).get("group_id")): g
+            for g in self.inv.of(PROVIDER, "SecurityGroup")
         }
         for instance in self.inv.of(PROVIDER, "EC2Instance"):
-            if instance.attrs.get("state") not in (None, "running", "pending"):
+            if facts_of(instance, EC2InstanceFacts).get("state") not in (
+                None,
+                "running",
+                "pending",
+            ):
                 continue
             open_groups = [
                 groups[(instance.scope, gid)]
-                for gid in instance.attrs.get("security_groups") or []
+                for gid in facts_of(instance, EC2InstanceFacts).get("security_groups") or []
                 if (instance.scope, gid) in groups
                 and any(
                     r.get("open_to_internet")
-                    for r in groups[(instance.scope, gid)].attrs.get("ingress") or []
+                    for r in facts_of(groups[(instance.scope, gid)], SecurityGroupFacts)["ingress"]
                 )
             ]
-            profile = instance.attrs.get("iam_instance_profile")
+            profile = facts_of(instance, EC2InstanceFacts).get("iam_instance_profile")
             role = self._profiles.get(str(profile)) if profile else None
             # A profile whose role was not read may hold anything: the instance stays in
             # the graph with a gap, or an exposed instance would pass on missing data.
@@ -196,10 +217,10 @@ class CloudBuilder:
                 Node(
                     instance.uid,
                     WORKLOAD,
-                    instance.attrs.get("name") or instance.name,
+                    facts_of(instance, EC2InstanceFacts).get("name") or instance.name,
                     AWS,
                     detail="EC2 instance",
-                    facts={"public_ip": instance.attrs.get("public_ip")},
+                    facts={"public_ip": facts_of(instance, EC2InstanceFacts).get("public_ip")},
                 )
             )
             if unread is not None:
@@ -207,18 +228,18 @@ class CloudBuilder:
                     instance.uid,
                     f"the role of instance profile {profile} could not be judged: {unread}",
                 )
-            if instance.attrs.get("public_ip"):
+            if facts_of(instance, EC2InstanceFacts).get("public_ip"):
                 for group in open_groups:
                     rules = [
                         f"{r.get('protocol')} {r.get('from_port')}-{r.get('to_port')}"
-                        for r in group.attrs.get("ingress") or []
+                        for r in (facts_of(group, SecurityGroupFacts).get("ingress") or [])
                         if r.get("open_to_internet")
                     ]
                     self.graph.add_node(
                         Node(
                             group.uid,
                             ENDPOINT,
-                            group.attrs.get("group_name") or group.name,
+                            (facts_of(group, SecurityGroupFacts).get("group_name") or group.name),
                             AWS,
                             detail="security group",
                             internet=True,
@@ -230,7 +251,10 @@ class CloudBuilder:
                             group.uid,
                             instance.uid,
                             EXPOSES,
-                            {"public_ip": instance.attrs.get("public_ip"), "rules": rules},
+                            {
+                                "public_ip": facts_of(instance, EC2InstanceFacts).get("public_ip"),
+                                "rules": rules,
+                            },
                         )
                     )
             if role is not None:
@@ -271,8 +295,8 @@ class CloudBuilder:
         }
         found: dict[str, list[Resource]] = {}
         for cluster in self.inv.of(PROVIDER, "EKSCluster"):
-            name = str(cluster.attrs.get("name") or cluster.name)
-            endpoint = str(cluster.attrs.get("endpoint") or "").rstrip("/")
+            name = str(facts_of(cluster, EKSClusterFacts).get("name") or cluster.name)
+            endpoint = str(facts_of(cluster, EKSClusterFacts).get("endpoint") or "").rstrip("/")
             for scope in sorted(self.inv.scopes("kubernetes")):
                 if (
                     scope in (name, cluster.uid)
@@ -288,7 +312,8 @@ class CloudBuilder:
         hosts = {
             host
             for cluster in clusters
-            if (host := trust.issuer_host(cluster.attrs.get("oidc_issuer"))) is not None
+            if (host := trust.issuer_host(facts_of(cluster, EKSClusterFacts).get("oidc_issuer")))
+            is not None
         }
         return hosts or None
 
@@ -329,7 +354,10 @@ class CloudBuilder:
         mapped = {cluster.uid for clusters in eks.values() for cluster in clusters}
         associations: dict[tuple[str, str], list[Resource]] = defaultdict(list)
         for assoc in self.inv.of(PROVIDER, "EKSPodIdentityAssociation"):
-            key = (str(assoc.attrs.get("namespace")), str(assoc.attrs.get("service_account")))
+            key = (
+                str(facts_of(assoc, EKSPodIdentityAssociationFacts).get("namespace")),
+                str(facts_of(assoc, EKSPodIdentityAssociationFacts).get("service_account")),
+            )
             associations[key].append(assoc)
         accounts = {n.uid: n for n in self.graph.of_kind(SERVICE_ACCOUNT)}
         for resource in self.inv.of("kubernetes", "ServiceAccount"):
@@ -354,8 +382,8 @@ class CloudBuilder:
         for uid, node in sorted(accounts.items()):
             scope, ns, name = node.facts["scope"], node.facts["namespace"], node.facts["name"]
             clusters = eks.get(scope, [])
-            resource = self.inv.get(uid)
-            arn = (resource.attrs.get("irsa_role_arn") if resource else None) or None
+            account = self.inv.get(uid)
+            arn = (account.attrs.get("irsa_role_arn") if account else None) or None
             if arn:
                 self._irsa(node, str(arn), self._issuers(clusters))
             if aws_seen:
@@ -369,14 +397,17 @@ class CloudBuilder:
                     )
             # An association names the cluster by name, in the cluster's account/region.
             names = (
-                {(c.scope, str(c.attrs.get("name") or c.name)) for c in clusters}
+                {
+                    (c.scope, str(facts_of(c, EKSClusterFacts).get("name") or c.name))
+                    for c in clusters
+                }
                 if clusters
                 else None
             )
             # Without a matching EKS cluster, the context name is the best guess.
             fallback = {scope, scope.rsplit("/", 1)[-1]}
             for assoc in associations.get((str(ns), str(name)), []):
-                cluster_name = str(assoc.attrs.get("cluster"))
+                cluster_name = str(facts_of(assoc, EKSPodIdentityAssociationFacts).get("cluster"))
                 if (names is not None and (assoc.scope, cluster_name) in names) or (
                     names is None and cluster_name in fallback
                 ):
@@ -387,7 +418,9 @@ class CloudBuilder:
         if role is None:
             return
         ns, name = node.facts["namespace"], node.facts["name"]
-        verdict = trust.irsa_verdict(role.attrs.get("trust_policy"), ns, name, issuers)
+        verdict = trust.irsa_verdict(
+            facts_of(role, IAMRoleFacts).get("trust_policy"), ns, name, issuers
+        )
         self._assume(
             node,
             role,
@@ -398,8 +431,9 @@ class CloudBuilder:
         )
 
     def _pod_identity(self, node: Node, assoc: Resource) -> None:
-        via = f"EKS Pod Identity association {assoc.attrs.get('association_id')}"
-        arn = str(assoc.attrs.get("role_arn") or "")
+        association = facts_of(assoc, EKSPodIdentityAssociationFacts)
+        via = f"EKS Pod Identity association {association.get('association_id')}"
+        arn = association.get("role_arn") or ""
         if not arn:
             # The list call names the service account; only the describe call names the
             # role, and it failed for this association.
@@ -408,7 +442,7 @@ class CloudBuilder:
         role = self._role_or_gap(node, arn, f"IAM role {arn} ({via})")
         if role is None:
             return
-        verdict = trust.pod_identity_verdict(role.attrs.get("trust_policy"))
+        verdict = trust.pod_identity_verdict(facts_of(role, IAMRoleFacts).get("trust_policy"))
         self._assume(node, role, verdict, via=via)
 
     def _role_or_gap(self, node: Node, arn: str, label: str) -> Resource | None:

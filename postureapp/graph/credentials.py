@@ -15,8 +15,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
+from postureapp.dates import day, when
+
 # The same dates and thresholds as the AWS dormancy checks, so tree and findings agree.
-from postureapp.checks.aws._common import ROTATION_DAYS, UNUSED_DAYS, cutoff, day, threshold, when
+from postureapp.domain.thresholds import ROTATION_DAYS, UNUSED_DAYS, cutoff, threshold
 from postureapp.graph.graph import Graph
 from postureapp.graph.model import IAM_ROLE, IAM_USER, SERVICE_ACCOUNT
 from postureapp.inventory import Inventory

@@ -1,11 +1,11 @@
 """Effective permissions of IAM principals: what each can do, and which statements say so.
 
-Built on :mod:`postureapp.checks.aws.policy` (pattern matching, the principal's policies), with a
+Built on :mod:`postureapp.domain.aws.policy` (pattern matching, the principal's policies), with a
 stricter reading of Deny than the identity checks use, because here a Deny must be
 *shown* whatever it does:
 
 * a capability is asked as "action A on an arbitrary resource of its kind" (a canary
-  ARN, as in :func:`postureapp.checks.aws.policy.canaries`); ``Action``/``NotAction`` and
+  ARN, as in :func:`postureapp.domain.aws.policy.canaries`); ``Action``/``NotAction`` and
   ``Resource``/``NotResource`` are honoured on both Allow and Deny;
 * an unconditional Deny covering the action and the canary cancels the grant (the
   cancelling statement is listed in :attr:`Permission.denied`); a conditional Deny, or
@@ -13,11 +13,12 @@ stricter reading of Deny than the identity checks use, because here a Deny must 
   (``denied_by``) so a reader sees it; neither does a Deny with ``NotResource``
   exempting resources of the action's own service (those stay allowed, and become
   ``can`` edges to the exempted resources);
-* conditions on an Allow are kept and displayed ("conditional"), never dropped;
-* wildcards in Allow statements are expanded against botocore's service models
-  (:mod:`postureapp.graph.actions`), so a grant reads "s3:Get* (41 actions)" and an
-  escalation through ``iam:PassRole`` is paired with the create/run actions the same
-  principal really holds.
+* conditions on an Allow are kept and displayed ("conditional"), never dropped, unless
+  they can never hold now (:mod:`postureapp.domain.aws.conditions`);
+* wildcards in Allow statements are expanded against the IAM action catalogue
+  (:mod:`postureapp.domain.aws.actions`), so a grant reads "s3:Get* (63 actions)";
+* escalation is the published methods (:mod:`postureapp.domain.aws.escalation`), each
+  shown with the statements allowing every one of its steps.
 
 Permission boundaries, SCPs, session and resource policies are not evaluated: a
 capability can only be over-reported, never missed.
@@ -27,11 +28,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from postureapp.checks.aws._common import account_of
-from postureapp.checks.aws.policy import AttachedPolicy, Principals, action_covers, resource_covers
-from postureapp.graph import actions as botocore_actions
+from postureapp.domain.aws import actions as catalogue_actions
+from postureapp.domain.aws.escalation import Escalation
+from postureapp.domain.aws.policy import AttachedPolicy, Principals, action_covers, resource_covers
+from postureapp.domain.aws.scopes import account_of
 from postureapp.graph.model import ADMIN, AWS, BROAD_DATA, ESCALATE, READ_SECRETS, Grant
 from postureapp.graph.model import Permission as Perm
 from postureapp.model import Resource
@@ -42,36 +45,8 @@ SECRET_ACTIONS = (
     "ssm:GetParameters",
     "ssm:GetParametersByPath",
 )
-# Escalation without any other help: rewrite or attach a policy, mint credentials.
-ESCALATION_ACTIONS = (
-    "iam:CreatePolicyVersion",
-    "iam:SetDefaultPolicyVersion",
-    "iam:AttachUserPolicy",
-    "iam:AttachRolePolicy",
-    "iam:AttachGroupPolicy",
-    "iam:PutUserPolicy",
-    "iam:PutRolePolicy",
-    "iam:PutGroupPolicy",
-    "iam:UpdateAssumeRolePolicy",
-    "iam:CreateAccessKey",
-    "iam:CreateLoginProfile",
-    "iam:UpdateLoginProfile",
-    "iam:AddUserToGroup",
-)
-# iam:PassRole escalates when paired with creating compute that runs as the passed role.
-PASS_ROLE = "iam:PassRole"
-PASS_ROLE_SERVICES = (
-    "lambda",
-    "ec2",
-    "cloudformation",
-    "glue",
-    "ecs",
-    "sagemaker",
-    "codebuild",
-    "datapipeline",
-)
-_CREATE_VERBS = ("Create", "Run", "Update")
 _NAMED_SERVICES = ("s3", "secretsmanager", "ssm", "kms", "dynamodb")
+_MAX_STEPS = 4
 DATA_ACTIONS = ("s3:GetObject", "dynamodb:Scan", "dynamodb:GetItem", "dynamodb:Query")
 
 
@@ -169,11 +144,11 @@ def _statement_label(policy: AttachedPolicy, index: int, statement: dict[str, An
 def _expanded(pattern: str) -> str:
     if pattern.startswith("NotAction") or ("*" not in pattern and "?" not in pattern):
         return pattern
-    names = botocore_actions.expand(pattern)
+    names = catalogue_actions.expand(pattern)
     if names == ("*",):
         return pattern
     if names == (pattern,):
-        return f"{pattern} (service not in botocore's models: not expanded)"
+        return f"{pattern} (service not in the IAM action catalogue: not expanded)"
     return f"{pattern} ({len(names)} actions)"
 
 
@@ -186,9 +161,15 @@ class _Query:
 class Analysis:
     """One principal's policies, queried capability by capability."""
 
-    def __init__(self, principal: Resource, policies: Sequence[AttachedPolicy]) -> None:
+    def __init__(
+        self,
+        principal: Resource,
+        policies: Sequence[AttachedPolicy],
+        now: datetime | None = None,
+    ) -> None:
         self.principal = principal
         self.policies = list(policies)
+        self.now = now
         self._statements = [
             (policy, index, statement)
             for policy in self.policies
@@ -273,61 +254,35 @@ class Analysis:
         return self._any(READ_SECRETS, [self._q(action) for action in SECRET_ACTIONS])
 
     def escalate(self) -> Perm | None:
-        direct = self._any(ESCALATE, [self._q(action) for action in ESCALATION_ACTIONS])
-        grants = list(direct.grants) if direct else []
-        denied = list(direct.denied) if direct else []
-        passing, cancelled = self.grants(PASS_ROLE, canary(self.principal, "role"))
-        denied.extend(cancelled)
-        if passing:
-            paired = self._create_actions()
-            if paired:
-                for grant in passing:
-                    grants.append(
-                        Grant(
-                            text=f"{grant.text}, with {', '.join(paired[:3])}"
-                            + (f" (+{len(paired) - 3} more)" if len(paired) > 3 else ""),
-                            source=grant.source,
-                            resource=grant.resource,
-                            conditions=grant.conditions,
-                            denied_by=grant.denied_by,
-                        )
-                    )
+        """The published escalation methods (:mod:`postureapp.domain.aws.catalogue`) the
+        principal's policies allow, one grant per method."""
+        engine = Escalation(
+            self.principal.uid, self.principal.kind, self.principal.name, self.policies, self.now
+        )
+        grants = []
+        for found in engine.methods():
+            steps = "; ".join(
+                step.match.describe(step.action) for step in found.grants[:_MAX_STEPS]
+            )
+            text = f"{found.method.title} ({', '.join(found.method.actions)}): {steps}"
+            if found.method.prerequisite:
+                text += f"; needs {found.method.prerequisite}"
+            conditions = tuple(
+                sorted({key for step in found.grants for key in step.match.conditions})
+            )
+            narrowed = tuple(dict.fromkeys(n for step in found.grants for n in step.narrowed_by))
+            grants.append(
+                Grant(
+                    text=text,
+                    source=found.grants[0].match.policy.label,
+                    resource=found.grants[0].reaches,
+                    conditions=conditions,
+                    denied_by=narrowed,
+                )
+            )
         if not grants:
             return None
-        return Perm(ESCALATE, AWS, tuple(grants), tuple(denied))
-
-    def _create_actions(self) -> list[str]:
-        """Compute-creating actions (expanded from botocore) this principal holds."""
-        found: list[str] = []
-        for service in PASS_ROLE_SERVICES:
-            for action in botocore_actions.service_actions(service):
-                name = action.split(":", 1)[1]
-                if not name.startswith(_CREATE_VERBS):
-                    continue
-                if any(self.grants(action, arn)[0] for arn in self._service_arns(action)):
-                    found.append(action)
-                    break  # one per service is enough to show the pairing
-        return found
-
-    def _service_arns(self, action: str) -> list[str]:
-        """ARNs standing for "some resource of this action's service": a canary of the
-        service, and one instance of each resource pattern of that service an Allow of
-        the action names (``arn:aws:lambda:*:123:function:*`` creates functions just as
-        well as ``*`` does)."""
-        service = action.split(":", 1)[0]
-        account = account_of(self.principal)
-        partition = (
-            self.principal.uid.split(":", 2)[1] if self.principal.uid.startswith("arn:") else "aws"
-        )
-        arns = [f"arn:{partition}:{service}:posture-region:{account}:posture-canary"]
-        for _, _, statement in self._statements:
-            if statement.get("Effect") != "Allow" or _covers_action(statement, action) is None:
-                continue
-            for pattern in statement.get("Resource") or []:
-                arn = instantiate(pattern)
-                if _arn_service(arn) == service and arn not in arns:
-                    arns.append(arn)
-        return arns
+        return Perm(ESCALATE, AWS, tuple(grants), ())
 
     def broad_data(self) -> Perm | None:
         return self._any(BROAD_DATA, [self._q(action) for action in DATA_ACTIONS])
@@ -406,9 +361,10 @@ class IamIndex:
         """The principal's capabilities, and what could not be read (missing policies)."""
         if principal.uid not in self._cache:
             policies, missing = self.principals.policies(principal)
-            self._cache[principal.uid] = (Analysis(principal, policies).permissions(), missing)
+            analysis = Analysis(principal, policies, self.principals.inv.now)
+            self._cache[principal.uid] = (analysis.permissions(), missing)
         return self._cache[principal.uid]
 
     def analysis(self, principal: Resource) -> Analysis:
         policies, _ = self.principals.policies(principal)
-        return Analysis(principal, policies)
+        return Analysis(principal, policies, self.principals.inv.now)

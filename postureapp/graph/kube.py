@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from postureapp.checks.kubernetes import rbac
-from postureapp.checks.kubernetes._common import is_mirror_pod, qualified, workload_of
-from postureapp.checks.kubernetes.endpoints import _lb_internal, _source_ranges, selected_pods
+from postureapp.domain.kubernetes import rbac
+from postureapp.domain.kubernetes.exposure import lb_internal, source_ranges
+from postureapp.domain.kubernetes.objects import (
+    is_mirror_pod,
+    qualified,
+    selected_pods,
+    workload_of,
+)
+from postureapp.facts import facts_of
+from postureapp.facts.kubernetes import HTTPRouteFacts, IngressFacts, ServiceFacts
+from postureapp.facts.kubernetes_workloads import PodFacts
 from postureapp.graph.graph import Graph
 from postureapp.graph.model import (
     ADMIN,
@@ -51,13 +59,13 @@ def sa_uid(scope: str, namespace: str, name: str) -> str:
 
 def service_exposure(service: Resource) -> tuple[bool, str] | None:
     """(internet-facing, why) for a Service reachable from outside the cluster, or None."""
-    kind = service.attrs.get("type")
-    ranges = _source_ranges(service)
+    kind = facts_of(service, ServiceFacts).get("type")
+    ranges = source_ranges(service)
     if kind == "LoadBalancer":
-        internal = _lb_internal(service)
+        internal = lb_internal(service)
         addresses = [
             str(i.get("hostname") or i.get("ip"))
-            for i in service.attrs.get("load_balancer_ingress") or []
+            for i in facts_of(service, ServiceFacts).get("load_balancer_ingress") or []
             if i.get("hostname") or i.get("ip")
         ]
         where = ", ".join(addresses) or "address pending"
@@ -68,14 +76,16 @@ def service_exposure(service: Resource) -> tuple[bool, str] | None:
         return True, f"internet-facing LoadBalancer {where}"
     if kind == "NodePort":
         ports = ", ".join(
-            str(p.get("node_port")) for p in service.attrs.get("ports") or [] if isinstance(p, dict)
+            str(p.get("node_port"))
+            for p in facts_of(service, ServiceFacts).get("ports") or []
+            if isinstance(p, dict)
         )
         return (
             True,
             f"NodePort {ports} on every node (node addresses not collected: assumed public)",
         )
-    if service.attrs.get("external_ips"):
-        return True, f"externalIPs {', '.join(service.attrs['external_ips'])}"
+    if facts_of(service, ServiceFacts).get("external_ips"):
+        return True, f"externalIPs {', '.join(facts_of(service, ServiceFacts)['external_ips'])}"
     return None
 
 
@@ -108,7 +118,7 @@ class KubeBuilder:
         self.workload_of_pod: dict[str, str] = {}
         for pods in self.pods.values():
             for pod in pods:
-                workload = workload_of(pod)
+                workload = workload_of(pod, self.inv)
                 node = self.graph.add_node(
                     Node(
                         workload.uid,
@@ -122,7 +132,7 @@ class KubeBuilder:
                 node.facts["pods"].append(pod.name)
                 self.workload_of_pod[pod.uid] = workload.uid
                 self.graph.aliases[pod.uid] = workload.uid
-                account = str(pod.attrs.get("service_account") or "default")
+                account = str(facts_of(pod, PodFacts).get("service_account") or "default")
                 uid = sa_uid(pod.scope, pod.namespace, account)
                 sa = self.inv.get(uid)
                 self.graph.add_node(
@@ -156,14 +166,14 @@ class KubeBuilder:
                 ENDPOINT,
                 qualified(service),
                 KUBERNETES,
-                detail=f"Service ({service.attrs.get('type') or 'ClusterIP'})",
+                detail=f"Service ({facts_of(service, ServiceFacts).get('type') or 'ClusterIP'})",
                 internet=internet,
                 facts={"why": why, "scope": service.scope},
             )
         )
 
     def _link_service(self, service: Resource) -> None:
-        selector = service.attrs.get("selector") or {}
+        selector = facts_of(service, ServiceFacts).get("selector") or {}
         for pod in selected_pods(service, self.pods):
             workload = self.workload_of_pod.get(pod.uid)
             if workload is None:
@@ -184,7 +194,7 @@ class KubeBuilder:
             self._service_node(service, internet, why)
             self._link_service(service)
         for ingress in self.inv.of(PROVIDER, "Ingress"):
-            hosts = ", ".join(ingress.attrs.get("hosts") or []) or "any host"
+            hosts = ", ".join(facts_of(ingress, IngressFacts).get("hosts") or []) or "any host"
             self.graph.add_node(
                 Node(
                     ingress.uid,
@@ -196,7 +206,7 @@ class KubeBuilder:
                     facts={"why": f"Ingress for {hosts}", "scope": ingress.scope},
                 )
             )
-            for name in ingress.attrs.get("backend_services") or []:
+            for name in facts_of(ingress, IngressFacts).get("backend_services") or []:
                 backend = services.get((ingress.scope, ingress.namespace, str(name)))
                 if backend is None:
                     continue
@@ -207,9 +217,9 @@ class KubeBuilder:
                     Edge(ingress.uid, backend.uid, EXPOSES, {"backend": str(name), "hosts": hosts})
                 )
         for route in self.inv.of(PROVIDER, "HTTPRoute"):
-            hosts = ", ".join(route.attrs.get("hostnames") or []) or "any host"
+            hosts = ", ".join(facts_of(route, HTTPRouteFacts).get("hostnames") or []) or "any host"
             node_added = False
-            for backend_ref in route.attrs.get("backends") or []:
+            for backend_ref in facts_of(route, HTTPRouteFacts).get("backends") or []:
                 if (backend_ref.get("kind") or "Service") != "Service":
                     continue
                 ns = backend_ref.get("namespace") or route.namespace
@@ -239,7 +249,7 @@ class KubeBuilder:
     # -- RBAC --------------------------------------------------------------------------
 
     def _rbac(self) -> None:
-        index = rbac.RbacIndex(self.inv)
+        index = rbac.index(self.inv)
         accounts = {n.uid: n for n in self.graph.of_kind(SERVICE_ACCOUNT)}
         by_namespace: dict[tuple[str, str], list[str]] = defaultdict(list)
         by_scope: dict[str, list[str]] = defaultdict(list)

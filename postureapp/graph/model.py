@@ -34,6 +34,7 @@ RUNS = "runs"  # an EC2 instance runs with its instance profile's role
 RUNS_AS = "runs-as"  # workload -> service account
 BOUND_TO = "bound-to"  # service account -> Role / ClusterRole (through a binding)
 ASSUMES = "assumes"  # service account -> IAM role (IRSA, EKS Pod Identity)
+ASSUMES_ROLE = "assumes-role"  # IAM user or role -> IAM role (sts:AssumeRole, chains)
 CAN = "can"  # identity -> capability, or IAM identity -> AWS resource named in a policy
 
 # Capabilities, worst first.
@@ -228,8 +229,10 @@ def describe_hop(hop: dict[str, Any], limit: int = 3) -> str:
         if evidence.get("denied"):
             parts.append(f"cancelled by: {'; '.join(evidence['denied'])}")
         return "; ".join(parts)
-    if relation == ASSUMES:
+    if relation in (ASSUMES, ASSUMES_ROLE):
         text = f"{evidence.get('via', '')}; trust {evidence.get('trust', '')}"
+        if evidence.get("conditional"):
+            text += " (conditional)"
         return text if evidence.get("confirmed") else text + " (not confirmed)"
     if relation == BOUND_TO:
         return f"{evidence.get('binding', '')} ({evidence.get('where', '')})"

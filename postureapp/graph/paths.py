@@ -6,11 +6,14 @@ from __future__ import annotations
 from postureapp.graph.graph import Graph
 from postureapp.graph.model import (
     ASSUMES,
+    ASSUMES_ROLE,
     BOUND_TO,
     CAN,
     CAPABILITY,
     ENDPOINT,
     EXPOSES,
+    IAM_ROLE,
+    IAM_USER,
     RUNS,
     RUNS_AS,
     WORKLOAD,
@@ -26,7 +29,12 @@ _NEXT = {
     ENDPOINT: (EXPOSES,),
     WORKLOAD: (RUNS_AS, RUNS),
     "service-account": (BOUND_TO, ASSUMES),
+    IAM_ROLE: (ASSUMES_ROLE,),
+    IAM_USER: (ASSUMES_ROLE,),
 }
+# Role chains longer than this are not followed (AWS caps a chained session at an hour,
+# and each hop is one more trust to grant; real chains are short).
+MAX_CHAIN = 4
 
 
 def node_hop(node: Node, edge: Edge | None) -> Hop:
@@ -69,12 +77,38 @@ def _walk(graph: Graph, node: Node, hops: list[Hop], seen: set[str], found: list
         target = graph.nodes.get(edge.target)
         if target is None or target.uid in seen:
             continue
+        if edge.relation == ASSUMES_ROLE and _chain_length(hops) >= MAX_CHAIN:
+            continue
         step = [*hops, node_hop(target, edge)]
         if edge.relation == BOUND_TO:
             for perm in graph.edge_permissions.get((node.uid, target.uid), []):
                 found.append(_path([*step, capability_hop(target.uid, perm)], perm))
             continue
         _walk(graph, target, step, seen | {target.uid}, found)
+
+
+def _chain_length(hops: list[Hop]) -> int:
+    return sum(1 for hop in hops if hop.relation == ASSUMES_ROLE)
+
+
+def role_chains(graph: Graph, start: str) -> list[list[Edge]]:
+    """Every chain of ``assumes-role`` edges from one IAM principal (breadth first,
+    shortest first, each role once, at most :data:`MAX_CHAIN` hops)."""
+    chains: list[list[Edge]] = []
+    frontier: list[list[Edge]] = [[]]
+    seen = {start}
+    for _ in range(MAX_CHAIN):
+        following = []
+        for chain in frontier:
+            here = chain[-1].target if chain else start
+            for edge in graph.out(here, ASSUMES_ROLE):
+                if edge.target in seen:
+                    continue
+                seen.add(edge.target)
+                following.append([*chain, edge])
+        chains.extend(following)
+        frontier = following
+    return chains
 
 
 def _path(hops: list[Hop], perm: Permission) -> Path:

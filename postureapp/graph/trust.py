@@ -18,7 +18,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from postureapp.checks.aws.policy import action_covers, resource_covers
+from postureapp.domain.aws.policy import action_covers, resource_covers
 
 WEB_IDENTITY = "sts:AssumeRoleWithWebIdentity"
 POD_IDENTITY_SERVICE = "pods.eks.amazonaws.com"

@@ -7,6 +7,7 @@ versioned layout and ``writer.py`` for how a snapshot is written.
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,6 +100,8 @@ class Store(TriageMixin):
         findings: Iterable[Finding],
         waiver_ids: Mapping[str, int] | None = None,
         catalog: Iterable[dict] = (),
+        derived: Mapping[str, Any] | None = None,
+        settings: Mapping[str, Any] | None = None,
     ) -> WriteStats:
         """Write a whole snapshot in one transaction: a crash leaves the last one whole."""
         with write_transaction(self.db) as conn:
@@ -112,6 +115,8 @@ class Store(TriageMixin):
                 findings=findings,
                 waiver_ids=waiver_ids or {},
                 catalog=catalog,
+                derived=derived,
+                settings=settings,
             )
 
     def prune(self, keep: int) -> int:
@@ -127,6 +132,10 @@ class Store(TriageMixin):
             oldest_kept = row[0]
             dropped = conn.execute("DELETE FROM snapshots WHERE id < ?", (oldest_kept,)).rowcount
             conn.execute("DELETE FROM collector_runs WHERE snapshot_id < ?", (oldest_kept,))
+            conn.execute("DELETE FROM snapshot_derived WHERE snapshot_id < ?", (oldest_kept,))
+            conn.execute(
+                "DELETE FROM derived_bodies WHERE hash NOT IN (SELECT hash FROM snapshot_derived)"
+            )
             # A version that ended at or before the oldest kept snapshot is unreachable.
             for table in ("resources", "findings"):
                 conn.execute(
@@ -181,6 +190,7 @@ class Store(TriageMixin):
                 seconds=r["seconds"],
                 unknown=json.loads(r["unknown"]),
                 provider=r["provider"],
+                kinds=json.loads(r["kinds"]),
             )
             for r in self.db.query(
                 "SELECT * FROM collector_runs WHERE snapshot_id = ? ORDER BY id", [row["id"]]
@@ -216,6 +226,17 @@ class Store(TriageMixin):
         ):
             row["evidence"] = json.loads(row["evidence"])
             yield row
+
+    def derived(self, snapshot_id: int, name: str) -> Any:
+        """A fact derived from one snapshot at judge time (``graph``, ``attack_paths``,
+        ``exposure``), or None when that snapshot has none: it was written by a release
+        that did not keep them, and readers say so rather than rebuild it."""
+        row = self.db.conn.execute(
+            "SELECT b.body FROM snapshot_derived d JOIN derived_bodies b ON b.hash = d.hash"
+            " WHERE d.snapshot_id = ? AND d.name = ?",
+            (snapshot_id, name),
+        ).fetchone()
+        return None if row is None else json.loads(zlib.decompress(row[0]))
 
     def catalog(self) -> dict[str, dict[str, Any]]:
         """The check metadata recorded with the snapshots (remediation, frameworks...)."""
@@ -261,6 +282,17 @@ class Store(TriageMixin):
         ):
             row["evidence"] = json.loads(row["evidence"])
             yield row
+
+    def critical_failures(self, snapshot_id: int) -> dict[str, int]:
+        """check_id -> number of failing critical findings in one snapshot (a control
+        with one of them among its evidence fails, see postureapp.governance)."""
+        return dict(
+            self.db.conn.execute(
+                f"SELECT check_id, count(*) FROM findings WHERE {_AT}"  # noqa: S608
+                " AND status = 'fail' AND severity = 'critical' GROUP BY check_id",
+                {"s": snapshot_id},
+            ).fetchall()
+        )
 
     def status_counts(self, snapshot_id: int) -> dict[str, dict[str, int]]:
         """check_id -> {status: count} for one snapshot (governance evidence)."""

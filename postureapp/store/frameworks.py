@@ -7,7 +7,8 @@ the finding counts per check, nothing here reads the store or imports Textual.
 A requirement's status follows the controls' rule one level up: **pass** only when
 every piece of evidence (each citing control, each citing check) passes; **fail** when
 some fails and none passes; **partial** when some fail and some pass; **unknown** when
-nothing fails but something is unknown, or nothing evidences it at all.
+nothing fails but something is unknown, or nothing evidences it at all. A check citing
+it directly is judged like a control (a failing critical finding fails it).
 """
 
 from __future__ import annotations
@@ -59,10 +60,11 @@ class Requirement:
         return self.counts.get("pass", 0) / judged if judged else None
 
 
-def check_status(counts: Mapping[str, int]) -> str:
-    """The status of one check's findings, by the controls' rule."""
+def check_status(counts: Mapping[str, int], critical: int = 0) -> str:
+    """The status of one check's findings, by the controls' rule (a failing critical
+    finding fails it whatever passes beside it)."""
     if counts.get("fail"):
-        return "partial" if counts.get("pass") else "fail"
+        return "partial" if counts.get("pass") and not critical else "fail"
     if counts.get("unknown") or counts.get("error"):
         return "unknown"
     return "pass" if counts.get("pass") else "unknown"
@@ -97,6 +99,7 @@ def requirements(
     controls: Iterable[Any],
     checks: Iterable[Any],
     counts: Mapping[str, Mapping[str, int]],
+    critical: Mapping[str, int] | None = None,
 ) -> list[Requirement]:
     """The requirements of one framework group, worst first, then in document order.
 
@@ -104,7 +107,9 @@ def requirements(
         controls: evaluated controls (``frameworks``, ``checks``, ``status``).
         checks: check catalog entries (``id``, ``frameworks``).
         counts: check id -> {status: findings} for the shown rows.
+        critical: check id -> its failing critical findings.
     """
+    critical = critical or {}
     found: dict[tuple[str, str], Requirement] = {}
 
     def requirement(name: str, ident: str) -> Requirement:
@@ -127,7 +132,10 @@ def requirements(
                 totals[status] = totals.get(status, 0) + number
         item.counts = totals
         pieces = [control.status.value for control in item.controls]
-        pieces += [check_status(counts.get(check_id, {})) for check_id in item.direct]
+        pieces += [
+            check_status(counts.get(check_id, {}), critical.get(check_id, 0))
+            for check_id in item.direct
+        ]
         item.status = combine(pieces)
     order = {status: rank for rank, status in enumerate(STATUSES)}
     return sorted(

@@ -8,14 +8,33 @@ not with estate size, and any retained snapshot can still be read back whole.
 
 from __future__ import annotations
 
+import functools
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 # Bumped with every migration; a cache whose user_version is higher was written by a
 # newer postureapp and is refused rather than "upgraded" backwards.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+# Stamped in the file header at creation (``PRAGMA application_id``, "Post"): how a
+# postureapp cache is told from any other SQLite file before anything is written to it.
+APPLICATION_ID = 0x506F7374
 
 migrations = Migrations("postureapp")
+
+
+@functools.cache
+def tables_after(count: int) -> frozenset[str]:
+    """The tables a cache holds once its first ``count`` migrations have run (how a cache
+    written before application_id existed is recognised: by exactly these tables)."""
+    db = Database(memory=True)
+    try:
+        for migration in migrations._migrations[:count]:
+            migration.fn(db)
+        return frozenset(db.table_names())
+    finally:
+        db.close()
 
 
 @migrations(name="0001_initial")
@@ -126,5 +145,31 @@ def _initial(db: Database) -> None:
             note TEXT NOT NULL DEFAULT '',
             created_at TEXT NOT NULL
         );
+        """
+    )
+
+
+@migrations(name="0002_derived_facts")
+def _derived_facts(db: Database) -> None:
+    """Facts derived from a snapshot at judge time (the identity graph, its attack paths,
+    exposure) are kept beside it, so readers never rebuild them with other settings.
+    Bodies are compressed JSON stored once per content hash: a poll whose graph did not
+    change adds one small row per fact, not another copy."""
+    db.executescript(
+        """
+        ALTER TABLE snapshots ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+        ALTER TABLE collector_runs ADD COLUMN kinds TEXT NOT NULL DEFAULT '{}';
+        ALTER TABLE resources ADD COLUMN source_version TEXT;
+        CREATE TABLE derived_bodies (
+            hash TEXT PRIMARY KEY,
+            body BLOB NOT NULL
+        );
+        CREATE TABLE snapshot_derived (
+            snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            hash TEXT NOT NULL REFERENCES derived_bodies(hash),
+            PRIMARY KEY (snapshot_id, name)
+        );
+        CREATE INDEX snapshot_derived_hash ON snapshot_derived(hash);
         """
     )

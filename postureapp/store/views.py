@@ -28,7 +28,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from postureapp.model import (
-    Attestation,
     CollectorRun,
     Control,
     Severity,
@@ -943,13 +942,31 @@ class DashboardQueries:
             counts.setdefault(check_id, {})[status] = number
         return counts
 
+    def critical_counts(self) -> dict[str, int]:
+        """check_id -> failing critical findings of the shown rows (a control with one
+        among its evidence fails, see ``postureapp.governance``)."""
+        return dict(
+            self.conn.execute(
+                "SELECT check_id, count(*) FROM temp.tui_findings"
+                " WHERE status = 'fail' AND severity = 'critical' GROUP BY check_id"
+            ).fetchall()
+        )
+
     def controls(self, metas: Iterable[Any]) -> list[Control]:
         """Governance controls evaluated on the shown snapshot."""
-        from postureapp.governance import evaluate_controls
+        from postureapp.governance import controls_of_snapshot, evaluate_controls
 
-        counts = self.check_counts()
-        attestations: dict[str, Attestation] = self.store.attestations()
-        return evaluate_controls(metas, counts, attestations, now=self.clock())
+        snapshot_id = self.snapshot.id if self.snapshot else None
+        if self.scope is None or snapshot_id is None:
+            return controls_of_snapshot(self.store, snapshot_id, metas, self.clock())
+        # One context shown: the same rule over that context's findings only.
+        return evaluate_controls(
+            metas,
+            self.check_counts(),
+            self.store.attestations(),
+            self.clock(),
+            self.critical_counts(),
+        )
 
     def snapshot_near(self, hours: float) -> Snapshot | None:
         """The snapshot to compare with for "last N hours": the newest one finished at

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sqlite3
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from postureapp.model import (
     CollectorRun,
@@ -37,6 +41,8 @@ def write_snapshot(
     findings: Iterable[Finding],
     waiver_ids: Mapping[str, int],
     catalog: Iterable[dict],
+    derived: Mapping[str, Any] | None = None,
+    settings: Mapping[str, Any] | None = None,
 ) -> WriteStats:
     """Record a snapshot inside the caller's transaction and return what changed.
 
@@ -46,15 +52,23 @@ def write_snapshot(
     resources = {resource.uid: resource for resource in resources}  # last sighting wins
     findings = {finding.fingerprint: finding for finding in findings}
     cursor = conn.execute(
-        "INSERT INTO snapshots (started_at, finished_at, status, resource_count, finding_count)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (started_at, finished_at, status.value, len(resources), len(findings)),
+        "INSERT INTO snapshots (started_at, finished_at, status, resource_count, finding_count,"
+        " settings) VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            started_at,
+            finished_at,
+            status.value,
+            len(resources),
+            len(findings),
+            canonical_json(dict(settings or {})),
+        ),
     )
     snapshot_id = cursor.lastrowid
     stats = WriteStats(snapshot_id=snapshot_id)
     conn.executemany(
         "INSERT INTO collector_runs (snapshot_id, collector, target, scope, status, error,"
-        " items, api_calls, seconds, unknown, provider) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " items, api_calls, seconds, unknown, provider, kinds)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 snapshot_id,
@@ -68,6 +82,7 @@ def write_snapshot(
                 run.seconds,
                 canonical_json(run.unknown),
                 run.provider,
+                canonical_json(run.kinds),
             )
             for run in runs
         ],
@@ -75,23 +90,45 @@ def write_snapshot(
     _write_resources(conn, snapshot_id, finished_at, resources, stats)
     _write_findings(conn, snapshot_id, finished_at, findings, waiver_ids, stats)
     _write_catalog(conn, catalog)
+    _write_derived(conn, snapshot_id, derived or {})
     return stats
+
+
+def _write_derived(conn, snapshot_id: int, derived: Mapping[str, Any]) -> None:
+    for name, value in sorted(derived.items()):
+        # Key order as built (the exports print these documents as they are); the code
+        # that builds them is deterministic, so equal facts still hash equal.
+        body = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+        digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+        conn.execute(
+            "INSERT OR IGNORE INTO derived_bodies (hash, body) VALUES (?, ?)",
+            (digest, zlib.compress(body, 6)),
+        )
+        conn.execute(
+            "INSERT INTO snapshot_derived (snapshot_id, name, hash) VALUES (?, ?, ?)",
+            (snapshot_id, name, digest),
+        )
 
 
 def _write_resources(conn, snapshot_id, now, resources, stats) -> None:
     current = {
-        uid: (row_id, digest, first_seen)
-        for row_id, uid, digest, first_seen in conn.execute(
-            "SELECT id, uid, hash, first_seen FROM resources WHERE valid_to IS NULL"
+        uid: (row_id, digest, first_seen, version)
+        for row_id, uid, digest, first_seen, version in conn.execute(
+            "SELECT id, uid, hash, first_seen, source_version FROM resources WHERE valid_to IS NULL"
         )
     }
-    inserts, closes = [], []
+    inserts, closes, versioned = [], [], []
     for resource in resources.values():
+        previous = current.pop(resource.uid, None)
+        version = resource.source_version
+        if previous is not None and version is not None and previous[3] == version:
+            continue  # the source says the object did not change: nothing to serialise
         attrs_json = canonical_json(resource.attrs)
         digest = resource.content_hash(attrs_json)
-        previous = current.pop(resource.uid, None)
         if previous is not None:
             if previous[1] == digest:
+                if version is not None:  # remember it, so the next poll can skip
+                    versioned.append((version, previous[0]))
                 continue
             closes.append((snapshot_id, previous[0]))
             stats.resources_changed += 1
@@ -112,33 +149,39 @@ def _write_resources(conn, snapshot_id, now, resources, stats) -> None:
                 digest,
                 first_seen,
                 snapshot_id,
+                version,
             )
         )
-    closes.extend((snapshot_id, row_id) for row_id, _, _ in current.values())
+    closes.extend((snapshot_id, row[0]) for row in current.values())
     stats.resources_removed = len(current)
     # Close before inserting: the unique index allows one current row per uid.
     conn.executemany("UPDATE resources SET valid_to = ? WHERE id = ?", closes)
+    conn.executemany("UPDATE resources SET source_version = ? WHERE id = ?", versioned)
     conn.executemany(
         "INSERT INTO resources (uid, provider, scope, kind, name, namespace, attrs, created_at,"
-        " hash, first_seen, valid_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " hash, first_seen, valid_from, source_version)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         inserts,
     )
 
 
 def _write_findings(conn, snapshot_id, now, findings, waiver_ids, stats) -> None:
+    # The state a finding is compared on, joined by SQLite in C: one string per row is
+    # cheaper to build and compare than a tuple, on a hundred thousand findings.
     current = {
         fp: (row_id, state, first_seen)
-        for row_id, fp, first_seen, *state in conn.execute(
-            "SELECT id, fingerprint, first_seen, hash, status, severity, waiver_id"
-            " FROM findings WHERE valid_to IS NULL"
+        for fp, row_id, state, first_seen in conn.execute(
+            "SELECT fingerprint, id, hash || ' ' || status || ' ' || severity || ' '"
+            " || ifnull(waiver_id, ''), first_seen FROM findings WHERE valid_to IS NULL"
         )
     }
     inserts, closes = [], []
     for fp, finding in findings.items():
-        evidence_json = canonical_json(finding.evidence)
+        evidence_json = "{}" if not finding.evidence else canonical_json(finding.evidence)
         digest = finding.content_hash(evidence_json)
         waiver_id = waiver_ids.get(fp)
-        state = [digest, finding.status.value, finding.severity.value, waiver_id]
+        status, severity = finding.status.value, finding.severity.value
+        state = f"{digest} {status} {severity} {'' if waiver_id is None else waiver_id}"
         previous = current.pop(fp, None)
         if previous is not None:
             if previous[1] == state:

@@ -24,6 +24,10 @@ class Action:
     priority: bool = False
 
 
+# The actions that write to the cache: hidden and refused when the app's
+# ``allow_write`` is off (a dashboard served read-only to a browser).
+WRITE_ACTIONS = frozenset({"waive", "note", "attest"})
+
 VIEWS = ("overview", "identities", "endpoints", "secrets", "governance", "changes", "resources")
 
 ACTIONS: tuple[Action, ...] = (

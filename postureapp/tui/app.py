@@ -28,8 +28,8 @@ from textual.theme import Theme
 from textual.timer import Timer
 
 from postureapp.config import SETTINGS, Config
-from postureapp.engine import PollResult
 from postureapp.model import Attestation, Target, Waiver, utcnow
+from postureapp.poll import PollResult
 from postureapp.store import Store
 from postureapp.store.views import DashboardQueries, HeaderInfo, score_trend
 from postureapp.tui.actions import VIEWS, bindings
@@ -118,6 +118,8 @@ class PostureApp(GraphMixin, PollingMixin, NavigationMixin, KeyRouter, App[None]
             generation (``gc.freeze``), so a full collection no longer walks the ~60,000
             objects Textual and the app start with; it was a 40-70 ms pause every few
             seconds of scrolling. Left off in tests, where apps come and go.
+        allow_write: waive, note and attest are offered; off for a dashboard served to
+            a browser without ``--allow-write`` (those actions are hidden and refused).
     """
 
     CSS_PATH = Path(__file__).with_name("posture.tcss")  # absolute: subclasses live elsewhere
@@ -149,6 +151,7 @@ class PostureApp(GraphMixin, PollingMixin, NavigationMixin, KeyRouter, App[None]
         initial_view: str = "overview",
         freeze_gc: bool = False,
         expected_unknown: Mapping[str, str] | None = None,
+        allow_write: bool = True,
     ) -> None:
         super().__init__()
         self.db_path = Path(db_path)
@@ -172,6 +175,7 @@ class PostureApp(GraphMixin, PollingMixin, NavigationMixin, KeyRouter, App[None]
         self.expected_unknown = dict(expected_unknown or {})
         # failing runs already notified once this session (the header shows them all)
         self._announced: set[tuple[str, ...]] = set()
+        self.allow_write = allow_write
         # Opened here, in the thread that runs the app, and only used from it.
         self.store = Store(self.db_path)
         self.queries = DashboardQueries(self.store, clock=self.clock)
@@ -308,13 +312,25 @@ class PostureApp(GraphMixin, PollingMixin, NavigationMixin, KeyRouter, App[None]
 
     # -- triage writes ---------------------------------------------------------------------
 
+    def _refuse_write(self) -> bool:
+        if self.allow_write:
+            return False
+        self.notify("Read-only: this dashboard cannot change the cache.", severity="warning")
+        return True
+
     def save_waiver(self, waiver: Waiver) -> None:
+        if self._refuse_write():
+            return
         self._triage_worker("waiver", waiver, lambda store: store.add_waiver(waiver))
 
     def save_note(self, fingerprint: str, author: str, text: str) -> None:
+        if self._refuse_write():
+            return
         self._triage_worker("note", fingerprint, lambda s: s.add_note(fingerprint, author, text))
 
     def save_attestation(self, attestation: Attestation) -> None:
+        if self._refuse_write():
+            return
         self._triage_worker(
             "attestation", attestation, lambda store: store.add_attestation(attestation)
         )

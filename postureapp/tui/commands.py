@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
 
-from postureapp.tui.actions import Action, for_scopes
+from postureapp.tui.actions import WRITE_ACTIONS, Action, for_scopes
 from postureapp.tui.text import clean
 
 
@@ -22,6 +22,8 @@ class ActionCommands(Provider):
         scopes = getattr(screen, "ACTION_SCOPES", ())
         for item in for_scopes(scopes):
             if item.action == "command_palette":
+                continue
+            if item.action in WRITE_ACTIONS and not getattr(self.app, "allow_write", True):
                 continue
             target = self.app if item.scope == "app" else screen
             yield item, partial(self.app.run_action, item.action, target)

@@ -1,5 +1,8 @@
-"""The app's share of the identity graph: build it per snapshot in a worker, cache it,
+"""The app's share of the identity graph: load it per snapshot in a worker, cache it,
 feed the Identities view's exposure columns and the blast-radius screen.
+
+The graph and the exposure columns were derived when the snapshot was judged, with the
+user's settings, and stored with it; the dashboard decodes them and never rebuilds them.
 
 A mixin of :class:`~postureapp.tui.app.PostureApp` (kept apart so app.py stays about
 polling and navigation). The worker opens its own ``Store``; it posts ``GraphBuilt``
@@ -29,7 +32,7 @@ class GraphMixin:
     _graph_building: set[int]
 
     def ensure_graph(self) -> None:
-        """Build the shown snapshot's identity graph in a worker unless cached; when it
+        """Load the shown snapshot's identity graph in a worker unless cached; when it
         is cached, re-apply its exposure columns (a reload empties them)."""
         snapshot = self.queries.snapshot
         if snapshot is None:
@@ -41,7 +44,7 @@ class GraphMixin:
         if snapshot.id in self._graph_building:
             return
         self._graph_building.add(snapshot.id)
-        self._graph_worker(snapshot.id, list(snapshot.runs))
+        self._graph_worker(snapshot.id)
 
     def graph_for_shown(self) -> Any:
         """The shown snapshot's graph, or None while it is being built."""
@@ -55,15 +58,27 @@ class GraphMixin:
         return cached[0]
 
     @work(thread=True, exit_on_error=False, group="graph")
-    def _graph_worker(self, snapshot_id: int, runs: list[Any]) -> None:
-        from postureapp.graph.build import graph_from_resources, resources_from_rows
-        from postureapp.graph.reach import exposure_table
+    def _graph_worker(self, snapshot_id: int) -> None:
+        from postureapp.graph.codec import decode_graph
+        from postureapp.graph.reach import Exposure
 
         try:
             with Store(self.db_path) as store:
-                rows = list(store.resources(snapshot_id))
-            graph = graph_from_resources(resources_from_rows(rows), runs)
-            exposure = exposure_table(graph)
+                document = store.derived(snapshot_id, "graph")
+                rows = store.derived(snapshot_id, "exposure")
+            if document is None or rows is None:
+                self.post_message(
+                    GraphBuilt(
+                        snapshot_id,
+                        None,
+                        None,
+                        "this snapshot was written by an older postureapp that did not keep "
+                        "its identity graph; the next poll will",
+                    )
+                )
+                return
+            graph = decode_graph(document)
+            exposure = {uid: Exposure(*row) for uid, row in rows.items()}
         except Exception as error:  # a broken graph must not take the dashboard down
             self.post_message(
                 GraphBuilt(snapshot_id, None, None, f"{type(error).__name__}: {error}")

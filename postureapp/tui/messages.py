@@ -7,7 +7,7 @@ from typing import Any
 
 from textual.message import Message
 
-from postureapp.engine import PollResult
+from postureapp.poll import PollResult
 from postureapp.store import Diff
 
 

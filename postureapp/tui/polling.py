@@ -21,8 +21,9 @@ from textual import work
 from textual.timer import Timer
 from textual.worker import get_current_worker
 
-from postureapp.engine import PollResult, ProgressCallback
+from postureapp.engine import ProgressCallback
 from postureapp.model import CollectorRun, RunStatus, SnapshotStatus, Target
+from postureapp.poll import PollResult
 from postureapp.store import Store
 from postureapp.tui.messages import PollFailed, PollFinished, PollProgressed
 from postureapp.tui.widgets.header import expected_partial

@@ -9,31 +9,18 @@ are replaced by visible stand-ins, so a resource named ``[bold red]x[/]`` or
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from rich.text import Text
 
 from postureapp.model import parse_time
-
-# C0 and C1 control characters, DEL, and the bidi embedding/override/isolate marks
-# that can make text display in another order than it is stored ("Trojan Source").
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def _stand_in(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    if code < 0x20:
-        return chr(0x2400 + code)  # U+2400.. "control pictures": ␛ ␊ ␀
-    if code == 0x7F:
-        return "\u2421"  # ␡
-    return "\ufffd"
+from postureapp.text import control_pictures
 
 
 def clean(value: object) -> str:
-    """A one-line string with every control character made visible."""
-    text = "" if value is None else str(value)
-    return _UNSAFE.sub(_stand_in, text)
+    """A one-line string with every control character and bidi mark made visible (the
+    set the exports escape too: :data:`postureapp.text.UNSAFE`)."""
+    return control_pictures("" if value is None else str(value))
 
 
 def safe(value: object, style: str = "") -> Text:

@@ -160,7 +160,7 @@ def _judge(result) -> list:
     import postureapp.checks  # noqa: F401
     from postureapp.engine import Engine
 
-    engine = Engine(None, {})  # judging needs no store and no collector
+    engine = Engine({})  # judging needs no store and no collector
     return engine.judge(result.resources, [result.run])
 
 

@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             from postureapp.engine import Engine
 
             began = time.perf_counter()
-            findings = Engine(None, {}).judge(result.resources, [result.run])
+            findings = Engine({}).judge(result.resources, [result.run])
             check_seconds = time.perf_counter() - began
             print(f"checks: {len(findings)} findings in {check_seconds:.2f} s")
     finally:

@@ -82,7 +82,7 @@ def main() -> None:
             "probe",
             {"allow_private": True, "ca_bundle": f"{folder}/ca.pem", "concurrency": 10},
         )
-        engine = Engine(None, {"kubernetes": Cluster(), "probe": ProbeCollector()})
+        engine = Engine({"kubernetes": Cluster(), "probe": ProbeCollector()})
         began = time.perf_counter()
         outcomes = engine.collect([Target("kubernetes", "bench"), target])
         probed = time.perf_counter() - began

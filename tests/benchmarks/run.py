@@ -19,7 +19,7 @@ ROOT = HERE.parents[1]
 
 
 # These repeat internally (fresh processes where it matters) and print their medians.
-SELF_REPEATING = {"bench_aws", "bench_tui"}
+SELF_REPEATING = {"bench_aws", "bench_serve", "bench_tui"}
 
 
 def run(module: str, repeats: int) -> dict[str, float]:

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from postureapp.checks.registry import Registry
+from postureapp.graph import derived_facts
+from postureapp.inventory import Inventory
 from postureapp.model import (
     Attestation,
     CollectorRun,
@@ -182,6 +184,9 @@ def write(
     resources: Iterable[Resource],
     findings: Iterable[Finding],
 ) -> int:
+    runs, resources = list(runs), list(resources)
+    # What the engine keeps beside every snapshot it writes (the graph, attack paths).
+    derived = derived_facts(Inventory(resources=resources, runs=runs))
     return store.write_snapshot(
         started_at=when.replace(":00:00Z", ":00:00Z"),
         finished_at=when.replace("T08:00:00Z", "T08:00:42Z"),
@@ -190,6 +195,7 @@ def write(
         resources=resources,
         findings=findings,
         catalog=[meta.to_dict() for meta in registry.checks.values()],
+        derived=derived,
     )
 
 
@@ -451,6 +457,10 @@ HOSTILE = [
     "[link](javascript:alert(3)) ![img](http://evil.example/i.png) *bold* _it_ ~~s~~ $x$",
     "line one\nline two\r\n| --- |",
     "sep\u2028arator\u2029end &amp; &lt;b&gt;",
+    # BEL, NUL, and OSC 52 (a terminal showing this would overwrite the clipboard).
+    "bell\x07nul\x00\x1b]52;c;cHduZWQ=\x07OSC52",
+    # Trojan Source: an override, an isolate and a mark reorder what is shown.
+    "\u202eRLO-gnp.exe\u202c \u2066isolate\u2069 \u200fmark\u200e \u061calm",
 ]
 
 

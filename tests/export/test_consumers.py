@@ -10,7 +10,6 @@ import pytest
 from py_ocsf_models.events.findings.compliance_finding import ComplianceFinding
 from py_ocsf_models.objects.cloud import Cloud
 
-from postureapp.engine import Engine
 from postureapp.export import FORMATS, build_document
 from postureapp.export.validation import (
     InvalidDocument,
@@ -19,6 +18,7 @@ from postureapp.export.validation import (
     validate_document,
 )
 from postureapp.model import Target
+from postureapp.poll import Poller
 from postureapp.store import Store
 from tests.conftest import ScriptedCollector, privileged_pod_registry
 from tests.export.conftest import render
@@ -46,7 +46,7 @@ def test_engine_output_validates_and_every_format_writes(tmp_path):
     collector = ScriptedCollector()
     registry = privileged_pod_registry()
     with Store(tmp_path / "cache.db") as store:
-        engine = Engine(store, {"kubernetes": collector}, registry=registry)
+        engine = Poller(store, {"kubernetes": collector}, registry=registry)
         collector.pods = {"prod": ["web", "debug"]}
         collector.bad = {"debug"}
         engine.poll([Target("kubernetes", "prod")])

@@ -18,6 +18,7 @@ from postureapp.export import FORMATS
 from postureapp.export.common import one_line
 from postureapp.export.csv_export import COLUMNS
 from postureapp.export.html import CSP, SCRIPT
+from postureapp.text import UNSAFE, escape_controls
 from tests.export.conftest import render
 from tests.export.fixtures import CANARY, HOSTILE
 
@@ -36,6 +37,18 @@ def test_html_has_no_raw_markup_from_outside(hostile_document):
     assert "&lt;img src=x onerror=alert(1)&gt;" in html  # a first-page table cell
     assert "\\u003cimg src=x onerror=alert(1)\\u003e" in html  # the script's data
     assert "\\x1b[31mANSI-RED\\x1b[0m" in html
+
+
+@pytest.mark.parametrize("fmt", ["html", "markdown"])
+def test_no_control_or_bidi_character_is_left_raw(fmt, hostile_document):
+    """The set the dashboard escapes (postureapp.text.UNSAFE): only our own line breaks
+    remain; every outside one is spelled out, as are BEL, NUL, OSC 52 and bidi marks."""
+    text = render(fmt, hostile_document)
+    assert set(UNSAFE.findall(text)) <= {"\n"}
+    if fmt == "markdown":  # read back through Markdown's own backslash escapes
+        text = re.sub(r"\\([\\`*_\[\]|~$])", r"\1", text)
+    assert "\\x07nul\\x00\\x1b]52;c;cHduZWQ=\\x07OSC52" in text
+    assert "\\u202eRLO-gnp.exe\\u202c \\u2066isolate\\u2069 \\u200fmark\\u200e" in text
 
 
 def test_html_data_block_is_inert_and_parses_back(hostile_document):
@@ -104,8 +117,10 @@ def test_csv_neutralises_formulas_and_keeps_the_data(hostile_document):
         row = by_fp[finding["fingerprint"]]
         for column in ("resource_uid", "title", "detail"):
             value = finding[column]
+            # Only controls spelled out (tab and line feed kept) and the quote added.
+            value = escape_controls(value.replace("\r\n", "\n"), keep="\t\n")
             expected = "'" + value if value.startswith(FORMULA_START) else value
-            assert row[column] == expected  # only the quote was added; nothing else lost
+            assert row[column] == expected  # nothing else lost
     cells = {cell for row in rows for cell in row}
     for payload in (
         '=HYPERLINK("http://evil.example/x","click")',
@@ -113,11 +128,22 @@ def test_csv_neutralises_formulas_and_keeps_the_data(hostile_document):
         "-2",
         "@SUM(A1)",
         "\tTAB-LEADING",
-        "\rCR-LEADING",
     ):
         assert "'" + payload in cells, payload
+    assert "\\x0dCR-LEADING" in cells  # a lone CR would overwrite the line shown
     waived = [row for row in rows if row[COLUMNS.index("waived")] == "true"]
     assert [row[COLUMNS.index("waiver_reason")] for row in waived] == [HOSTILE[1]]
+
+
+def test_csv_cannot_drive_a_terminal(hostile_document):
+    """`cat posture.csv` shows text: no ESC, BEL, NUL, lone CR or bidi override is left
+    raw; tabs and line feeds inside a quoted cell are data and stay."""
+    text = render("csv", hostile_document)
+    raw = set(UNSAFE.findall(text.replace("\r\n", "")))
+    assert raw <= {"\t", "\n"}, raw
+    assert "\\x1b]52;c;cHduZWQ=\\x07OSC52" in text
+    assert "\\u202eRLO-gnp.exe\\u202c \\u2066isolate\\u2069 \\u200fmark\\u200e \\u061calm" in text
+    assert "line one\nline two\n| --- |" in text
 
 
 def test_csv_one_row_per_finding_in_document_order(golden_document):

@@ -182,3 +182,27 @@ def test_filtering_for_a_payload_shows_it_as_text(tmp_path, hostile_document, in
         assert page.evaluate("document.querySelectorAll('main img, main script').length") == 0
         assert page.evaluate("document.title") == "Posture snapshot 1 (partial)"
         assert page.evaluate("document.body.hasAttribute('data-pwned')") is False
+
+
+def test_very_long_names_are_cut_for_display_and_the_page_gets_ready(tmp_path, golden_document):
+    """30,000-character names in scripts Chromium shapes slowly (emoji sequences, Arabic)
+    kept the report from being ready for minutes; cut for display, it opens at once.
+    The JSON export keeps every character."""
+    emoji = "\U0001f468\u200d\U0001f469x" * 7_500  # 30,000 characters
+    arabic = "\u0627\u0628\u062a \u05d0\u05d1" * 5_000
+    document = _many_findings(golden_document, 20)
+    for n, finding in enumerate(document["findings"]):
+        finding["resource_uid"] = f"k8s://prod/shop/Pod/{n}{emoji}"
+        finding["title"] = arabic
+        finding["detail"] = emoji + arabic
+    html = render("html", document)
+    assert emoji not in html and arabic not in html
+    assert "… (+29,700 characters)" in html  # says how much was left out
+    assert emoji in render("json", document)
+    path = _write(tmp_path, html)
+    with browser() as page:
+        page.send("Page.navigate", url=path.as_uri())
+        page.wait_for("document.body && document.body.dataset.ready === '1'", timeout=90)
+        cell = _column(page, 3)[0]
+        assert re.match(r"k8s://prod/shop/Pod/\d+\U0001f468", cell) and len(cell) < 400
+        assert cell.endswith("characters)")

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from postureapp.engine import Engine
 from postureapp.model import Target
+from postureapp.poll import Poller
 from postureapp.store import Store
 from tests.conftest import ScriptedCollector, privileged_pod_registry
 
-POSTURE = [sys.executable, "-m", "postureapp"]
+# The installed console script, as users run it (beside the interpreter of the venv).
+POSTURE = [str(Path(sys.executable).with_name("posture"))]
 
 
 def posture(*args, env=None, check=False):
@@ -43,7 +44,7 @@ def populated(tmp_path) -> Path:
     path = tmp_path / "cache.db"
     collector = ScriptedCollector()
     with Store(path) as store:
-        engine = Engine(store, {"kubernetes": collector}, registry=privileged_pod_registry())
+        engine = Poller(store, {"kubernetes": collector}, registry=privileged_pod_registry())
         collector.pods = {"prod": ["web", "debug", "api"]}
         collector.bad = {"debug"}
         engine.poll([Target("kubernetes", "prod")])
@@ -169,7 +170,17 @@ def test_unwritable_path(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     _assert_one_line_error(
-        posture("waive", "x", "--reason", "r", "--owner", "o", "--db", str(blocker / "c.db")),
+        posture(
+            "waive",
+            "--check",
+            "k8s-pod-privileged",
+            "--reason",
+            "r",
+            "--owner",
+            "o",
+            "--db",
+            str(blocker / "c.db"),
+        ),
         "cannot create cache",
     )
 
@@ -236,7 +247,9 @@ def test_posture_db_environment_variable(populated):
 def test_waiver_text_cannot_drive_the_terminal(tmp_path):
     db = str(tmp_path / "c.db")
     posture(
-        "waive", "f" * 32, "--reason", "evil \x1b[31mred", "--owner", "o", "--db", db, check=True
+        *("waive", "--check", "k8s-pod-privileged", "--reason", "evil \x1b[31mred"),
+        *("--owner", "o", "--db", db),
+        check=True,
     )
     listing = posture("waivers", "list", "--db", db, check=True).stdout
     assert "\x1b" not in listing and "evil \\x1b[31mred" in listing

@@ -132,7 +132,7 @@ def test_reader_never_sees_database_is_locked_while_50_polls_write(tmp_path):
 
 @pytest.mark.slow
 def test_unchanged_50k_estate_grows_the_file_by_less_than_64_kib_per_poll(tmp_path):
-    from postureapp.engine import Engine
+    from postureapp.poll import Poller
     from tests.conftest import ScriptedCollector, privileged_pod_registry
 
     collector = ScriptedCollector()
@@ -140,7 +140,7 @@ def test_unchanged_50k_estate_grows_the_file_by_less_than_64_kib_per_poll(tmp_pa
     collector.bad = {f"pod-{i}" for i in range(0, 50_000, 7)}
     path = tmp_path / "cache.db"
     with Store(path) as store:
-        engine = Engine(store, {"kubernetes": collector}, registry=privileged_pod_registry())
+        engine = Poller(store, {"kubernetes": collector}, registry=privileged_pod_registry())
         from postureapp.model import Target
 
         def size_after(poll):

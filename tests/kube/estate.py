@@ -396,4 +396,50 @@ def generate_cluster(
                 "status": {"phase": "Running", "podIP": f"10.1.{index // 250 % 250}.{index % 250}"},
             }
         )
+        if index % 5 == 0:
+            objects.extend(_controllers(objects[-1], deployment, template_hash, created))
     return objects
+
+
+def _controllers(
+    pod: dict[str, Any], deployment: str, template_hash: str, created: str
+) -> list[dict[str, Any]]:
+    """A pod's Deployment and ReplicaSet, whose template is the pod's spec (shared, not
+    copied: the server keeps references, so a large estate costs no more memory)."""
+    namespace = pod["metadata"]["namespace"]
+    labels = {"app": deployment}
+    template = {"metadata": {"labels": dict(pod["metadata"]["labels"])}, "spec": pod["spec"]}
+    spec = {"replicas": 5, "selector": {"matchLabels": labels}, "template": template}
+    owner = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": deployment,
+        "uid": f"d0000000-0000-4000-8000-{deployment.removeprefix('app-'):0>12}",
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+    return [
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {
+                "name": deployment,
+                "namespace": namespace,
+                "creationTimestamp": created,
+                "labels": labels,
+            },
+            "spec": spec,
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "metadata": {
+                "name": f"{deployment}-{template_hash}",
+                "namespace": namespace,
+                "creationTimestamp": created,
+                "labels": {**labels, "pod-template-hash": template_hash},
+                "ownerReferences": [owner],
+            },
+            "spec": spec,
+        },
+    ]

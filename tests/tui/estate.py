@@ -29,6 +29,7 @@ from postureapp.model import (
     k8s_uid,
     parse_time,
 )
+from postureapp.poll import Poller
 from postureapp.store import Store
 
 NOW = parse_time("2026-11-20T09:00:00Z")
@@ -616,7 +617,7 @@ class Fixture:
         self.registry = fixture_registry()
 
     def engine(self, store: Store) -> Engine:
-        return Engine(store, {"kubernetes": self.kube, "aws": self.aws}, registry=self.registry)
+        return Poller(store, {"kubernetes": self.kube, "aws": self.aws}, registry=self.registry)
 
     def poller(self, store: Store, progress=None):
         return self.engine(store).poll(TARGETS, progress)

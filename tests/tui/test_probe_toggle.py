@@ -7,8 +7,8 @@ import pytest
 
 from postureapp.collectors.probe import ProbeCollector, probe_target
 from postureapp.demo.servers import LocalServers, Route, Site
-from postureapp.engine import Engine
 from postureapp.model import Target
+from postureapp.poll import Poller
 from postureapp.tui.app import default_config
 from tests.conftest import privileged_pod_registry
 from tests.tui.test_app import SIZE, settle
@@ -41,7 +41,7 @@ async def test_probe_toggle_drops_and_restores_the_probe(tmp_path, collector, ad
 
     def poller(store, progress):
         polled.append(sorted(target.provider for target in app.targets))
-        engine = Engine(
+        engine = Poller(
             store, {"kubernetes": collector, "probe": ProbeCollector()}, registry=registry
         )
         return engine.poll(app.targets, progress)

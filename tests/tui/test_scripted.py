@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from postureapp.engine import Engine
 from postureapp.model import SnapshotStatus, Target
+from postureapp.poll import Poller
 from tests.conftest import privileged_pod_registry
 from tests.tui.test_app import SIZE, header_text, screen_text, settle, table_rows, type_text
 
@@ -26,7 +26,7 @@ def scripted_app(tmp_path, collector):
     collector.bad = {"db"}
 
     def poller(store, progress):
-        return Engine(store, {"kubernetes": collector}, registry=registry).poll([TARGET], progress)
+        return Poller(store, {"kubernetes": collector}, registry=registry).poll([TARGET], progress)
 
     def build(**kwargs):
         return PostureApp(

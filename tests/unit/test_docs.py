@@ -1,10 +1,13 @@
-"""README cannot drift from the CLI: every command is documented and has help text."""
+"""README cannot drift from the CLI: every command is documented, has help text and an
+example, and every example README or --help shows runs in a test."""
 
 from pathlib import Path
 
 import click
 
 from postureapp.cli import cli
+from postureapp.errors import EXIT_COLLECTION, EXIT_FINDINGS, EXIT_IO, EXIT_OK, EXIT_USAGE
+from tests.docs_examples import all_examples, help_examples, readme_examples
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
@@ -36,8 +39,42 @@ def test_every_command_takes_db_and_help():
 
 
 def test_exit_codes_are_documented():
-    for code in ("| 0 |", "| 1 |", "| 2 |", "| 3 |"):
-        assert code in README
+    for code in (EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_COLLECTION, EXIT_IO):
+        assert f"| {code} |" in README
+        assert f"{code} " in (cli.help or ""), f"exit {code} missing from 'posture --help'"
+
+
+def test_every_command_shows_an_example_in_its_help():
+    examples = help_examples(cli)
+    for path, command in _commands(cli):
+        if isinstance(command, click.Group):
+            continue
+        assert examples.get(path), f"'{path} --help' shows no example"
+
+
+def test_every_documented_example_runs_in_a_test():
+    """A new command line in README or in a --help text needs an entry in EXAMPLES of
+    tests/integration/test_examples.py, which runs it through the console script."""
+    from tests.integration.test_examples import EXAMPLES
+
+    documented = all_examples(cli)
+    untested = sorted(documented - set(EXAMPLES))
+    assert not untested, f"add these to EXAMPLES in tests/integration/test_examples.py: {untested}"
+    stale = sorted(set(EXAMPLES) - documented)
+    assert not stale, f"EXAMPLES lists lines no longer documented: {stale}"
+
+
+def test_the_example_finder_reads_shell_blocks_only():
+    text = (
+        "```sh\nposture diff   # a comment\nposture export \\\n    --format csv\n```\n"
+        "```toml\nposture = 1\n```\n"
+        "```\nposture checks\n```\n"
+    )
+    assert readme_examples(text) == [
+        "posture diff",
+        "posture export --format csv",
+        "posture checks",
+    ]
 
 
 def test_readme_carries_the_cluster_role_verbatim():

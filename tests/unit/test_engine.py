@@ -96,8 +96,8 @@ def test_failing_finding_is_carried_forward_as_unknown_when_sight_is_lost(
 
 def test_a_broken_check_is_an_error_finding(store, collector):
     from postureapp.checks.registry import Registry
-    from postureapp.engine import Engine
     from postureapp.model import Severity, View
+    from postureapp.poll import Poller
 
     registry = Registry()
 
@@ -113,7 +113,7 @@ def test_a_broken_check_is_an_error_finding(store, collector):
         raise KeyError("attr")
 
     collector.pods = {"prod": ["web"]}
-    result = Engine(store, {"kubernetes": collector}, registry=registry).poll([PROD])
+    result = Poller(store, {"kubernetes": collector}, registry=registry).poll([PROD])
     [finding] = list(store.findings(result.snapshot_id))
     assert finding["status"] == "error" and "KeyError" in finding["detail"]
 

@@ -7,6 +7,7 @@ no generic name such as ``checks`` lands in site-packages; test helpers stay out
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -49,21 +50,14 @@ def test_every_package_folder_is_listed_in_pyproject():
 
 @pytest.mark.slow
 def test_wheel_installs_only_the_postureapp_package(tmp_path):
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--quiet",
-            "-w",
-            str(tmp_path),
-            str(ROOT),
-        ],
-        check=True,
-        capture_output=True,
+    # Build from a copy: setuptools leaves build/ and *.egg-info beside the sources.
+    source = tmp_path / "src"
+    skip = shutil.ignore_patterns(
+        ".*", "build", "*.egg-info", "__pycache__", "tests", "screenshots"
     )
+    shutil.copytree(ROOT, source, ignore=skip)
+    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path)]
+    subprocess.run([*command, str(source)], check=True, capture_output=True)
     (wheel,) = tmp_path.glob("postureapp-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     top = {name.split("/")[0] for name in names}
@@ -73,4 +67,6 @@ def test_wheel_installs_only_the_postureapp_package(tmp_path):
     assert "postureapp/collectors/kubernetes/collector.py" in names
     assert "postureapp/export/schema/snapshot-v1.schema.json" in names
     assert "postureapp/tui/posture.tcss" in names
+    assert "postureapp/serve/static/boot.js" in names
+    assert "postureapp/serve/templates/index.html" in names
     assert not [name for name in names if "/testing/" in name or name.startswith("tests/")]

@@ -251,3 +251,66 @@ def test_notes_and_attestations(store):
     assert store.attestations()["backup-restore"].by == "carol"
     with pytest.raises(InputError):
         store.add_note("fp1", "bob", "  ")
+
+
+# -- what the gate lets in -----------------------------------------------------------------
+
+
+def _state(app_id=0, version=0, tables=(), rows=(), objects=None):
+    from postureapp.store.database import CacheState
+
+    return CacheState(
+        application_id=app_id,
+        user_version=version,
+        objects=len(tables) if objects is None else objects,
+        tables=frozenset(tables),
+        migration_rows=tuple(("postureapp", name) for name in rows),
+    )
+
+
+def _kinds():
+    from postureapp.store.database import MIGRATIONS_TABLE
+    from postureapp.store.schema import APPLICATION_ID, SCHEMA_VERSION, tables_after
+
+    ours, first, every = APPLICATION_ID, tables_after(1), tables_after(2)
+    full = (*every, MIGRATIONS_TABLE)
+    both = ("0001_initial", "0002_derived_facts")
+    return [
+        ("empty file", _state(), "empty"),
+        ("stub of the first release", _state(tables=[MIGRATIONS_TABLE]), "stub"),
+        ("first release", _state(0, 1, (*first, MIGRATIONS_TABLE), ["0001_initial"]), "outdated"),
+        ("first release, version not bumped", _state(0, 0, (*first, MIGRATIONS_TABLE),
+                                                     ["0001_initial"]), "outdated"),
+        ("unstamped, every migration", _state(0, SCHEMA_VERSION, full, both), "outdated"),
+        ("current", _state(ours, SCHEMA_VERSION, full, both), "current"),
+        ("ours, a migration pending", _state(ours, 1, (*first, MIGRATIONS_TABLE),
+                                             ["0001_initial"]), "outdated"),
+        ("newer version", _state(ours, SCHEMA_VERSION + 1, full, both), "newer"),
+        ("unknown migration", _state(ours, SCHEMA_VERSION, full, (*both, "0099_x")), "newer"),
+        ("ours, tables gone", _state(ours, SCHEMA_VERSION, [MIGRATIONS_TABLE], both), "damaged"),
+        ("another app", _state(0, 0, ["items"]), "foreign"),
+        ("another app's id", _state(1234, 0, ()), "foreign"),
+        ("a snapshots table", _state(0, 0, ["snapshots"]), "foreign"),
+        ("our tables plus one", _state(0, 1, (*first, MIGRATIONS_TABLE, "extra"),
+                                       ["0001_initial"]), "foreign"),
+        ("unstamped, claims a newer schema", _state(0, 9, full, both), "foreign"),
+        ("a view only", _state(0, 0, (), objects=1), "foreign"),
+        ("migrations table and a view", _state(0, 0, [MIGRATIONS_TABLE], objects=3), "foreign"),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "state", "kind"), _kinds(), ids=[k[0] for k in _kinds()])
+def test_the_gate_classifies_files(name, state, kind):
+    assert state.kind().value == kind, name
+
+
+def test_tables_after_follows_the_migrations():
+    from sqlite_utils import Database
+
+    from postureapp.store.schema import migrations, tables_after
+
+    db = Database(memory=True)
+    for count, migration in enumerate(migrations._migrations, start=1):
+        migration.fn(db)
+        assert tables_after(count) == set(db.table_names())
+    db.close()

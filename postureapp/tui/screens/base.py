@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input, TextArea
 
-from postureapp.tui.actions import command_words
+from postureapp.tui.actions import WRITE_ACTIONS, command_words
 from postureapp.tui.keys import LineInput
 from postureapp.tui.widgets.commandline import CommandLine
 from postureapp.tui.widgets.header import StatusHeader
@@ -82,6 +82,13 @@ class DashboardScreen(Screen):
         self, filter_text: str | None = None, focus_fid: Any = None, **options: Any
     ) -> None:
         """Another screen sent us here with a filter or a finding to show."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Served read-only (posture serve): the write actions leave the footer and their
+        # keys and palette entries do nothing.
+        if action in WRITE_ACTIONS and not self.posture.allow_write:
+            return False
+        return super().check_action(action, parameters)
 
     def handle_back(self) -> bool:
         """Undo the innermost thing open on this screen; False when nothing was."""

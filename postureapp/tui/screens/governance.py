@@ -236,7 +236,11 @@ class GovernanceScreen(DashboardScreen):
             noun = f"{len(controls)} controls"
         else:
             self.requirements = requirements(
-                self.framework, controls, app.registry.checks.values(), app.queries.check_counts()
+                self.framework,
+                controls,
+                app.registry.checks.values(),
+                app.queries.check_counts(),
+                app.queries.critical_counts(),
             )
             rows = [
                 {

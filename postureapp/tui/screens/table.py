@@ -60,7 +60,7 @@ class TableScreen(DashboardScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "filter":  # '/' is a priority binding: text while typing
             return self.is_mounted and not self.typing()
-        return True
+        return super().check_action(action, parameters)
 
     def action_filter(self) -> None:
         box = self.filter_box

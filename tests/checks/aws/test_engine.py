@@ -4,8 +4,9 @@ it into *unknown* for that account's scopes, never pass, and leaves the others a
 from __future__ import annotations
 
 from postureapp.collectors.base import CollectResult, RunRecorder
-from postureapp.engine import Engine, scope_uid
+from postureapp.engine import scope_uid
 from postureapp.model import Target
+from postureapp.poll import Poller
 from tests.checks.aws.estate import ACCOUNT, REGION, REGION_SCOPE, aws_region
 from tests.checks.aws.test_endpoints import rule, security_group
 
@@ -39,7 +40,7 @@ def _findings(store, snapshot_id, check_id):
 
 def test_security_groups_unread_make_the_check_unknown_for_the_scope(store):
     collector = ScriptedAwsCollector({"SecurityGroup": "ec2:DescribeSecurityGroups denied"})
-    result = Engine(store, {"aws": collector}).poll([PROD])
+    result = Poller(store, {"aws": collector}).poll([PROD])
     findings = _findings(store, result.snapshot_id, SG_CHECK)
     regional = findings[scope_uid("aws", REGION_SCOPE)]
     assert regional["status"] == "unknown"
@@ -51,7 +52,7 @@ def test_security_groups_unread_make_the_check_unknown_for_the_scope(store):
 
 
 def test_security_groups_read_give_a_failure_on_the_group(store):
-    result = Engine(store, {"aws": ScriptedAwsCollector()}).poll([PROD])
+    result = Poller(store, {"aws": ScriptedAwsCollector()}).poll([PROD])
     findings = _findings(store, result.snapshot_id, SG_CHECK)
     group_uid = f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/sg-ssh"
     assert findings[group_uid]["status"] == "fail"

@@ -13,7 +13,7 @@ import json
 import pytest
 
 from postureapp.collectors.aws import AwsCollector
-from postureapp.engine import Engine
+from postureapp.poll import Poller
 from tests.integration.aws.conftest import (  # noqa: F401  (fixtures, reused as they are)
     ACCOUNT,
     aws_env,
@@ -69,7 +69,7 @@ def _seed(server) -> str:
 
 def test_admin_role_and_world_open_ssh_are_found(moto_managed, store):  # noqa: F811
     group_id = _seed(moto_managed)
-    engine = Engine(store, {"aws": AwsCollector()})
+    engine = Poller(store, {"aws": AwsCollector()})
     result = engine.poll([moto_managed.target()])
     findings = {(f["check_id"], f["resource_uid"]): f for f in store.findings(result.snapshot_id)}
 

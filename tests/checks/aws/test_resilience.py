@@ -101,9 +101,7 @@ def test_alb_rate_limit_acl_without_rate_rule_and_unread_acl():
 def test_alb_rate_limit_is_unknown_when_waf_could_not_be_read():
     resources = [alb("shop", acl_arn=None)]
     run = partial_run(WAFWebACL="AccessDenied: wafv2:GetWebACLForResource")
-    findings = [
-        f for f in Engine(None, {}).judge(resources, [run]) if f.check_id == "aws-alb-rate-limit"
-    ]
+    findings = [f for f in Engine({}).judge(resources, [run]) if f.check_id == "aws-alb-rate-limit"]
     assert findings and {f.status for f in findings} == {Status.UNKNOWN}
 
 

@@ -165,6 +165,41 @@ def pod(
     return k8s("Pod", name, ns, labels=all_labels, owners=owners, spec=body)
 
 
+def controller(
+    kind: str,
+    name: str,
+    ns: str,
+    *,
+    sa: str | None = None,
+    containers: Iterable[dict] | None = None,
+    labels: dict[str, str] | None = None,
+    owner: tuple[str, str] | None = None,
+    replicas: int | None = None,
+    **spec: Any,
+) -> Resource:
+    """A Deployment, StatefulSet, DaemonSet, ReplicaSet, Job or CronJob whose pod
+    template has these containers (and pod-spec fields)."""
+    body: dict[str, Any] = {"containers": list(containers or [container()]), **spec}
+    if sa:
+        body["serviceAccountName"] = sa
+    template = {"metadata": {"labels": labels or {"app": name}}, "spec": body}
+    fields: dict[str, Any]
+    if kind == "CronJob":
+        fields = {
+            "spec": {"schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": template}}}
+        }
+    else:
+        fields = {
+            "spec": {"selector": {"matchLabels": labels or {"app": name}}, "template": template}
+        }
+        if replicas is not None:
+            fields["spec"]["replicas"] = replicas
+    owners = None
+    if owner:
+        owners = [{"apiVersion": "apps/v1", "kind": owner[0], "name": owner[1], "controller": True}]
+    return k8s(kind, name, ns, owners=owners, **fields)
+
+
 def service(name: str, ns: str, kind: str = "ClusterIP", *, ports=None, selector=None, **spec):
     body = {"type": kind, "ports": ports or [{"name": "http", "port": 80, "targetPort": 8080}]}
     if selector:
@@ -196,11 +231,22 @@ def inventory(
     unknown: dict[str, str] | None = None,
     settings: dict[str, Any] | None = None,
     now: datetime = NOW,
+    read: Iterable[str] = (),
 ) -> Inventory:
+    """``read``: kinds a collector run recorded as read (as every real collection does);
+    without, the inventory is hand-built and records nothing."""
     runs = []
-    if unknown:
+    if unknown or read:
+        status = RunStatus.PARTIAL if unknown else RunStatus.OK
         runs.append(
-            CollectorRun("kubernetes", SCOPE, RunStatus.PARTIAL, scope=SCOPE, unknown=unknown)
+            CollectorRun(
+                "kubernetes",
+                SCOPE,
+                status,
+                scope=SCOPE,
+                unknown=dict(unknown or {}),
+                kinds={kind: "read" for kind in read},
+            )
         )
     return Inventory(
         resources=list(resources), runs=runs, settings=settings or dict(SETTINGS), now=now

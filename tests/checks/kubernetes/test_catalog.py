@@ -37,7 +37,7 @@ EXPECTED_CIS = {
     "k8s-sa-default-used": ["5.1.5"],
     "k8s-sa-shared": [],
     "k8s-pod-automount-token": ["5.1.6"],
-    "k8s-pod-privileged": ["5.2.2"],
+    "k8s-pod-privileged": ["5.2.2", "5.2.9", "5.2.11"],
     "k8s-pod-host-namespace": ["5.2.3", "5.2.4", "5.2.5"],
     "k8s-svc-loadbalancer": [],
     "k8s-svc-nodeport": [],

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from postureapp.checks.registry import REGISTRY, Registry
 from postureapp.collectors.base import CollectResult, RunRecorder
-from postureapp.engine import Engine, scope_uid
+from postureapp.engine import scope_uid
 from postureapp.model import SnapshotStatus, Target
+from postureapp.poll import Poller
 
 from .estate import cluster, k8s, rule
 
@@ -68,7 +69,7 @@ def test_unknown_cluster_role_bindings_make_the_cluster_admin_check_unknown_neve
     collector = RbacCollector(
         {"prod": {"ClusterRoleBinding": "forbidden (403): list clusterrolebindings"}}
     )
-    engine = Engine(store, {"kubernetes": collector}, registry=_registry())
+    engine = Poller(store, {"kubernetes": collector}, registry=_registry())
 
     result = engine.poll([Target("kubernetes", "prod"), Target("kubernetes", "staging")])
 
@@ -91,7 +92,7 @@ def test_unknown_cluster_role_bindings_make_the_cluster_admin_check_unknown_neve
 
 
 def test_with_everything_collected_the_binding_fails(store):
-    engine = Engine(store, {"kubernetes": RbacCollector({})}, registry=_registry())
+    engine = Poller(store, {"kubernetes": RbacCollector({})}, registry=_registry())
     result = engine.poll([Target("kubernetes", "prod")])
     statuses = {f["resource_uid"]: f["status"] for f in store.findings(result.snapshot_id)}
     assert statuses["k8s://prod/_/ClusterRoleBinding/ci-admin"] == "fail"

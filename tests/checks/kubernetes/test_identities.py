@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from postureapp.model import Severity, Status, k8s_uid
 
 from .estate import (
@@ -242,6 +244,28 @@ def test_anonymous_and_all_authenticated_beyond_discovery_roles_are_critical():
     assert found[binding_uid("ClusterRoleBinding", "ops")].status is Status.PASS
 
 
+@pytest.mark.parametrize(
+    "subject", [user("system:anonymous"), group("system:unauthenticated")], ids=["user", "group"]
+)
+def test_anonymous_bound_to_a_missing_role_fails_whatever_role_it_names(subject):
+    inv = inventory(
+        crb("anon-missing", "not-created-yet", subject),
+        crb("anon-discovery", "system:discovery", subject),
+        crb("anon-public-info", "system:public-info-viewer", subject),
+        rb("anon-ns", "shop", "ghost-role", subject),
+    )
+    found = results("k8s-rbac-anonymous", inv)
+    missing = found[binding_uid("ClusterRoleBinding", "anon-missing")]
+    assert missing.status is Status.FAIL
+    assert severity("k8s-rbac-anonymous", missing) is Severity.HIGH
+    assert "does not exist" in missing.detail and "grants it to everyone" in missing.detail
+    assert found[binding_uid("RoleBinding", "anon-ns", "shop")].status is Status.FAIL
+    # Discovery was taken from anonymous callers in 1.14; public-info-viewer is the
+    # API server's own binding.
+    assert found[binding_uid("ClusterRoleBinding", "anon-discovery")].status is Status.FAIL
+    assert found[binding_uid("ClusterRoleBinding", "anon-public-info")].status is Status.PASS
+
+
 # -- service accounts and pods ---------------------------------------------------------
 
 
@@ -285,7 +309,7 @@ def test_service_account_shared_by_several_workloads_lists_them():
     assert found[k8s_uid(SCOPE, "ServiceAccount", "idle", "shop")].status is Status.PASS
 
 
-def test_automounted_token_is_low_and_says_the_need_is_unknown():
+def test_automounted_token_unused_by_its_service_account_fails_low():
     inv = inventory(
         service_account("api", "shop"),
         service_account("batch", "shop", automount=True),
@@ -299,10 +323,54 @@ def test_automounted_token_is_low_and_says_the_need_is_unknown():
     assert api.status is Status.FAIL
     assert severity("k8s-pod-automount-token", api) is Severity.LOW
     assert "neither the pod nor its ServiceAccount opts out" in api.detail
-    assert "cannot be seen" in api.detail
+    assert "no binding grants anything" in api.detail
     batch = found[workload_uid("Deployment", "batch", "shop")]
     assert "enabled on ServiceAccount batch" in batch.detail
     assert found[workload_uid("Deployment", "web", "shop")].status is Status.PASS
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        {"kind": "ServiceAccount", "name": "operator"},
+        {"kind": "User", "name": "system:serviceaccount:shop:operator"},
+        {"kind": "Group", "name": "system:serviceaccounts:shop"},
+    ],
+)
+def test_a_token_the_service_account_uses_through_its_roles_passes(subject):
+    inv = inventory(
+        service_account("operator", "shop"),
+        role("configmap-writer", "shop", rule(["get", "update"], ["configmaps"])),
+        rb("operator-writes", "shop", "configmap-writer", subject),
+        pod("operator-5d4c3b2a1-aaaaa", "shop", deployment="operator", sa="operator", token=True),
+    )
+    found = results("k8s-pod-automount-token", inv)[workload_uid("Deployment", "operator", "shop")]
+    assert found.status is Status.PASS
+    assert found.evidence["bindings"] == ["RoleBinding shop/operator-writes"]
+
+
+def test_a_token_of_an_account_only_every_caller_shares_is_still_unused():
+    """system:authenticated grants every caller the same: not the account's own need."""
+    inv = inventory(
+        service_account("web", "shop"),
+        cluster_role("reader", rule(["get"], ["configmaps"])),
+        crb("everyone-reads", "reader", group("system:authenticated")),
+        pod("web-5d4c3b2a1-aaaaa", "shop", deployment="web", sa="web", token=True),
+    )
+    found = results("k8s-pod-automount-token", inv)[workload_uid("Deployment", "web", "shop")]
+    assert found.status is Status.FAIL
+
+
+def test_an_unreadable_rbac_makes_a_mounted_token_unknown_not_pass():
+    inv = inventory(
+        service_account("web", "shop"),
+        pod("web-5d4c3b2a1-aaaaa", "shop", deployment="web", sa="web", token=True),
+        pod("quiet-5d4c3b2a1-aaaaa", "shop", deployment="quiet", sa="web"),
+        unknown={"RoleBinding": "forbidden (403)"},
+    )
+    found = results("k8s-pod-automount-token", inv)
+    assert found[workload_uid("Deployment", "web", "shop")].status is Status.UNKNOWN
+    assert found[workload_uid("Deployment", "quiet", "shop")].status is Status.PASS
 
 
 def test_privileged_container_fails_per_workload():

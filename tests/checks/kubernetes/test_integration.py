@@ -12,8 +12,8 @@ import pytest
 
 from postureapp.checks.registry import REGISTRY, Registry
 from postureapp.collectors.kubernetes import KubernetesCollector
-from postureapp.engine import Engine
 from postureapp.model import SnapshotStatus, Target
+from postureapp.poll import Poller
 from tests.kube import server_from_fixtures
 from tests.kube.estate import CANARY_ENV_VALUE, CANARY_SECRET_B64, CANARY_SECRET_VALUE
 
@@ -128,7 +128,7 @@ def shipped_kubernetes_checks() -> Registry:
 
 
 def test_fixture_estate_over_http_planted_problems_found_clean_namespace_not_flagged(store, target):
-    engine = Engine(
+    engine = Poller(
         store,
         {"kubernetes": KubernetesCollector(backoff=0.001)},
         registry=shipped_kubernetes_checks(),

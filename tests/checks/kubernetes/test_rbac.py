@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from postureapp.checks.kubernetes import rbac
+from postureapp.domain.kubernetes import rbac
 
 from .estate import cluster_role, crb, inventory, k8s, rb, rule, sa_subject
 

@@ -233,7 +233,7 @@ def test_rate_limit_unknown_when_envoy_filters_could_not_be_listed():
         unknown={"EnvoyFilter": "403 on envoyfilters.networking.istio.io"},
     )
     findings = [
-        f for f in Engine(None, {}).judge(resources, [run]) if f.check_id == "k8s-public-rate-limit"
+        f for f in Engine({}).judge(resources, [run]) if f.check_id == "k8s-public-rate-limit"
     ]
     assert findings and {f.status for f in findings} == {Status.UNKNOWN}
 
@@ -393,7 +393,7 @@ def test_cascading_failure_unknown_without_disruption_budgets():
         unknown={"PodDisruptionBudget": "403 on poddisruptionbudgets.policy"},
     )
     findings = [
-        f for f in Engine(None, {}).judge(resources, [run]) if f.check_id == "k8s-cascading-failure"
+        f for f in Engine({}).judge(resources, [run]) if f.check_id == "k8s-cascading-failure"
     ]
     assert findings and {f.status for f in findings} == {Status.UNKNOWN}
 
@@ -463,7 +463,7 @@ def _control(control_id: str, resources, runs=()):
     from postureapp.checks.registry import REGISTRY
     from postureapp.governance import evaluate_controls
 
-    findings = Engine(None, {}).judge(list(resources), list(runs))
+    findings = Engine({}).judge(list(resources), list(runs))
     counts: dict[str, Counter] = {}
     for finding in findings:
         counts.setdefault(finding.check_id, Counter())[finding.status.value] += 1

@@ -179,12 +179,12 @@ def test_a_service_account_used_only_by_exposed_workloads_passes_and_internal_on
 
 
 def test_through_the_engine_the_paths_are_judged_and_a_failed_cluster_is_unknown():
-    findings = Engine(None, {}).judge(e.inventory(*e.baseline()).resources, [])
+    findings = Engine({}).judge(e.inventory(*e.baseline()).resources, [])
     by = {(f.check_id, f.resource_uid): f for f in findings if f.check_id.startswith("path-")}
     assert by[("path-exposed-admin", WEB)].status is Status.FAIL
     failed = CollectorRun("kubernetes", "prod", RunStatus.FAILED, error="boom", scope="prod")
     aws_only = [r for r in e.inventory(*e.baseline()).resources if r.provider == "aws"]
-    findings = Engine(None, {}).judge(aws_only, [failed])
+    findings = Engine({}).judge(aws_only, [failed])
     statuses = {f.status for f in findings if f.check_id == "path-exposed-admin"}
     assert statuses == {Status.UNKNOWN}
 

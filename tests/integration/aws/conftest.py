@@ -30,6 +30,7 @@ import pytest
 from postureapp.collectors.aws import AwsCollector
 from postureapp.collectors.base import CollectResult
 from postureapp.model import Resource, Target
+from tests.facts import assert_conforms
 
 ACCOUNT = "123456789012"
 MANAGED_POLICIES = "MOTO_IAM_LOAD_MANAGED_POLICIES"
@@ -118,7 +119,10 @@ class Moto:
     def collect(
         self, profile: str = PROFILE, *, collector: AwsCollector | None = None, **options: Any
     ) -> CollectResult:
-        return (collector or AwsCollector()).collect(self.target(profile, **options))
+        """Collect, and hold everything collected to its facts type (strict)."""
+        result = (collector or AwsCollector()).collect(self.target(profile, **options))
+        assert_conforms(result.resources)
+        return result
 
 
 def _reset(endpoint: str, managed_policies: bool) -> Iterator[Moto]:

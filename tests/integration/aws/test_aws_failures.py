@@ -267,7 +267,7 @@ def test_a_denial_in_one_region_leaves_the_others_judged(moto):
 
     findings = [
         f
-        for f in Engine(None, {}).judge(result.resources, [result.run])
+        for f in Engine({}).judge(result.resources, [result.run])
         if f.check_id == "aws-ec2-sg-admin-ports-open"
     ]
     east = [

@@ -148,7 +148,7 @@ def test_checks_judge_what_moto_served(moto):
     _seed(moto)
     result = moto.collect(services=SERVICES)
 
-    findings = Engine(None, {}).judge(result.resources, [result.run])
+    findings = Engine({}).judge(result.resources, [result.run])
 
     def status(check_id: str, kind: str, name: str) -> Status:
         uid = one(result.resources, kind, name).uid
@@ -179,7 +179,7 @@ def test_waf_access_denied_makes_rate_limit_unknown_not_failing(moto):
     assert result.run.status is RunStatus.PARTIAL
     assert "wafv2:GetWebACLForResource" in result.run.unknown["WAFWebACL"]
     assert "LoadBalancer" not in result.run.unknown
-    findings = Engine(None, {}).judge(result.resources, [result.run])
+    findings = Engine({}).judge(result.resources, [result.run])
     rate = [f for f in findings if f.check_id == "aws-alb-rate-limit"]
     assert rate and {f.status for f in rate} == {Status.UNKNOWN}
     # The TLS verdict does not need WAF and is still given.
@@ -194,7 +194,7 @@ def test_log_groups_denied_leaves_retention_unknown(moto):
     result = moto.collect(collector=AwsCollector(session_factory(denied)), services=SERVICES)
 
     assert "logs:DescribeLogGroups" in result.run.unknown["CloudWatchLogGroup"]
-    findings = Engine(None, {}).judge(result.resources, [result.run])
+    findings = Engine({}).judge(result.resources, [result.run])
     retention = [f for f in findings if f.check_id == "aws-log-group-retention"]
     assert retention and {f.status for f in retention} == {Status.UNKNOWN}
 
@@ -211,7 +211,7 @@ def test_eks_issuer_registered_as_identity_provider_or_not(moto):
 
     def verdict() -> Status:
         result = moto.collect(services=["eks", "iam"])
-        findings = Engine(None, {}).judge(result.resources, [result.run])
+        findings = Engine({}).judge(result.resources, [result.run])
         (found,) = [f for f in findings if f.check_id == "aws-eks-oidc-provider"]
         return found.status
 
@@ -238,7 +238,7 @@ def test_without_wafv2_in_the_services_no_acl_is_asked_for_and_none_is_assumed(m
     assert shop["web_acl_read"] is False and shop["web_acl_arn"] is None
     verdicts = {
         f.resource_uid: f.status.value
-        for f in Engine(None, {}).judge(result.resources, [result.run])
+        for f in Engine({}).judge(result.resources, [result.run])
         if f.check_id == "aws-alb-rate-limit"
     }
     assert verdicts and set(verdicts.values()) <= {"unknown", "pass"}  # never a false fail

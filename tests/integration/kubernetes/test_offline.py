@@ -10,6 +10,7 @@ import yaml
 
 from postureapp.collectors.kubernetes import load_dump, load_path
 from postureapp.errors import InputError
+from postureapp.model import KindRead
 from tests.kube import fixture_objects
 from tests.kube.estate import CANARY_ENV_VALUE, CANARY_SECRET_B64
 
@@ -64,7 +65,8 @@ def test_typed_lists_single_objects_and_directories(tmp_path) -> None:
 
     dump = load_dump(tmp_path, scope="snap")
 
-    assert dump.kinds == {"Pod", "Namespace"}
+    # A kind-less empty List named for no kind says nothing; a typed list does.
+    assert dump.kinds == {"Pod": KindRead.READ, "Namespace": KindRead.READ}
     assert len(dump.files) == 3
     kinds = [r.kind for r in dump.resources]
     assert kinds.count("Pod") == len(pods) and kinds.count("Namespace") == len(namespaces)
@@ -72,13 +74,14 @@ def test_typed_lists_single_objects_and_directories(tmp_path) -> None:
 
 
 def test_unread_kinds_are_skipped(tmp_path) -> None:
-    objects = fixture_objects()  # holds Deployments, ReplicaSets and a Gatekeeper constraint
+    objects = fixture_objects()  # holds a Gatekeeper constraint, a kind not read
     (tmp_path / "all.json").write_text(json.dumps(kubectl_list(objects)))
 
     dump = load_dump(tmp_path / "all.json")
 
-    assert dump.skipped["ReplicaSet"] == 3 and dump.skipped["K8sRequiredLabels"] == 1
-    assert "ReplicaSet" not in {r.kind for r in dump.resources}
+    assert dump.skipped["K8sRequiredLabels"] == 1
+    assert "K8sRequiredLabels" not in {r.kind for r in dump.resources}
+    assert {"Deployment", "ReplicaSet"} <= {r.kind for r in dump.resources}
 
 
 BAD_FILES = {
@@ -95,10 +98,6 @@ BAD_FILES = {
             kubectl_list([{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}])
         ),
         "does not read (ConfigMap)",
-    ),
-    "nameless.json": (
-        json.dumps(kubectl_list([{"apiVersion": "v1", "kind": "Pod", "metadata": {}}])),
-        "a Pod item has no metadata.name",
     ),
     "items.json": ('{"apiVersion": "v1", "kind": "List", "items": {"a": 1}}', "is not a list"),
 }
@@ -138,3 +137,23 @@ def test_missing_path_and_empty_directory(tmp_path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match=r"no \.json or \.yaml files"):
         load_path(tmp_path / "empty")
+
+
+@pytest.mark.parametrize(
+    "encoding",
+    ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be"],
+    ids=["utf-8 with BOM", "PowerShell utf-16 (BOM)", "utf-16-le no BOM", "utf-16-be no BOM"],
+)
+def test_dumps_in_the_encodings_windows_writes_load(tmp_path: Path, encoding: str) -> None:
+    objects = [o for o in fixture_objects() if o["kind"] in ("Namespace", "Pod")]
+    text = json.dumps(kubectl_list(objects), indent=2)
+    (tmp_path / "cluster.json").write_bytes(text.encode(encoding))
+    (tmp_path / "cluster.yaml").write_bytes(yaml.safe_dump(kubectl_list(objects)).encode(encoding))
+    for name in ("cluster.json", "cluster.yaml"):
+        dump = load_dump(tmp_path / name)
+        assert {r.kind for r in dump.resources} == {"Namespace", "Pod"}, (encoding, name)
+    # The dispatcher classifies and loads it the same way.
+    from postureapp.collectors.offline import offline_targets
+
+    [target] = offline_targets([tmp_path / "cluster.json"])
+    assert target.options["provider"] == "kubernetes"

@@ -164,7 +164,7 @@ def test_new_kinds_are_read_and_judged(tmp_path: Path):
     assert envoy.attrs["rate_limit_filters"] == ["envoy.filters.http.local_ratelimit"]
     assert envoy.attrs["api_version"] == "networking.istio.io/v1alpha3"
 
-    findings = Engine(None, {}).judge(result.resources, [result.run])
+    findings = Engine({}).judge(result.resources, [result.run])
     assert (
         verdict(findings, "k8s-public-rate-limit", "Ingress", "payments", "payments") is Status.PASS
     )
@@ -190,7 +190,7 @@ def test_forbidden_budgets_and_filters_make_their_checks_unknown(tmp_path: Path)
 
     assert result.run.status is RunStatus.PARTIAL
     assert set(result.run.unknown) == {"PodDisruptionBudget", "EnvoyFilter"}
-    findings = Engine(None, {}).judge(result.resources, [result.run])
+    findings = Engine({}).judge(result.resources, [result.run])
     for check_id in ("k8s-cascading-failure", "k8s-public-rate-limit"):
         statuses = {f.status for f in findings if f.check_id == check_id}
         assert statuses == {Status.UNKNOWN}, check_id
@@ -210,7 +210,7 @@ def test_offline_dump_normalises_the_new_kinds_like_the_live_path(tmp_path: Path
 
     offline = load_dump(dump, scope=CONTEXT)
 
-    assert wanted <= offline.kinds
+    assert wanted <= set(offline.kinds)
     with KubeAPIServer(ESTATE, token=TOKEN) as server:
         live = collect(server, tmp_path)
     live_attrs = {(r.kind, r.name): r.attrs for r in live.resources if r.kind in wanted}

@@ -11,6 +11,7 @@ from postureapp.collectors.base import CollectResult, RunRecorder
 from postureapp.collectors.probe import ProbeCollector
 from postureapp.engine import Engine
 from postureapp.model import Resource, RunStatus, SnapshotStatus, Status, Target, k8s_uid
+from postureapp.poll import Poller
 from postureapp.store import Store
 
 
@@ -53,7 +54,7 @@ PROBE = Target("probe", "probe", {"allow_private": True, "timeout": 2})
 
 
 def _engine(store, cluster, **kwargs):
-    return Engine(store, {"kubernetes": cluster, "probe": ProbeCollector()}, **kwargs)
+    return Poller(store, {"kubernetes": cluster, "probe": ProbeCollector()}, **kwargs)
 
 
 def test_the_probe_follows_what_the_cluster_published(estate, tmp_path):
@@ -78,7 +79,7 @@ def test_the_probe_follows_what_the_cluster_published(estate, tmp_path):
 def test_a_failed_cluster_makes_the_probe_partial_never_clean(estate):
     cluster = Cluster(estate.ports["open_admin"])
     cluster.fail = "connection refused"
-    engine = _engine(None, cluster)
+    engine = Engine({"kubernetes": cluster, "probe": ProbeCollector()})
     outcomes = engine.collect([Target("kubernetes", "prod"), PROBE])
     probe_run = outcomes[1].run
     assert probe_run.status is RunStatus.PARTIAL
@@ -91,7 +92,7 @@ def test_a_failed_cluster_makes_the_probe_partial_never_clean(estate):
 def test_a_partial_cluster_still_judges_what_was_probed(estate):
     cluster = Cluster(estate.ports["open_admin"])
     cluster.unknown = {"Ingress": "ingresses is forbidden"}
-    engine = _engine(None, cluster)
+    engine = Engine({"kubernetes": cluster, "probe": ProbeCollector()})
     outcomes = engine.collect([Target("kubernetes", "prod"), PROBE])
     assert outcomes[1].run.status is RunStatus.PARTIAL
     assert "ingresses is forbidden" in outcomes[1].run.error
@@ -118,7 +119,7 @@ class Stuck:
 def test_a_dependent_collector_keeps_the_engines_guarantees(estate):
     cluster = Cluster(estate.ports["denied"])
     stuck = Stuck()
-    engine = Engine(None, {"kubernetes": cluster, "probe": stuck}, timeout=0.5)
+    engine = Engine({"kubernetes": cluster, "probe": stuck}, timeout=0.5)
     try:
         outcomes = engine.collect([PROBE, Target("kubernetes", "prod")])
     finally:
@@ -128,6 +129,6 @@ def test_a_dependent_collector_keeps_the_engines_guarantees(estate):
     assert outcomes[1].run.status is RunStatus.OK
 
     stuck.release.set()
-    raised = Engine(None, {"kubernetes": cluster, "probe": stuck}).collect([PROBE])
+    raised = Engine({"kubernetes": cluster, "probe": stuck}).collect([PROBE])
     assert raised[0].run.status is RunStatus.FAILED
     assert "late and broken" in raised[0].run.error

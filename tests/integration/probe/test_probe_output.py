@@ -9,9 +9,9 @@ import pytest
 
 import postureapp.checks  # noqa: F401  (registers the probe checks)
 from postureapp.collectors.probe import ProbeCollector
-from postureapp.engine import Engine
 from postureapp.export import build_document, write
 from postureapp.model import Target
+from postureapp.poll import Poller
 from postureapp.store import Store
 from tests.integration.probe.conftest import HOSTILE_POWERED, HOSTILE_SERVER
 
@@ -24,7 +24,7 @@ def hostile_cache(estate, tmp_path):
         {"urls": [estate.url("hostile")], "allow_private": True, "timeout": 2},
     )
     with Store(tmp_path / "cache.db") as store:
-        Engine(store, {"probe": ProbeCollector()}).poll([target])
+        Poller(store, {"probe": ProbeCollector()}).poll([target])
         yield store
 
 

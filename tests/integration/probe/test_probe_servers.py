@@ -31,7 +31,7 @@ def _poll(estate, *names, host="127.0.0.1", **options):
             **options,
         },
     )
-    engine = Engine(None, {"probe": ProbeCollector()}, settings={"cert_warning_days": 30})
+    engine = Engine({"probe": ProbeCollector()}, settings={"cert_warning_days": 30})
     (outcome,) = engine.collect([target])
     findings = engine.judge(outcome.resources, [outcome.run])
     verdicts = {(f.check_id, f.resource_uid): f for f in findings}

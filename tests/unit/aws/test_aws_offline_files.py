@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from postureapp.collectors.aws.offline import load_path
+from postureapp.collectors.aws.offline import load_dump, load_path
 from postureapp.errors import InputError
+from tests.facts import assert_conforms
 
 ACCOUNT = "111122223333"
 DETAILS = {
@@ -97,11 +98,13 @@ def test_directory_with_details_and_report(tmp_path):
     (tmp_path / "notes.txt").write_text("ignored")
 
     resources = load_path(tmp_path)
+    assert_conforms(resources)
 
     kinds = sorted(r.kind for r in resources)
     assert kinds == [
         "IAMAccessKey",
         "IAMAccessKey",
+        "IAMAccount",
         "IAMCredentialReport",
         "IAMPolicy",
         "IAMRole",
@@ -126,6 +129,13 @@ def test_directory_with_details_and_report(tmp_path):
     report = next(r for r in resources if r.kind == "IAMCredentialReport")
     assert report.attrs["users"] == 1
     assert report.attrs["generated_at"].endswith("Z")
+    # The root row: no MFA, an active key; the password policy is in no dump.
+    account = next(r for r in resources if r.kind == "IAMAccount")
+    assert account.uid == f"arn:aws:iam::{ACCOUNT}:root"
+    assert account.attrs["root_mfa_active"] is False
+    assert account.attrs["root_access_keys_present"] is True
+    assert account.attrs["root_access_key_last_used"] == "2024-02-02T00:00:00Z"
+    assert account.attrs["password_policy_set"] is None
 
 
 def test_a_single_report_file(tmp_path):
@@ -134,7 +144,7 @@ def test_a_single_report_file(tmp_path):
 
     resources = load_path(path)
 
-    assert {r.kind for r in resources} == {"IAMAccessKey", "IAMCredentialReport"}
+    assert {r.kind for r in resources} == {"IAMAccessKey", "IAMCredentialReport", "IAMAccount"}
 
 
 @pytest.mark.parametrize(
@@ -145,7 +155,6 @@ def test_a_single_report_file(tmp_path):
         ("details.json", "[1, 2]", "not the output of `aws iam get-account-authorization-details`"),
         ("details.json", '{"Users": []}', "not the output of"),
         ("details.json", '{"UserDetailList": {"a": 1}}', "UserDetailList is not a list"),
-        ("details.json", '{"UserDetailList": [{"UserName": "x"}]}', "malformed authorization"),
         ("report.csv", HEADER + "\n" + DEPLOY[:60] + "\n", "line 2 has 3 fields, expected 22"),
         ("report.csv", "name,email\nx,y\n", "header does not start with user,arn"),
     ],
@@ -167,7 +176,7 @@ def test_binary_file(tmp_path):
     path = tmp_path / "details.json"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
 
-    with pytest.raises(InputError, match="not a UTF-8 text file"):
+    with pytest.raises(InputError, match="not UTF-8 or UTF-16 text"):
         load_path(path)
 
 
@@ -176,3 +185,69 @@ def test_missing_and_empty_paths(tmp_path):
         load_path(tmp_path / "nope")
     with pytest.raises(InputError, match=r"no \.json or \.csv file"):
         load_path(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda text: b"\xef\xbb\xbf" + text.encode("utf-8"),  # Notepad's UTF-8
+        lambda text: text.encode("utf-16"),  # PowerShell 5 `>`: UTF-16 LE with a BOM
+        lambda text: text.encode("utf-16-le"),  # the same without its BOM
+        lambda text: text.encode("utf-16-be"),
+    ],
+)
+def test_byte_order_marks_and_utf16_load_like_utf8(tmp_path, encode):
+    path = tmp_path / "details.json"
+    path.write_bytes(encode(json.dumps(DETAILS, indent=2)))
+
+    assert sorted(r.kind for r in load_path(path)) == ["IAMPolicy", "IAMRole", "IAMUser"]
+
+
+def test_a_present_empty_list_is_read_an_absent_one_is_not(tmp_path):
+    sso_only = {
+        "UserDetailList": [],
+        "GroupDetailList": [],
+        "RoleDetailList": DETAILS["RoleDetailList"],
+        "Policies": [],
+    }
+    path = tmp_path / "details.json"
+    path.write_text(json.dumps(sso_only))
+    dump = load_dump(path)
+    assert dump.read == {"IAMUser", "IAMGroup", "IAMRole", "IAMPolicy"}
+    assert dump.unknown == {}
+
+    path.write_text(json.dumps({"RoleDetailList": DETAILS["RoleDetailList"]}))  # --filter Role
+    dump = load_dump(path)
+    assert dump.read == {"IAMRole"}
+    assert [r.kind for r in dump.resources] == ["IAMRole"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "field"),
+    [
+        ({"UserName": "x"}, "Arn is missing"),
+        ({"UserName": "x", "Arn": "arn:aws:iam::1:user/x", "GroupList": [3]}, "GroupList"),
+        ({"UserName": "x", "Arn": "arn:aws:iam::1:user/x", "CreateDate": float("nan")}, "NaN"),
+        ({"UserName": "x", "Arn": "arn:aws:iam::1:user/x", "CreateDate": "soon"}, "not a date"),
+        (
+            {
+                "UserName": "x",
+                "Arn": "arn:aws:iam::1:user/x",
+                "UserPolicyList": [{"PolicyName": "p", "PolicyDocument": 7}],
+            },
+            "inline policy p",
+        ),
+        (None, "not an object"),
+    ],
+)
+def test_a_malformed_entry_is_dropped_and_makes_its_kind_unknown(tmp_path, entry, field):
+    good = DETAILS["UserDetailList"][0]
+    path = tmp_path / "details.json"
+    path.write_text(json.dumps({**DETAILS, "UserDetailList": [good, entry]}))
+
+    dump = load_dump(path)
+
+    assert [r.name for r in dump.resources if r.kind == "IAMUser"] == ["deploy"]
+    reason = dump.unknown["IAMUser"]
+    assert field in reason and "UserDetailList entry" in reason and "\n" not in reason
+    assert "IAMRole" not in dump.unknown

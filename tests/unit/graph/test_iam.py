@@ -3,7 +3,7 @@ Denies with NotResource that narrow rather than cancel."""
 
 from __future__ import annotations
 
-from postureapp.checks.aws.policy import Principals
+from postureapp.domain.aws.policy import Principals
 from postureapp.graph import build_graph
 from postureapp.graph.iam import Analysis
 from postureapp.graph.model import CAN
@@ -24,9 +24,15 @@ def pass_role(resource: str = "*"):
     return aws.statement("Allow", Action="iam:PassRole", Resource=resource)
 
 
+def invoke():
+    return aws.statement("Allow", Action="lambda:InvokeFunction", Resource=FUNCTIONS)
+
+
 def test_pass_role_with_create_function_scoped_to_function_arns_escalates():
     perm = analysis(
-        pass_role(), aws.statement("Allow", Action="lambda:CreateFunction", Resource=FUNCTIONS)
+        pass_role(),
+        aws.statement("Allow", Action="lambda:CreateFunction", Resource=FUNCTIONS),
+        invoke(),
     ).escalate()
     assert perm is not None and "lambda:CreateFunction" in perm.grants[0].text
 
@@ -34,9 +40,19 @@ def test_pass_role_with_create_function_scoped_to_function_arns_escalates():
 def test_pass_role_with_create_on_one_named_function_escalates():
     named = f"arn:aws:lambda:eu-west-1:{aws.ACCOUNT}:function:job"
     perm = analysis(
-        pass_role(), aws.statement("Allow", Action="lambda:CreateFunction", Resource=named)
+        pass_role(),
+        aws.statement("Allow", Action="lambda:CreateFunction", Resource=named),
+        invoke(),
     ).escalate()
     assert perm is not None
+
+
+def test_a_function_created_with_a_role_but_never_run_does_not_escalate():
+    # The published method needs a way to run it (invoke, an event source, a permission).
+    perm = analysis(
+        pass_role(), aws.statement("Allow", Action="lambda:CreateFunction", Resource=FUNCTIONS)
+    ).escalate()
+    assert perm is None
 
 
 def test_pass_role_with_create_allowed_only_on_another_service_does_not_escalate():
@@ -50,6 +66,7 @@ def test_pass_role_with_scoped_create_cancelled_by_a_deny_on_all_functions_does_
     perm = analysis(
         pass_role(),
         aws.statement("Allow", Action="lambda:CreateFunction", Resource=FUNCTIONS),
+        invoke(),
         aws.statement("Deny", Action="lambda:*", Resource="*"),
     ).escalate()
     assert perm is None

@@ -95,6 +95,7 @@ def test_generated_cluster_size_and_schema() -> None:
     assert kinds["Namespace"] == 4 and kinds["Pod"] == 20 and kinds["ServiceAccount"] == 8
     assert kinds["RoleBinding"] + kinds["ClusterRoleBinding"] == 30
     assert kinds["Secret"] == 25 and kinds["Service"] == 10
+    assert kinds["Deployment"] == kinds["ReplicaSet"] == 4  # one per five pods
     for obj in objects:
         _check(obj)
     assert generate_cluster(namespaces=2, pods=5) == generate_cluster(namespaces=2, pods=5)

@@ -40,7 +40,7 @@ def test_common_attrs_uid_and_dropped_annotation() -> None:
                 "shop",
                 uid="u-1",
                 creationTimestamp="2024-05-01T10:00:00+00:00",
-                labels={"app": "api", "version": 3},
+                labels={"app": "api", "version": "3"},
                 annotations={
                     "kubectl.kubernetes.io/last-applied-configuration": '{"data": "s3cr3t"}',
                     "owner": "team-a",

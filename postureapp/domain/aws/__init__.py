@@ -1,0 +1,2 @@
+"""AWS semantics over normalised resources: scopes, IAM policy evaluation, the IAM
+action catalogue."""

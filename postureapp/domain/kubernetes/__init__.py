@@ -1,0 +1,2 @@
+"""Kubernetes semantics over normalised resources (attrs documented in
+:mod:`postureapp.collectors.kubernetes.normalise`)."""

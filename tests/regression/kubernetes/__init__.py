@@ -1,0 +1,1 @@
+"""The Kubernetes regression bank (``python -m tests.regression.kubernetes``)."""
