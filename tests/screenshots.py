@@ -61,6 +61,11 @@ SHOTS: dict[str, tuple[str, list[Step]]] = {
     "waive": ("endpoints", [_press("w")]),
     "help": ("overview", [_press("question_mark")]),
     "overview-light": ("overview", [_press("t")]),
+    "governance-iso": ("governance", [_press("f")]),
+    "governance-findings": ("governance", [_press("enter")]),
+    "resources": ("resources", [_press("slash"), _type("kind:Service"), _press("enter")]),
+    "facts": ("identities", [_press("y")]),
+    "context": ("endpoints", [_press("colon"), _type("ctx prod-eu"), _press("enter")]),
 }
 
 
@@ -75,6 +80,15 @@ DEMO_SHOTS: dict[str, tuple[str, list[Step]]] = {
         ],
     ),
     "endpoints": ("endpoints", []),
+    "facts": (
+        "identities",
+        [
+            _press("slash"),
+            _type("data-pipeline check:aws-iam-admin-policy"),
+            _press("enter", "y"),
+        ],
+    ),
+    "context": ("endpoints", [_press("colon"), _type("ctx demo-prod"), _press("enter")]),
     "blast": (
         "identities",
         [
@@ -86,7 +100,9 @@ DEMO_SHOTS: dict[str, tuple[str, list[Step]]] = {
 }
 
 
-async def _shoot(path: Path, registry, now, out: Path, name: str, view: str, steps: list[Step]):
+async def _shoot(
+    path: Path, registry, now, out: Path, name: str, view: str, steps: list[Step], **options
+):
     from postureapp.tui.app import PostureApp
 
     app = PostureApp(
@@ -96,6 +112,7 @@ async def _shoot(path: Path, registry, now, out: Path, name: str, view: str, ste
         clock=now,
         user="dana",
         initial_view=view,
+        **options,
     )
     async with app.run_test(size=SIZE) as pilot:
         await _settle(pilot)
@@ -171,6 +188,7 @@ def _demo_cache(path: Path) -> None:
 
 async def _demo_shots(out: Path) -> None:
     from postureapp.checks import REGISTRY
+    from postureapp.demo import EXPECTED_UNKNOWN
     from postureapp.model import utcnow
 
     with tempfile.TemporaryDirectory() as folder:
@@ -178,7 +196,16 @@ async def _demo_shots(out: Path) -> None:
         _demo_cache(path)
         moment = utcnow()
         for name, (view, steps) in DEMO_SHOTS.items():
-            await _shoot(path, REGISTRY, lambda: moment, out, name, view, steps)
+            await _shoot(
+                path,
+                REGISTRY,
+                lambda: moment,
+                out,
+                name,
+                view,
+                steps,
+                expected_unknown=EXPECTED_UNKNOWN,  # as `posture demo` says it
+            )
             print(out / f"{name}.svg")
         _browser_shot(path, out)
 

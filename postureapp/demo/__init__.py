@@ -32,6 +32,13 @@ from postureapp.model import Target, utcnow
 
 KUBE_CONTEXT = "demo-prod"
 AWS_PROFILE = "demo"
+GRAFANA_LB = "grafana-public"
+# Kinds the demo's AWS (moto's server) cannot serve, so every poll is partial for them;
+# the dashboard says so in its header instead of popping up a warning on each poll.
+EXPECTED_UNKNOWN = {
+    "BackupProtectedResource": "moto has no backup:ListProtectedResources",
+    "EKSPodIdentityAssociation": "moto has no eks:ListPodIdentityAssociations",
+}
 
 
 class DemoEnvironment:
@@ -94,7 +101,7 @@ class DemoEnvironment:
 
             self._sites = probe_estate.start(self.folder)
             served = self._sites.served
-        self._kube = KubeAPIServer(cluster_objects(utcnow(), served)).start()
+        self._kube = KubeAPIServer(cluster_objects(utcnow(), served), recorded=1000).start()
         kubeconfig = self._kube.write_kubeconfig(self.folder / "kubeconfig", context=KUBE_CONTEXT)
 
         config = self.folder / "aws-config"
@@ -144,23 +151,46 @@ class DemoEnvironment:
             sites = f", endpoints on 127.0.0.1 ports {' '.join(ports)}"
         return f"(kubernetes API {self._kube.url}, AWS http://{host}:{port}{sites})"
 
+    # The story, as a cycle: what it breaks it later fixes and the other way round, so
+    # that a demo left running for hours keeps the same estate size (and memory).
+    STORY_STEPS = 5
+
     def evolve(self) -> str:
         """Make the next change of the demo's story; returns what changed."""
-        from postureapp.demo.kube_estate import grafana_goes_public
+        from postureapp.demo.kube_estate import argocd_admin_binding, grafana_goes_public
 
-        step = self.changes % 3
+        step = self.changes % self.STORY_STEPS
         self.changes += 1
         if step == 0:
             self._kube.apply(grafana_goes_public(self._sites.grafana if self._sites else None))
-            self.account.load_balancer(f"grafana-public-{self.changes}", https=False)
+            self.account.load_balancer(GRAFANA_LB, https=False)
             return "a new internet-facing load balancer exposes Grafana"
         if step == 1:
             self.account.rotate_legacy_key()
             return "legacy-batch's access key was rotated"
-        self._kube.remove(
-            "ClusterRoleBinding", "argocd-server-admin", api_version="rbac.authorization.k8s.io/v1"
-        )
-        return "argocd-server's cluster-admin binding was removed"
+        if step == 2:
+            self._kube.remove(
+                "ClusterRoleBinding",
+                "argocd-server-admin",
+                api_version="rbac.authorization.k8s.io/v1",
+            )
+            return "argocd-server's cluster-admin binding was removed"
+        if step == 3:
+            self._kube.remove("Service", "grafana-public", namespace="platform")
+            self.account.remove_load_balancer(GRAFANA_LB)
+            return "Grafana's public load balancer was taken down"
+        self._kube.apply(argocd_admin_binding())
+        return "an old Helm chart brought back argocd-server's cluster-admin binding"
+
+    def trim(self) -> None:
+        """Let go of what moto's server keeps for its own dashboard: it tracks every
+        model object it ever made, copies made to answer a request included (a
+        ``ListBackupPlans`` deep-copies its plans, with their backend), so a demo left
+        polling for hours grew without end. The demo never shows moto's dashboard nor
+        resets moto, the only readers of that list."""
+        from moto.core.model_instances import reset_model_data
+
+        reset_model_data()
 
     def close(self) -> None:
         for server in (self._kube, self._moto, self._sites):
@@ -238,11 +268,19 @@ def run_dashboard(config: Any, interval: int, change_every: int = 3, *, probe: b
                 while not stop.wait(interval * change_every):
                     try:
                         demo.evolve()
+                        demo.trim()
                     except Exception:  # the demo's story must never crash the dashboard
                         logging.getLogger(__name__).exception("demo change failed")
 
             threading.Thread(target=evolve_now_and_then, name="demo-story", daemon=True).start()
-            run(demo.db_path, config=config, targets=demo.targets, offline=False, interval=interval)
+            run(
+                demo.db_path,
+                config=config,
+                targets=demo.targets,
+                offline=False,
+                interval=interval,
+                expected_unknown=EXPECTED_UNKNOWN,
+            )
     finally:
         stop.set()
         restore()

@@ -237,6 +237,20 @@ class DemoAccount:
         elb.create_listener(**listener)
         return arn
 
+    def remove_load_balancer(self, name: str) -> None:
+        """Delete a load balancer made by :meth:`load_balancer`, with its listeners
+        and target group (the demo's story undoes what it did)."""
+        elb = self._client("elbv2")
+        found = elb.describe_load_balancers(Names=[name])["LoadBalancers"]
+        for balancer in found:
+            arn = balancer["LoadBalancerArn"]
+            for listener in elb.describe_listeners(LoadBalancerArn=arn)["Listeners"]:
+                elb.delete_listener(ListenerArn=listener["ListenerArn"])
+            elb.delete_load_balancer(LoadBalancerArn=arn)
+        groups = elb.describe_target_groups(Names=[f"{name}-tg"])["TargetGroups"]
+        for group in groups:
+            elb.delete_target_group(TargetGroupArn=group["TargetGroupArn"])
+
     def _data_and_keys(self) -> None:
         rds = self._client("rds")
         rds.create_db_instance(

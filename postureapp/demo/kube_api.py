@@ -517,6 +517,7 @@ class KubeAPIServer:
         host: str = "127.0.0.1",
         port: int = 0,
         ssl_context: ssl.SSLContext | None = None,
+        recorded: int = 100_000,
     ) -> None:
         self.token = token
         self.ssl_context = ssl_context
@@ -536,8 +537,9 @@ class KubeAPIServer:
         self._unserved: set[tuple[str, str]] = set()
         self._forbidden: set[tuple[str, str, str]] = set()  # (group, plural, verb)
         self._faults: list[Fault] = []
-        # The most recent requests, for tests to assert on (bounded for long demo runs).
-        self.requests: deque[RecordedRequest] = deque(maxlen=100_000)
+        # The most recent ``recorded`` requests, for tests to assert on (bounded: the
+        # demo runs for hours and keeps only a few).
+        self.requests: deque[RecordedRequest] = deque(maxlen=recorded)
         # False mimics a proxy that strips Accept parameters: metadata-only requests then
         # get full objects, which a careful client must refuse to read.
         self.honour_metadata_accept = True

@@ -309,7 +309,7 @@ def cluster_objects(now: datetime, served: Endpoints | None = None) -> list[dict
             lb_host="argocd-public-5678.eu-west-1.elb.amazonaws.com",
             served=served.get("argocd-server"),
         ),
-        binding("argocd-server-admin", "cluster-admin", [("platform", "argocd-server")]),
+        argocd_admin_binding(),
         service_account("grafana", "platform"),
         *pod("grafana", "platform", "grafana", "grafana/grafana:11.3.0", 3000),
         service("grafana", "platform", "grafana", 3000, "NodePort"),
@@ -465,6 +465,12 @@ def fluent_bit_node_agent() -> list[dict[str, Any]]:
         },
     }
     return [daemon_set, pod_obj]
+
+
+def argocd_admin_binding() -> dict[str, Any]:
+    """Argo CD's server bound to cluster-admin (the story removes it, then an old Helm
+    chart brings it back)."""
+    return binding("argocd-server-admin", "cluster-admin", [("platform", "argocd-server")])
 
 
 def grafana_goes_public(served: Served | None = None) -> dict[str, Any]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import bisect
 import fnmatch
 import json
-import re
 import sqlite3
 from array import array
 from collections import OrderedDict
@@ -37,8 +36,18 @@ from postureapp.model import (
     isoformat,
     utcnow,
 )
+from postureapp.store.browse import Context, ResourceQueries, contexts
+from postureapp.store.filters import (
+    FILTER_HELP,
+    FilterSpec,
+    Term,
+    filter_sql,
+    like,
+    parse_filter,
+)
 
 __all__ = [
+    "FILTER_HELP",
     "SEVERITY_WEIGHTS",
     "SORT_COLUMNS",
     "DashboardQueries",
@@ -47,6 +56,8 @@ __all__ = [
     "Overview",
     "Score",
     "Sort",
+    "Term",
+    "filter_sql",
     "parse_filter",
     "posture_score",
     "score_trend",
@@ -123,178 +134,6 @@ def posture_score(counts: Iterable[tuple[str, str, bool, int]]) -> Score:
     return Score(value, passing, failing, waived, unknown, pass_weight, fail_weight)
 
 
-# -- the filter language -----------------------------------------------------------------
-
-FILTER_HELP = """\
-Free words match the title, resource name or uid, check id and scope (all words must
-match). Terms narrow further; repeat a key to allow several values, prefix "-" to exclude:
-
-  sev:high        severity at least high (sev:=high for exactly high)
-  status:fail     fail | pass | unknown | error | all  (default: everything but pass)
-  ns:prod         namespace (exact; * and ? are wildcards: ns:*-prod)
-  kind:Pod        resource kind (case-insensitive, wildcards allowed)
-  provider:aws    kubernetes | aws | probe
-  check:<id>      check id (wildcards allowed)
-  scope:<s>       cluster or account/region (wildcards allowed)
-  uid:<uid>       one resource
-  exposed:yes     on a path from an internet-facing endpoint (yes | no)"""
-
-_KEYS = {
-    "sev": "sev",
-    "severity": "sev",
-    "status": "status",
-    "ns": "ns",
-    "namespace": "ns",
-    "kind": "kind",
-    "provider": "provider",
-    "check": "check",
-    "scope": "scope",
-    "uid": "uid",
-    "exposed": "exposed",
-}
-_STATUSES = ("fail", "pass", "unknown", "error", "all")
-# a word, a key:value, or either with a double-quoted part (spaces inside); an
-# unterminated quote runs to the end, so a half-typed filter still parses
-_TOKEN = re.compile(r'-?[\w.-]+:"[^"]*"?|"[^"]*"?|\S+')
-
-
-@dataclass(frozen=True, slots=True)
-class Term:
-    key: str  # canonical key: sev, status, ns, kind, provider, check, scope, uid
-    value: str
-    negate: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class FilterSpec:
-    """A parsed filter: free words, ``key:value`` terms, and what could not be parsed."""
-
-    source: str = ""
-    words: tuple[str, ...] = ()
-    terms: tuple[Term, ...] = ()
-    errors: tuple[str, ...] = ()
-
-    def values(self, key: str) -> list[Term]:
-        return [term for term in self.terms if term.key == key]
-
-
-def parse_filter(text: str) -> FilterSpec:
-    """Parse what was typed after ``/``. Bad terms are reported, not raised, and are left
-    out of the query, so typing is never interrupted by an exception."""
-    words: list[str] = []
-    terms: list[Term] = []
-    errors: list[str] = []
-    for token in _TOKEN.findall(text):
-        negate = token.startswith("-") and ":" in token
-        body = token[1:] if negate else token
-        key, sep, value = body.partition(":")
-        if value.startswith('"'):
-            value = value.strip('"')
-        elif not sep:
-            token = token.strip('"')
-        if not sep or not key:
-            words.append(token)
-            continue
-        canonical = _KEYS.get(key.lower())
-        if canonical is None:
-            if key.isalpha() and not re.search(r"[:/]", value):  # a mistyped term
-                errors.append(f"unknown filter key {key!r} (try {', '.join(sorted(_KEYS))})")
-            else:  # an ARN, a k8s:// uid, a URL: text to look for
-                words.append(token)
-            continue
-        if not value:
-            continue  # still being typed
-        if canonical == "sev":
-            exact = value.startswith("=")
-            name = value.lstrip("=")
-            try:
-                Severity.parse(name)
-            except ValueError as error:
-                errors.append(str(error))
-                continue
-            value = ("=" if exact else "") + name.lower()
-        elif canonical == "status":
-            value = value.lower()
-            if value not in _STATUSES:
-                errors.append(f"unknown status {value!r} (choose one of: {', '.join(_STATUSES)})")
-                continue
-        elif canonical == "provider":
-            value = value.lower()
-        elif canonical == "exposed":
-            value = value.lower()
-            if value not in ("yes", "no"):
-                errors.append(f"exposed takes yes or no, not {value!r}")
-                continue
-        terms.append(Term(canonical, value, negate))
-    return FilterSpec(text.strip(), tuple(words), tuple(terms), tuple(errors))
-
-
-def _like(value: str) -> str:
-    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-_WILDCARD = re.compile(r"[*?\[]")
-
-
-def _match(column: str, value: str, params: list[Any], *, fold: bool = False) -> str:
-    """Exact match, or GLOB when the value has wildcards (case-folded when ``fold``)."""
-    if fold:
-        column, value = f"lower({column})", value.lower()
-    params.append(value)
-    return f"{column} GLOB ?" if _WILDCARD.search(value) else f"{column} = ?"
-
-
-def _term_sql(term: Term, params: list[Any]) -> str | None:
-    if term.key == "sev":
-        if term.value.startswith("="):
-            params.append(term.value[1:])
-            return "severity = ?"
-        params.append(Severity(term.value).rank)
-        return "severity_rank >= ?"
-    if term.key == "status":
-        if term.value == "all":
-            return None
-        params.append(term.value)
-        return "status = ?"
-    if term.key == "exposed":
-        return "exposed = 1" if term.value == "yes" else "exposed = 0"
-    column = {
-        "ns": "namespace",
-        "kind": "kind",
-        "provider": "provider",
-        "check": "check_id",
-        "scope": "scope",
-        "uid": "resource_uid",
-    }[term.key]
-    return _match(column, term.value, params, fold=term.key in ("kind", "provider"))
-
-
-def filter_sql(spec: FilterSpec, params: list[Any]) -> list[str]:
-    """WHERE clauses (ANDed) for a filter over ``temp.tui_findings``."""
-    clauses = []
-    for word in spec.words:
-        pattern = _like(word)
-        params.extend([pattern] * 5)
-        clauses.append(
-            "(title LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' OR resource_uid LIKE ?"
-            " ESCAPE '\\' OR check_id LIKE ? ESCAPE '\\' OR scope LIKE ? ESCAPE '\\')"
-        )
-    by_key: dict[tuple[str, bool], list[Term]] = {}
-    for term in spec.terms:
-        by_key.setdefault((term.key, term.negate), []).append(term)
-    status_given = any(term.key == "status" and not term.negate for term in spec.terms)
-    for (_, negate), terms in by_key.items():
-        parts = [part for term in terms if (part := _term_sql(term, params)) is not None]
-        if not parts:
-            continue
-        joined = " OR ".join(parts)
-        clauses.append(f"NOT ({joined})" if negate else f"({joined})")
-    if not status_given:
-        clauses.append("status != 'pass'")
-    return clauses
-
-
 # -- sorting -----------------------------------------------------------------------------
 
 # column key -> SQL expression, ascending meaning "natural" order
@@ -313,6 +152,7 @@ SORT_COLUMNS: dict[str, str] = {
     "waiver": "waiver",
     "exposed": "exposed",
     "reach": "reach_rank",
+    "view": "view",
 }
 
 
@@ -350,14 +190,34 @@ class FindingRows:
     PAGE = 100
     MAX_PAGES = 64
 
-    def __init__(self, queries: DashboardQueries, ids: array, total: int) -> None:
+    def __init__(
+        self,
+        queries: DashboardQueries,
+        ids: array,
+        total: int,
+        view: str | None = None,
+        show_waived: bool = False,
+    ) -> None:
         self._queries = queries
         self._conn = queries.conn
         self._rebuilds = queries.rebuilds
         self.ids = ids
         self.generation = queries.generation
         self.total = total  # rows of the view before the filter
+        self.view = view
+        self.show_waived = show_waived
+        self._widths: dict[str, int] | None = None
         self._pages: OrderedDict[int, list[dict[str, Any]]] = OrderedDict()
+
+    def widths(self) -> dict[str, int]:
+        """The widest value of each column over the whole view (not this filter's
+        rows, so that the layout holds still while a filter is typed); a list across
+        views (a control's evidence) is measured on its own rows."""
+        if self.view is None and len(self.ids) <= 5000:
+            if self._widths is None:
+                self._widths = self._queries.rows_widths(self.ids, self.show_waived)
+            return self._widths
+        return self._queries.view_widths(self.view, self.show_waived)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -454,6 +314,9 @@ class HeaderInfo:
 
 
 _AT = "valid_from <= :s AND (valid_to IS NULL OR valid_to > :s)"
+# A row is in the context ``:scope`` when its scope is that name or starts with it and
+# a "/" (an account holds its account/region scopes).
+IN_SCOPE = "(scope = :scope OR substr(scope, 1, length(:scope) + 1) = :scope || '/')"
 
 
 class DashboardQueries:
@@ -476,6 +339,11 @@ class DashboardQueries:
         self._counts: list[tuple[str, str, int, int, int]] = []
         self._aws_scopes: list[str] = []
         self._ranges: dict[str, tuple[int, int]] = {}
+        self._widths: tuple[int, dict[str | None, dict[str, int]]] = (-1, {})
+        # The context shown (a cluster, an account, an account/region; None: all). The
+        # TEMP tables hold only its rows, so every view, count and score follows it.
+        self.scope: str | None = None
+        self.browse = ResourceQueries(self)
         self.conn.execute("PRAGMA temp_store = MEMORY")
         self._create_table()
 
@@ -522,7 +390,6 @@ class DashboardQueries:
             self.conn.execute("CREATE INDEX temp.tui_findings_fid ON tui_findings(fid)")
             self.conn.execute("CREATE INDEX temp.tui_findings_uid ON tui_findings(resource_uid)")
         self._fill_missing_resources()
-        self.apply_waivers()
         self._aws_scopes = [
             row[0]
             for row in self.conn.execute(
@@ -530,7 +397,78 @@ class DashboardQueries:
                 " AND scope != '' ORDER BY scope"
             )
         ]
+        if self.scope is not None:
+            with self.conn:
+                self.conn.execute(
+                    f"DELETE FROM temp.tui_findings WHERE NOT {IN_SCOPE}",  # noqa: S608
+                    {"scope": self.scope},
+                )
+        self.apply_waivers()
         return True
+
+    def contexts(self) -> list[Context]:
+        """The contexts (clusters, accounts, regions) of the shown snapshot, whatever
+        context is shown."""
+        return contexts(self.conn, self.snapshot)
+
+    def set_scope(self, scope: str | None) -> None:
+        """Show one context (``None``: all of them) in every view; rebuilds the rows."""
+        self.scope = scope or None
+        self.reload(force=True)
+
+    _WIDTHS_SQL = (
+        "max(length(title)), max(length(kind)), max(length(name)),"
+        " max(length(scope) + length(namespace) + (namespace != '')),"
+        " max(length(reach)), max(exposed), max(waiver = 1), max(waiver = 2)"
+    )
+    _WIDTH_KEYS = ("title", "kind", "name", "where", "reach", "exposed", "live", "expired")
+
+    def rows_widths(self, ids: Iterable[int], show_waived: bool = False) -> dict[str, int]:
+        """Like :meth:`view_widths`, over some rows (by row id)."""
+        wanted = list(ids)
+        stats = dict.fromkeys(self._WIDTH_KEYS, 0)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            row = self.conn.execute(
+                f"SELECT {self._WIDTHS_SQL} FROM temp.tui_findings"  # noqa: S608
+                f" WHERE rid IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ).fetchone()
+            for key, value in zip(self._WIDTH_KEYS, row, strict=True):
+                stats[key] = max(stats[key], value or 0)
+        return self._shown_widths(stats, show_waived)
+
+    def view_widths(self, view: str | None, show_waived: bool = False) -> dict[str, int]:
+        """Widest title, kind, name, scope/namespace and reach of a view's findings as
+        shown by default (passes hidden), and whether any has a waiver flag or an
+        exposure to show (one scan per generation)."""
+        generation, by_view = self._widths
+        if generation != self.generation:
+            by_view = {}
+            for row in self.conn.execute(
+                f"SELECT view, {self._WIDTHS_SQL} FROM temp.tui_findings"  # noqa: S608
+                " WHERE status != 'pass' GROUP BY view"
+            ):
+                by_view[row[0]] = dict(
+                    zip(self._WIDTH_KEYS, (value or 0 for value in row[1:]), strict=True)
+                )
+            self._widths = (self.generation, by_view)
+        if view is None:
+            stats: dict[str, int] = {}
+            for values in by_view.values():
+                for key, value in values.items():
+                    stats[key] = max(stats.get(key, 0), value)
+        else:
+            stats = dict(by_view.get(view, {}))
+        return self._shown_widths(stats, show_waived)
+
+    @staticmethod
+    def _shown_widths(stats: dict[str, int], show_waived: bool) -> dict[str, int]:
+        waived = stats.pop("expired", 0) or (show_waived and stats.get("live", 0))
+        stats.pop("live", None)
+        stats["waiver"] = 7 if waived else 0
+        stats["exposed"] = 3 if stats.get("exposed") else 0
+        return stats
 
     def _insert_view(self, snapshot_id: int, view: str | None, known: list[str]) -> None:
         before = self.conn.execute("SELECT coalesce(max(rid), 0) FROM temp.tui_findings")
@@ -658,12 +596,28 @@ class DashboardQueries:
     # -- tables --------------------------------------------------------------------------
 
     def query(
-        self, view: str, spec: FilterSpec, sort: Sort, *, show_waived: bool = False
+        self,
+        view: str | None,
+        spec: FilterSpec,
+        sort: Sort,
+        *,
+        show_waived: bool = False,
+        checks: Iterable[str] | None = None,
     ) -> FindingRows:
-        """Rows of ``view`` matching ``spec``, ordered by ``sort``, all in SQL."""
-        first, last = self._ranges.get(view, (1, 0))
-        params: list[Any] = [first, last]
-        clauses = ["rid BETWEEN ? AND ?", *filter_sql(spec, params)]
+        """Rows of ``view`` (``None``: every view) matching ``spec``, ordered by
+        ``sort``, all in SQL; ``checks`` keeps only those checks' findings."""
+        params: list[Any] = []
+        clauses: list[str] = []
+        if view is not None:
+            first, last = self._ranges.get(view, (1, 0))
+            params += [first, last]
+            clauses.append("rid BETWEEN ? AND ?")
+        wanted = sorted(set(checks)) if checks is not None else []
+        in_checks = f"check_id IN ({','.join('?' * len(wanted)) or 'NULL'})"
+        if checks is not None:
+            params += wanted
+            clauses.append(in_checks)
+        clauses += filter_sql(spec, params)
         if not show_waived:
             clauses.append(f"waiver != {WAIVER_LIVE}")
         sql = (
@@ -673,8 +627,14 @@ class DashboardQueries:
             + sort.sql()
         )
         ids = array("q", (row[0] for row in self.conn.execute(sql, params)))
-        total = sum(row[4] for row in self._counts if row[0] == view)
-        return FindingRows(self, ids, total)
+        if checks is not None:
+            total = self.conn.execute(
+                f"SELECT count(*) FROM temp.tui_findings WHERE {in_checks}",  # noqa: S608
+                wanted,
+            ).fetchone()[0]
+        else:
+            total = sum(row[4] for row in self._counts if view is None or row[0] == view)
+        return FindingRows(self, ids, total, view, show_waived)
 
     def row(self, fid: int) -> dict[str, Any] | None:
         """The table row of one finding of the shown snapshot, by finding id."""
@@ -841,7 +801,7 @@ class DashboardQueries:
             "scope": resource["scope"],
             "ns": resource["namespace"],
             "uid": resource["uid"],
-            "needle": _like(json.dumps(resource["name"])),
+            "needle": like(json.dumps(resource["name"])),
             "limit": limit,
         }
         names = sorted(_string_values(resource["attrs"]))[:200]
@@ -939,10 +899,11 @@ class DashboardQueries:
             if value and value not in bucket:
                 bucket.append(value)
 
+        # The probe is not a place but a way of looking: the header says "probe on/off".
         for target in targets:
             if target.provider == "kubernetes":
                 add(kube, target.name)
-            elif target.provider != "aws":  # AWS targets show as account/region below
+            elif target.provider not in ("aws", "probe"):  # AWS: account/region below
                 add(other, target.label)
         runs: list[CollectorRun] = self.snapshot.runs if self.snapshot else []
         for run in runs:
@@ -951,7 +912,7 @@ class DashboardQueries:
                 add(kube, run.target)
             elif provider == "aws":
                 add(aws, run.scope or run.target)
-            else:
+            elif provider != "probe":
                 add(other, f"{provider}:{run.target}")
         for scope in self._aws_scopes:  # account/region scopes the resources live in
             add(aws, scope)
@@ -971,12 +932,41 @@ class DashboardQueries:
 
     # -- governance ----------------------------------------------------------------------
 
+    def check_counts(self) -> dict[str, dict[str, int]]:
+        """check_id -> {status: findings} of the shown rows: the evidence of controls,
+        following the context shown (``Store.status_counts`` for the whole snapshot)."""
+        counts: dict[str, dict[str, int]] = {}
+        for check_id, status, number in self.conn.execute(
+            "SELECT check_id, status, count(*) FROM temp.tui_findings GROUP BY 1, 2"
+        ):
+            counts.setdefault(check_id, {})[status] = number
+        return counts
+
+    def critical_counts(self) -> dict[str, int]:
+        """check_id -> failing critical findings of the shown rows (a control with one
+        among its evidence fails, see ``postureapp.governance``)."""
+        return dict(
+            self.conn.execute(
+                "SELECT check_id, count(*) FROM temp.tui_findings"
+                " WHERE status = 'fail' AND severity = 'critical' GROUP BY check_id"
+            ).fetchall()
+        )
+
     def controls(self, metas: Iterable[Any]) -> list[Control]:
         """Governance controls evaluated on the shown snapshot."""
-        from postureapp.governance import controls_of_snapshot
+        from postureapp.governance import controls_of_snapshot, evaluate_controls
 
         snapshot_id = self.snapshot.id if self.snapshot else None
-        return controls_of_snapshot(self.store, snapshot_id, metas, self.clock())
+        if self.scope is None or snapshot_id is None:
+            return controls_of_snapshot(self.store, snapshot_id, metas, self.clock())
+        # One context shown: the same rule over that context's findings only.
+        return evaluate_controls(
+            metas,
+            self.check_counts(),
+            self.store.attestations(),
+            self.clock(),
+            self.critical_counts(),
+        )
 
     def snapshot_near(self, hours: float) -> Snapshot | None:
         """The snapshot to compare with for "last N hours": the newest one finished at

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from postureapp.config import Config
     from postureapp.model import Target
 
@@ -18,6 +20,7 @@ def run(
     targets: list[Target] | None,
     offline: bool,
     interval: int | None,
+    expected_unknown: Mapping[str, str] | None = None,
 ) -> None:
     """Run the dashboard on the cache at ``db_path`` until the user quits.
 
@@ -28,13 +31,22 @@ def run(
         offline: never poll, even when targets are given.
         interval: seconds between the end of one poll and the start of the next
             (default: ``poll.interval_seconds``).
+        expected_unknown: kinds known to be unreadable (kind -> why): a poll partial
+            only for them is shown in the header as expected, with no notification.
 
     Raises:
         StoreError: the cache cannot be opened (raised before the screen is taken).
     """
     from postureapp.tui.app import PostureApp
 
-    app = PostureApp(db_path, config=config, targets=targets, offline=offline, interval=interval)
+    app = PostureApp(
+        db_path,
+        config=config,
+        targets=targets,
+        offline=offline,
+        interval=interval,
+        expected_unknown=expected_unknown,
+    )
     app.run()
 
 

@@ -28,11 +28,19 @@ class Action:
 # ``allow_write`` is off (a dashboard served read-only to a browser).
 WRITE_ACTIONS = frozenset({"waive", "note", "attest"})
 
-VIEWS = ("overview", "identities", "endpoints", "secrets", "governance", "changes")
+VIEWS = ("overview", "identities", "endpoints", "secrets", "governance", "changes", "resources")
 
 ACTIONS: tuple[Action, ...] = (
     # -- everywhere ----------------------------------------------------------------------
-    Action("jump", "view: jump to…", "Prompt for a view name (k9s ':')", ":", "View"),
+    Action(
+        "jump",
+        "view: command line…",
+        "A view, ctx [name], res, iso, soc2, cis or q (k9s ':'; tab completes)",
+        ":",
+        "Command",
+        priority=True,
+    ),
+    Action("pick_context", "context: switch…", "Show one context or account, or all", "", ""),
     *(
         Action(
             f"switch_view('{view}')",
@@ -58,7 +66,13 @@ ACTIONS: tuple[Action, ...] = (
     Action("quit", "app: quit", "Leave the dashboard", "ctrl+q", "Quit", priority=True),
     # -- finding tables ------------------------------------------------------------------
     Action(
-        "filter", "table: filter", "Filter rows (free text, sev:, ns:, ...)", "/", "Filter", "table"
+        "filter",
+        "table: filter",
+        "Filter rows (words, -word, sev:, ns:, ...)",
+        "/",
+        "Filter",
+        "table",
+        priority=True,
     ),
     Action(
         "cycle_sort", "table: sort by next column", "Cycle the sort column", "s", "Sort", "table"
@@ -101,9 +115,25 @@ ACTIONS: tuple[Action, ...] = (
         "related",
         "findings: jump to related",
         "Resources linked to this one",
-        "j",
+        "o",
         "Related",
         "findings",
+    ),
+    Action(
+        "facts",
+        "resource: show collected facts",
+        "What the collectors read about the highlighted resource (k9s 'y')",
+        "y",
+        "Facts",
+        "resource",
+    ),
+    Action(
+        "findings",
+        "resources: show findings",
+        "The findings on the highlighted resource",
+        "enter",
+        "",
+        "resources",
     ),
     Action(
         "blast",
@@ -122,6 +152,22 @@ ACTIONS: tuple[Action, ...] = (
         "overview",
     ),
     # -- governance ----------------------------------------------------------------------
+    Action(
+        "details",
+        "governance: list failing findings",
+        "The failing findings of the highlighted control or requirement",
+        "enter",
+        "",
+        "governance",
+    ),
+    Action(
+        "next_framework",
+        "governance: by control or framework",
+        "Cycle: controls, ISO 27001:2022, SOC 2, CIS, AWS FSBP",
+        "f",
+        "Framework",
+        "governance",
+    ),
     Action(
         "attest",
         "governance: record attestation",
@@ -195,3 +241,60 @@ def bindings(scope: str) -> list[Binding]:
 
 def for_scopes(scopes: tuple[str, ...]) -> list[Action]:
     return [item for item in ACTIONS if item.scope == "app" or item.scope in scopes]
+
+
+# -- the ':' command line ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    help: str
+    aliases: tuple[str, ...] = ()
+
+
+FILTERED = ("identities", "endpoints", "secrets")
+COMMANDS: tuple[Command, ...] = (
+    *(
+        Command(
+            view,
+            f"show the {view} view"
+            + (f" (:{view} FILTER opens it filtered)" if view in FILTERED else ""),
+        )
+        for view in VIEWS[:-1]
+    ),
+    Command(
+        "resources",
+        "every collected resource, with or without findings (:res FILTER too)",
+        ("res",),
+    ),
+    Command("ctx", "show one context or account (ctx NAME, ctx all); alone, a list", ("context",)),
+    Command("iso", "governance by ISO 27001:2022 requirement"),
+    Command("soc2", "governance by SOC 2 criterion"),
+    Command("cis", "governance by CIS benchmark item"),
+    Command("fsbp", "governance by AWS Foundational Security Best Practices control"),
+    Command("quit", "leave the dashboard", ("q",)),
+)
+
+
+def resolve_command(text: str) -> tuple[Command | None, str, str]:
+    """``(command, argument, error)`` for what was typed after ``:``: a command's name
+    or alias, or a prefix of exactly one name (``gov``, ``end``)."""
+    word, _, argument = text.strip().lstrip(":").strip().partition(" ")
+    word, argument = word.lower(), argument.strip()
+    if not word:
+        return None, "", "type a command (views: " + ", ".join(VIEWS) + "; tab completes)"
+    for command in COMMANDS:
+        if word == command.name or word in command.aliases:
+            return command, argument, ""
+    matches = [command for command in COMMANDS if command.name.startswith(word)]
+    if len(matches) == 1:
+        return matches[0], argument, ""
+    names = ", ".join(command.name for command in (matches or COMMANDS))
+    problem = f"ambiguous {word!r}: {names}" if matches else f"no view {word!r} (try {names})"
+    return None, "", problem
+
+
+def command_words() -> list[str]:
+    """What tab can complete to, longest first so a prefix completes to a name."""
+    return [command.name for command in COMMANDS]

@@ -93,3 +93,38 @@ def short_time(moment: str | None) -> str:
     """2026-11-20 09:00 (UTC) from an ISO timestamp."""
     when = parse_time(moment) if moment else None
     return when.strftime("%Y-%m-%d %H:%M") if when else "never"
+
+
+STATUS_MARKS = {"fail": "✗", "partial": "◐", "unknown": "?", "error": "!", "pass": "✓"}
+
+
+def status_badge(value: str | None) -> Text:
+    """A status with its mark (``◐ partial``), readable without colour."""
+    name = value or ""
+    mark = STATUS_MARKS.get(name, "")
+    return Text(f"{mark} {name}" if mark else name, style=STATUS_STYLES.get(name, ""))
+
+
+def coverage_bar(share: float | None, cells: int = 8) -> Text:
+    """``██████░░  75%``: the passing share of judged findings, at a glance."""
+    if share is None:
+        return Text("not judged".rjust(cells + 5), "dim")
+    filled = round(share * cells)
+    if 0 < share < 1:  # never show a gap as full, nor some passing as none
+        filled = min(max(filled, 1), cells - 1)
+    style = "green" if share >= 0.9 else "yellow" if share >= 0.5 else "red"
+    out = Text("█" * filled, style)
+    out.append("░" * (cells - filled), "dim")
+    out.append(f" {share:>4.0%}")
+    return out
+
+
+def evidence_counts(counts: dict[str, int]) -> Text:
+    """``✗ 12  ✓ 30  ? 2``: failing, passing and unknown findings."""
+    out = Text()
+    for status in ("fail", "pass", "unknown"):
+        number = counts.get(status, 0) + (counts.get("error", 0) if status == "unknown" else 0)
+        if out:
+            out.append("  ")
+        out.append(f"{STATUS_MARKS[status]} {number:,}", STATUS_STYLES[status] if number else "dim")
+    return out

@@ -16,14 +16,8 @@ from postureapp.tui.messages import PollFinished
 from postureapp.tui.screens.changes import ChangesScreen
 from postureapp.tui.screens.findings import FindingsScreen
 from postureapp.tui.screens.governance import GovernanceScreen
-from postureapp.tui.screens.modals import (
-    AttestationForm,
-    HelpScreen,
-    JumpPrompt,
-    MarkdownView,
-    NoteForm,
-    WaiverForm,
-)
+from postureapp.tui.screens.modals import AttestationForm, MarkdownView, NoteForm, WaiverForm
+from postureapp.tui.screens.overlays import HelpScreen
 from postureapp.tui.screens.overview import OverviewScreen
 from postureapp.tui.widgets.header import StatusHeader
 from postureapp.tui.widgets.vtable import VirtualTable
@@ -78,7 +72,7 @@ async def test_overview_shows_score_health_and_risks(make_app):
         assert app.trend_points and len(app.trend_points) == 3
 
 
-async def test_jump_prompt_switches_views(make_app):
+async def test_command_line_switches_views(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
@@ -90,19 +84,22 @@ async def test_jump_prompt_switches_views(make_app):
             ("overview", OverviewScreen),
         ):
             await pilot.press("colon")
-            assert isinstance(app.screen, JumpPrompt)
+            assert app.screen.command_line.is_open
+            assert app.screen.focused is app.screen.command_line.input
             await type_text(pilot, typed)
             await pilot.press("enter")
             await settle(app, pilot)
             assert isinstance(app.screen, screen_type), typed
+            assert not app.screen.command_line.is_open
         await pilot.press("colon")
         await type_text(pilot, "nope")
         await pilot.press("enter")
         await pilot.pause()
-        assert isinstance(app.screen, JumpPrompt)  # stays open, with an inline error
+        assert app.screen.command_line.is_open  # stays open, with an inline error
         assert "no view 'nope'" in screen_text(app)
         await pilot.press("escape")
         assert isinstance(app.screen, OverviewScreen)
+        assert not app.screen.command_line.is_open
 
 
 async def test_escape_goes_back_to_previous_view(make_app):
@@ -227,7 +224,7 @@ async def test_related_resources_jump(make_app):
         await pilot.press("enter")
         await pilot.pause()
         assert table_rows(app.screen)[0]["name"] == "payments-api"
-        await pilot.press("j")  # opens the pane and focuses the related list
+        await pilot.press("o")  # opens the pane and focuses the related list
         await pilot.pause()
         related = app.screen.query_one("#related")
         assert related.has_focus
@@ -439,11 +436,17 @@ async def test_help_palette_and_theme(make_app):
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("question_mark")
+        await settle(app, pilot)
         assert isinstance(app.screen, HelpScreen)
-        assert "view: open identities" in screen_text(app)
-        help_text = " ".join(str(w.content) for w in app.screen.query("Static"))
-        assert "Posture score" in screen_text(app) or "weighted share" in help_text
-        assert "sev:high" in help_text
+        text = screen_text(app)
+        assert "table: filter" in text and "findings: jump to related" in text
+        app.screen.query_one("#help").scroll_end(animate=False)
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert "Posture score" in text
+        assert "**" not in text and "::" not in text  # rendered, not Markdown source
+        help_source = app.screen.query_one("#help-body").source
+        assert "weighted share" in help_source and "sev:high" in help_source
         await pilot.press("escape")
         await pilot.press("ctrl+p")
         await pilot.pause()

@@ -78,6 +78,17 @@ async def test_hostile_names_render_literally(make_app):
         finding = app.screen.app.queries.finding(table.current_row["fid"])
         assert "\x1b" not in finding_markdown(finding, app.clock())
         await pilot.press("escape")
+        # y: the collected facts, hostile attribute included, as literal text
+        await pilot.press("escape")  # close the detail pane
+        await pilot.press("y")
+        await settle(app, pilot)
+        facts = app.screen.query_one("#facts-body").content
+        assert isinstance(facts, Text)
+        assert '"[link=https://evil.example]click[/link]\\r\\nline2"' in facts.plain  # JSON
+        assert not any(span.style and "link" in str(span.style) for span in facts.spans)
+        text = screen_text(app)
+        assert "" not in text and "‮" not in text
+        await pilot.press("escape")
         # the collector error in the header and the overview
         app.switch_view("overview")
         await settle(app, pilot)

@@ -1,4 +1,5 @@
-"""Snapshot tests: each view of the fixture cache at 120x40, with a fixed "now".
+"""Snapshot tests: each view of the fixture cache at 120x40 (the finding tables and
+governance also at 100 and 200 columns), with a fixed "now".
 
 Regenerate after an intended change with ``pytest tests/tui --snapshot-update`` and
 review the SVG diffs like code.
@@ -79,3 +80,38 @@ def test_blast_radius_tree(snap_compare, make_app):
     reaches it from, and what it can do, hop by hop."""
     app = make_app(initial_view="identities")
     assert snap_compare(app, terminal_size=SIZE, run_before=_keys("b"))
+
+
+@pytest.mark.parametrize("width", [100, 120, 200])
+@pytest.mark.parametrize("view", ["identities", "endpoints", "governance"])
+def test_layout_gives_the_title_room_first(snap_compare, make_app, view, width):
+    """Issue 16: at 120 columns titles were cut to "Internet-exposed w…", at 200 the
+    resource took 60 cells while kind and scope were cut."""
+    app = make_app(initial_view=view)
+    assert snap_compare(app, terminal_size=(width, 40), run_before=_keys())
+
+
+def test_resources_browser(snap_compare, make_app):
+    app = make_app()
+    assert snap_compare(app, terminal_size=SIZE, run_before=_keys("colon", "r", "e", "s", "enter"))
+
+
+def test_governance_by_iso(snap_compare, make_app):
+    app = make_app(initial_view="governance")
+    assert snap_compare(app, terminal_size=SIZE, run_before=_keys("f"))
+
+
+def test_control_failing_findings(snap_compare, make_app):
+    app = make_app(initial_view="governance")
+    assert snap_compare(app, terminal_size=SIZE, run_before=_keys("enter"))
+
+
+def test_collected_facts(snap_compare, make_app):
+    app = make_app(initial_view="identities")
+    assert snap_compare(app, terminal_size=SIZE, run_before=_keys("y"))
+
+
+def test_one_context_shown(snap_compare, make_app):
+    app = make_app(initial_view="endpoints")
+    keys = ("colon", *"ctx", "space", *"prod-eu", "enter")
+    assert snap_compare(app, terminal_size=SIZE, run_before=_keys(*keys))

@@ -74,6 +74,67 @@ def test_parse_filter_terms_and_errors():
     assert parse_filter("kind:").terms == ()  # half typed: ignored, no error
 
 
+def test_parse_filter_exclusions_and_malformed_terms():
+    spec = parse_filter('provider:aws -bob -"two words" -ns:dev')
+    assert spec.excluded == ("bob", "two words")
+    assert [(t.key, t.value, t.negate) for t in spec.terms] == [
+        ("provider", "aws", False),
+        ("ns", "dev", True),
+    ]
+    assert not spec.errors
+    assert parse_filter("web -").errors  # a lone "-" says what it needs
+    assert "unknown provider 'azure'" in parse_filter("provider:azure").errors[0]
+    assert parse_filter("provider:k*").terms  # a wildcard is not an unknown provider
+    assert parse_filter("-status:all").errors
+    assert parse_filter("sev:").errors == ()  # still being typed
+    # the resource browser knows fewer keys, and says so
+    from postureapp.store.filters import RESOURCE_KEYS
+
+    assert "does not apply here" in parse_filter("sev:high", RESOURCE_KEYS).errors[0]
+
+
+def test_a_context_narrows_every_query(queries):
+    everything = _all(queries.query("identities", parse_filter("status:all"), Sort()))
+    names = {context.name for context in queries.contexts()}
+    assert {"prod-eu", "staging", "123456789012", "123456789012/global"} <= names
+    queries.set_scope("123456789012")
+    scoped = _all(queries.query("identities", parse_filter("status:all"), Sort()))
+    assert scoped and all(row["scope"].startswith("123456789012/") for row in scoped)
+    assert len(scoped) < len(everything)
+    counts = queries.check_counts()
+    assert not any(check.startswith("k8s-") for check in counts)  # governance follows
+    queries.set_scope(None)
+    assert len(_all(queries.query("identities", parse_filter("status:all"), Sort()))) == len(
+        everything
+    )
+
+
+def test_requirement_status_reads_its_evidence():
+    from types import SimpleNamespace
+
+    from postureapp.model import ControlStatus
+    from postureapp.store.frameworks import combine, requirements
+
+    assert combine(["pass", "pass"]) == "pass"
+    assert combine(["pass", "fail"]) == "partial"
+    assert combine(["fail", "unknown"]) == "fail"
+    assert combine(["pass", "unknown"]) == "unknown"  # pass only when all evidence passes
+    assert combine([]) == "unknown"
+    control = SimpleNamespace(
+        id="c1",
+        frameworks={"ISO 27001:2022": ["A.8.2"]},
+        checks=["a"],
+        status=ControlStatus.PASS,
+    )
+    check = SimpleNamespace(id="b", frameworks={"ISO 27001:2022": ["A.8.2"], "CIS AWS": ["1.1"]})
+    counts = {"a": {"pass": 3}, "b": {"fail": 1}}
+    (iso,) = requirements("ISO 27001:2022", [control], [check], counts)
+    assert (iso.id, iso.status, iso.checks) == ("A.8.2", "partial", ["a", "b"])
+    assert iso.coverage == 0.75
+    (cis,) = requirements("CIS", [control], [check], counts)
+    assert (cis.label, cis.status) == ("AWS 1.1", "fail")
+
+
 def test_reads_leave_no_transaction_open(queries):
     # an open transaction would pin the UI to an old WAL snapshot (and hold a lock)
     queries.reload(force=True)
@@ -109,6 +170,16 @@ def test_filters_match_python(queries):
         ),
         "status:unknown": lambda r: r["status"] == "unknown",
         "PAYMENTS status:all": lambda r: "payments" in (r["resource_uid"] + r["name"]).lower(),
+        # issue 16: "-word" excludes a free word (it used to look for "-payments")
+        "-payments status:all": lambda r: (
+            "payments"
+            not in (r["title"] + r["resource_uid"] + r["name"] + r["check_id"] + r["scope"]).lower()
+        ),
+        "provider:aws -alice": lambda r: (
+            r["provider"] == "aws"
+            and r["status"] != "pass"
+            and "alice" not in (r["resource_uid"] + r["name"]).lower()
+        ),
     }
     for text, predicate in cases.items():
         got = {row["fid"] for row in _all(queries.query("identities", parse_filter(text), Sort()))}

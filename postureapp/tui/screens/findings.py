@@ -1,5 +1,6 @@
 """Identities, Endpoints, Secrets: a virtual table of one view's findings, a filter
-line, a detail pane, and triage (waive, note, copy as Markdown, jump to related)."""
+line, a detail pane, and triage (waive, note, copy as Markdown, jump to related, the
+collected facts of the resource). The same screen lists a control's evidence."""
 
 from __future__ import annotations
 
@@ -9,21 +10,21 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import OptionList
 
-from postureapp.store.views import WAIVER_EXPIRED, WAIVER_LIVE, FindingRows, Sort, parse_filter
+from postureapp.store.views import WAIVER_EXPIRED, WAIVER_LIVE, FindingRows, Sort
 from postureapp.tui import text as fmt
 from postureapp.tui.actions import bindings
 from postureapp.tui.markdown import finding_markdown
-from postureapp.tui.screens.base import DashboardScreen
 from postureapp.tui.screens.modals import MarkdownView, NoteForm, WaiverForm
+from postureapp.tui.screens.table import TableScreen
 from postureapp.tui.widgets.bar import TextBar
 from postureapp.tui.widgets.detail import FindingDetail
 from postureapp.tui.widgets.vtable import Column, VirtualTable
 
 FILTER_PLACEHOLDER = (
-    "filter: words  sev:high  ns:prod  status:fail|all  kind:Pod  provider:aws  check:<id>"
-    "  -term excludes  (enter keeps, esc cancels)"
+    "filter: words  -word  sev:high  ns:prod  status:fail|all  kind:Pod  provider:aws"
+    "  check:<id>  -term excludes  (enter keeps, esc cancels)"
 )
 
 
@@ -42,21 +43,43 @@ def _waiver(row: dict[str, Any]) -> Text:
 
 
 def finding_columns(app: Any) -> list[Column]:
-    """The columns of the finding tables; ``app.clock`` gives "now" for ages."""
+    """The columns of the finding tables; ``app.clock`` gives "now" for ages. The title
+    gets room first (``vtable.layout``); age, then the waiver flag, go when narrow."""
     return [
         Column("severity", "SEV", 8, lambda r: fmt.severity(r["severity"])),
         Column("status", "STATUS", 7, lambda r: fmt.status(r["status"])),
-        Column("title", "FINDING", 0, lambda r: fmt.safe(r["title"])),
-        Column("kind", "KIND", 14, lambda r: fmt.safe(r["kind"], "dim")),
-        Column("name", "RESOURCE", 0, lambda r: fmt.safe(r["name"], "bold")),
-        Column("where", "SCOPE/NAMESPACE", 24, _where),
-        Column("age", "AGE", 4, lambda r: Text(fmt.age(r["first_seen"], app.clock())), "right"),
-        Column("waiver", "WAIVER", 7, _waiver),
+        Column("title", "FINDING", 0, lambda r: fmt.safe(r["title"]), min=16, comfort=44, grow=0),
+        Column(
+            "kind",
+            "KIND",
+            0,
+            lambda r: fmt.safe(r["kind"], "dim"),
+            min=6,
+            max=24,
+            comfort=10,
+            grow=3,
+        ),
+        Column(
+            "name",
+            "RESOURCE",
+            0,
+            lambda r: fmt.safe(r["name"], "bold"),
+            min=10,
+            max=48,
+            comfort=18,
+            grow=1,
+        ),
+        Column("where", "SCOPE/NAMESPACE", 0, _where, min=8, max=40, comfort=14, grow=2),
+        Column(
+            "age", "AGE", 4, lambda r: Text(fmt.age(r["first_seen"], app.clock())), "right", drop=2
+        ),
+        Column("waiver", "WAIVER", 7, _waiver, optional=True, drop=1),
     ]
 
 
 SORTABLE = ("severity", "status", "title", "kind", "name", "where", "age", "waiver")
 IDENTITY_SORTABLE = (*SORTABLE, "exposed", "reach")
+ALL_VIEWS_SORTABLE = (*SORTABLE, "view")
 
 
 def _exposed(row: dict[str, Any]) -> Text:
@@ -67,11 +90,20 @@ def identity_columns(app: Any) -> list[Column]:
     """The Identities view adds, per resource, whether an internet-facing endpoint
     reaches it and what it can reach (from the identity graph, filled in when built)."""
     columns = finding_columns(app)
-    # Narrower scope and kind columns pay for the two new ones at 120 columns.
-    columns[3] = Column("kind", "KIND", 12, columns[3].render)
-    columns[5] = Column("where", "SCOPE/NAMESPACE", 18, _where)
-    columns.insert(6, Column("exposed", "EXP", 3, _exposed))
-    columns.insert(7, Column("reach", "REACH", 12, _reach))
+    columns.insert(6, Column("exposed", "EXP", 3, _exposed, optional=True, drop=3))
+    columns.insert(
+        7,
+        Column(
+            "reach", "REACH", 0, _reach, min=6, max=16, comfort=8, grow=4, optional=True, drop=4
+        ),
+    )
+    return columns
+
+
+def evidence_columns(app: Any) -> list[Column]:
+    """A control's findings span views: the view is a column."""
+    columns = finding_columns(app)
+    columns.insert(2, Column("view", "VIEW", 10, lambda r: Text(r["view"] or "", "dim"), drop=3))
     return columns
 
 
@@ -79,26 +111,39 @@ def _reach(row: dict[str, Any]) -> Text:
     return fmt.safe(row.get("reach") or "", "bold red")
 
 
-class FindingsScreen(DashboardScreen):
-    ACTION_SCOPES: ClassVar[tuple[str, ...]] = ("table", "findings")
-    BINDINGS: ClassVar[list[BindingType]] = bindings("table") + bindings("findings")
+class FindingsScreen(TableScreen):
+    """One view's findings; or, with ``view=None``, the findings of some ``checks``
+    across views (a control's evidence), pushed over governance."""
 
-    def __init__(self, view: str) -> None:
+    ACTION_SCOPES: ClassVar[tuple[str, ...]] = ("table", "findings", "resource")
+    BINDINGS: ClassVar[list[BindingType]] = (
+        bindings("table") + bindings("findings") + bindings("resource")
+    )
+    FILTER_PLACEHOLDER: ClassVar[str] = FILTER_PLACEHOLDER
+
+    def __init__(
+        self, view: str | None, *, checks: tuple[str, ...] | None = None, title: str = ""
+    ) -> None:
         super().__init__()
-        self.VIEW = view  # type: ignore[misc]
-        self.filter_text = ""
+        self.VIEW = view or ""  # type: ignore[misc]
+        self.view = view
+        self.checks = checks
+        self.title_text = title or (view or "findings").upper()
+        # a control's evidence opens on what fails; status:all shows what passes too
+        self.filter_text = "status:fail" if view is None else ""
         self.sort = Sort()
         self.show_waived = False
         self.detail_open = False
         self.rows: FindingRows | None = None
-        self._filter_before = ""
         self._detail_fid: int | None = None
 
     def compose_body(self) -> ComposeResult:
         yield TextBar(id="tablebar", classes="tablebar")
-        yield Input(placeholder=FILTER_PLACEHOLDER, id="filter", classes="filter")
-        yield Static(id="filter-errors", classes="filter-errors")
-        columns = identity_columns if self.VIEW == "identities" else finding_columns
+        yield from self.compose_filter()
+        if self.view is None:
+            columns = evidence_columns
+        else:
+            columns = identity_columns if self.view == "identities" else finding_columns
         yield VirtualTable(
             columns(self.app),
             empty="no findings match (esc clears the filter)",
@@ -106,23 +151,19 @@ class FindingsScreen(DashboardScreen):
         )
         yield FindingDetail(id="detail")
 
-    @property
-    def table(self) -> VirtualTable:
-        return self.query_one("#table", VirtualTable)
-
     def on_mount(self) -> None:
         self.table.set_sort(self.sort.column, self.sort.descending)
-        self.table.focus()
+        self.filter_box.value = self.filter_text
         super().on_mount()
 
     # -- data ------------------------------------------------------------------------------
 
     def refresh_data(self, focus_fid: int | None = None) -> None:
-        spec = parse_filter(self.filter_text)
+        spec = self.spec()
         current = self.table.current_row
         keep_fid = focus_fid if focus_fid is not None else (current or {}).get("fid")
         self.rows = self.posture.queries.query(
-            self.VIEW, spec, self.sort, show_waived=self.show_waived
+            self.view, spec, self.sort, show_waived=self.show_waived, checks=self.checks
         )
         self.table.set_source(
             self.rows, keep=lambda rows: rows.index_of(keep_fid) if keep_fid is not None else None
@@ -134,7 +175,7 @@ class FindingsScreen(DashboardScreen):
     def _update_bar(self, errors: tuple[str, ...] = ()) -> None:
         rows = self.rows
         bar = Text()
-        bar.append(f" {self.VIEW.upper()} ", "bold reverse")
+        bar.append_text(fmt.safe(f" {self.title_text} ", "bold reverse"))
         shown = len(rows) if rows is not None else 0
         total = rows.total if rows is not None else 0
         bar.append(f"  {shown:,} of {total:,} findings", "bold")
@@ -145,80 +186,53 @@ class FindingsScreen(DashboardScreen):
             bar.append_text(fmt.safe(self.filter_text, "bold"))
         if "status:" not in self.filter_text:
             bar.append(" · passes hidden (status:all)", "dim")
-        hidden = self.posture.queries.hidden_waived(self.VIEW)
+        hidden = self.posture.queries.hidden_waived(self.view) if self.view else 0
         if self.show_waived:
             bar.append(" · waived shown (W hides)", "cyan")
         elif hidden:
             bar.append(f" · {hidden:,} waived hidden (W shows)", "cyan")
+        if self.view is None:
+            bar.append(" · esc returns", "dim")
         self.query_one("#tablebar", TextBar).show(bar)
-        problems = self.query_one("#filter-errors", Static)
-        if errors or problems.has_class("-visible"):
-            problems.update(Text("\n").join(fmt.safe(error, "bold red") for error in errors))
-            problems.set_class(bool(errors), "-visible")
+        self.show_errors(errors)
 
-    def apply_request(self, filter_text: str | None = None, focus_fid: Any = None) -> None:
+    def apply_request(
+        self, filter_text: str | None = None, focus_fid: Any = None, **options: Any
+    ) -> None:
         if filter_text is not None:
             self.filter_text = filter_text
-            self.query_one("#filter", Input).value = filter_text
+            self.filter_box.value = filter_text
         if focus_fid is not None and self.show_waived is False:
             row = self.posture.queries.row(focus_fid)
             if row and row["waiver"] == WAIVER_LIVE:
                 self.show_waived = True
         self.refresh_data(focus_fid=focus_fid)
-        self.table.focus()
-
-    # -- filter ------------------------------------------------------------------------------
-
-    def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        self._filter_before = self.filter_text
-        box.value = self.filter_text
-        box.add_class("-open")
-        box.focus()
-        box.cursor_position = len(box.value)
-
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        if event.value != self.filter_text:
-            self.filter_text = event.value
-            self.refresh_data()
-
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.query_one("#filter", Input).remove_class("-open")
-        self.table.focus()
+        self.focus_main()
 
     def handle_back(self) -> bool:
-        box = self.query_one("#filter", Input)
         related = self.query_one("#related", OptionList)
-        if box.has_class("-open"):
-            box.remove_class("-open")
-            if self.filter_text != self._filter_before:
-                box.value = self._filter_before
-                self.filter_text = self._filter_before
-                self.refresh_data()
-            self.table.focus()
-            return True
         if related.has_focus:
-            self.table.focus()
+            self.focus_main()
             return True
         if self.detail_open:
             self.detail_open = False
             self.query_one("#detail").remove_class("-open")
-            self.table.focus()
+            self.focus_main()
             return True
-        if self.filter_text:
-            self.filter_text = ""
-            box.value = ""
-            self.refresh_data()
-            return True
-        return False
+        if self.view is None:
+            return False  # the evidence list closes, its filter with it
+        return super().handle_back()
 
     # -- sort and waived -----------------------------------------------------------------------
 
     def action_cycle_sort(self) -> None:
-        sortable = IDENTITY_SORTABLE if self.VIEW == "identities" else SORTABLE
+        sortable = (
+            IDENTITY_SORTABLE
+            if self.view == "identities"
+            else ALL_VIEWS_SORTABLE
+            if self.view is None
+            else SORTABLE
+        )
         position = sortable.index(self.sort.column) if self.sort.column in sortable else -1
         column = sortable[(position + 1) % len(sortable)]
         self.sort = Sort(
@@ -275,7 +289,12 @@ class FindingsScreen(DashboardScreen):
             return
         if not self.detail_open:
             self.action_details()
-        self.query_one("#related", OptionList).focus()
+        self.set_focus(self.query_one("#related", OptionList))
+
+    def action_facts(self) -> None:
+        row = self.table.current_row
+        if row is not None and row.get("resource_uid"):
+            self.posture.show_facts(row["resource_uid"])
 
     def action_blast(self) -> None:
         row = self.table.current_row

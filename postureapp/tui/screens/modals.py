@@ -4,25 +4,20 @@ its field; nothing is written until every field is valid."""
 
 from __future__ import annotations
 
-import inspect
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Generic, TypeVar
 
-from rich.table import Table
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static, TextArea
 
 from postureapp.model import Attestation, Waiver, isoformat
-from postureapp.store.views import FILTER_HELP, posture_score
-from postureapp.tui.actions import VIEWS, Action
 from postureapp.tui.text import safe
 
 T = TypeVar("T")
@@ -73,6 +68,7 @@ class FormScreen(ModalScreen[T], Generic[T]):
     ]
     TITLE = ""
     SUBTITLE: Text | None = None
+    TAKES_INPUT: ClassVar[bool] = True  # the app holds keys typed ahead (keys.py)
 
     def fields(self) -> list[Field]:
         raise NotImplementedError
@@ -94,7 +90,8 @@ class FormScreen(ModalScreen[T], Generic[T]):
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
-        self.query(Input).first().focus()
+        self.set_focus(self.query(Input).first())
+        self.app.release_keys()  # type: ignore[attr-defined]
 
     def values(self) -> dict[str, str]:
         return {f.id: self.query_one(f"#field-{f.id}", Input).value for f in self.fields()}
@@ -263,46 +260,11 @@ class AttestationForm(FormScreen[Attestation]):
         )
 
 
-class JumpPrompt(ModalScreen[str | None]):
-    """k9s-style ``:`` prompt: type a view name (a unique prefix is enough)."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog prompt"):
-            yield Input(
-                placeholder=" | ".join(VIEWS),
-                suggester=SuggestFromList(VIEWS, case_sensitive=False),
-                id="jump",
-            )
-            yield Static("", id="jump-error", classes="field-error")
-
-    def on_mount(self) -> None:
-        self.query_one(Input).focus()
-
-    @on(Input.Submitted)
-    def _submit(self, event: Input.Submitted) -> None:
-        event.stop()
-        typed = event.value.strip().lstrip(":").lower()
-        matches = [view for view in VIEWS if view.startswith(typed)] if typed else []
-        if typed in VIEWS:
-            matches = [typed]
-        if len(matches) == 1:
-            self.dismiss(matches[0])
-            return
-        error = self.query_one("#jump-error", Static)
-        message = f"no view {typed!r}" if not matches else f"ambiguous: {', '.join(matches)}"
-        error.update(Text(f"{message} (views: {', '.join(VIEWS)})", "red"))
-        error.add_class("-visible")
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
 class ComparePrompt(ModalScreen[tuple[int, int] | None]):
     """Ask for two retained snapshots to compare: ``FROM TO`` (ids, as `posture diff`)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    TAKES_INPUT: ClassVar[bool] = True
 
     def __init__(self, retained: list[int]) -> None:
         super().__init__()
@@ -320,7 +282,8 @@ class ComparePrompt(ModalScreen[tuple[int, int] | None]):
         return f"#{min(self.retained)} to #{max(self.retained)}"
 
     def on_mount(self) -> None:
-        self.query_one(Input).focus()
+        self.set_focus(self.query_one(Input))
+        self.app.release_keys()  # type: ignore[attr-defined]
 
     @on(Input.Submitted)
     def _submit(self, event: Input.Submitted) -> None:
@@ -364,40 +327,6 @@ class MarkdownView(ModalScreen[None]):
         with Vertical(classes="dialog wide"):
             yield Label(Text("Copied to the clipboard as Markdown (esc closes)", "bold"))
             yield TextArea(self.markdown, read_only=True, soft_wrap=True, id="markdown")
-
-    def action_close(self) -> None:
-        self.dismiss(None)
-
-
-class HelpScreen(ModalScreen[None]):
-    """Keys (from the action registry), the filter syntax and the score definition."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close"),
-        Binding("question_mark", "close", "Close", show=False),
-        Binding("q", "close", "Close", show=False),
-    ]
-
-    def __init__(self, actions: list[Action]) -> None:
-        super().__init__()
-        self.actions = actions
-
-    def compose(self) -> ComposeResult:
-        keys = Table(box=None, show_header=True, header_style="bold", expand=True)
-        keys.add_column("key", style="bold cyan", no_wrap=True)
-        keys.add_column("action", no_wrap=True)
-        keys.add_column("what it does")
-        for item in self.actions:
-            keys.add_row(Text(item.key or "palette"), Text(item.title), Text(item.help))
-        score = inspect.getdoc(posture_score) or ""
-        score = score.split("\n\nArgs:")[0]
-        with VerticalScroll(classes="dialog wide"):
-            yield Label(Text("posture — help (esc closes)", "bold"))
-            yield Static(keys)
-            yield Label(Text("\nFilter ( / )", "bold underline"))
-            yield Static(Text(FILTER_HELP))
-            yield Label(Text("\nPosture score", "bold underline"))
-            yield Static(Text(score))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -127,7 +127,7 @@ class FindingDetail(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-body")
-        yield Label(Text("Related (j to focus, enter to jump)", "bold underline"))
+        yield Label(Text("Related (o to focus, enter to jump)", "bold underline"))
         yield OptionList(id="related")
 
     def show(self, finding: dict[str, Any] | None, now: datetime) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
 
-from postureapp.model import RunStatus, SnapshotStatus
+from postureapp.model import CollectorRun, RunStatus, SnapshotStatus
 from postureapp.store.views import HeaderInfo
 from postureapp.tui import text as fmt
 
@@ -28,27 +30,39 @@ class HeaderState:
     poll_error: str = ""
     db_name: str = ""
     notes: list[str] = field(default_factory=list)
+    probing: bool | None = None  # None: nothing is polled (offline)
+    context: str | None = None  # the context shown; None: all
+    expected: Mapping[str, str] = field(default_factory=dict)  # unreadable kinds -> why
 
 
 class StatusHeader(Widget):
-    """Three lines: targets and poll state; snapshot and its status; collector runs."""
+    """Three lines: context, targets, and poll, pause and probe state; the snapshot and
+    whether it is partial; the collector runs."""
 
     DEFAULT_CSS = """
     StatusHeader { height: 3; background: $panel; padding: 0 1; }
     """
 
-    def render(self) -> Table:
+    def render(self) -> Group:
         state: HeaderState = self.app.header_state()  # type: ignore[attr-defined]
-        grid = Table.grid(expand=True)
-        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-        grid.add_column(justify="right", no_wrap=True)
-        grid.add_row(self._targets(state), self._poll(state))
-        grid.add_row(self._snapshot(state), Text(""))
-        grid.add_row(self._runs(state), Text(""))
-        return grid
+        first = Table.grid(expand=True, padding=(0, 1))
+        first.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        first.add_column(justify="right", no_wrap=True)
+        first.add_row(self._targets(state), self._poll(state))
+        lines = [self._snapshot(state), self._runs(state)]
+        for line in lines:  # the full width each, cut with an ellipsis
+            line.no_wrap = True
+            line.overflow = "ellipsis"
+        return Group(first, *lines)
 
     def _targets(self, state: HeaderState) -> Text:
         line = Text.assemble(("posture", "bold"), " ")
+        if state.context:
+            line.append(" ctx ", "bold black on #F5A623")
+            line.append_text(fmt.safe(f" {state.context} ", "bold"))
+            line.append("(:ctx all) ", "dim")
+        else:
+            line.append("ctx all ", "dim")
         info = state.info
         parts: list[Text] = []
         if info is not None:
@@ -63,20 +77,23 @@ class StatusHeader(Widget):
         return line + Text(" · ", "dim").join(parts)
 
     def _poll(self, state: HeaderState) -> Text:
+        if state.offline:
+            return Text("offline · cache only", "bold cyan")
+        parts: list[Text] = []
         if state.polling:
             label = "⟳ polling"
             if state.progress:
                 label += f" {state.progress[0]}/{state.progress[1]}"
-            return Text(label + "…", "bold yellow")
-        if state.offline:
-            return Text("offline · cache only", "bold cyan")
-        if state.poll_error:
-            return Text("poll failed: ", "bold red") + fmt.safe(state.poll_error[:60])
+            parts.append(Text(label + "…", "bold yellow"))
+        elif state.poll_error:
+            parts.append(Text("poll failed: ", "bold red") + fmt.safe(state.poll_error[:40]))
         if state.paused:
-            return Text("⏸ paused", "bold yellow")
-        if state.next_poll_in is not None:
-            return Text(f"next poll in {fmt.duration(state.next_poll_in)}", "dim")
-        return Text("")
+            parts.append(Text("⏸ paused (p)", "bold yellow"))
+        elif not state.polling and state.next_poll_in is not None:
+            parts.append(Text(f"next poll in {fmt.duration(state.next_poll_in)}", "dim"))
+        if state.probing is not None:
+            parts.append(Text("probe on", "bold #F5A623") if state.probing else Text("probe off"))
+        return Text(" · ", "dim").join(parts)
 
     def _snapshot(self, state: HeaderState) -> Text:
         snapshot = state.info.snapshot if state.info else None
@@ -91,7 +108,12 @@ class StatusHeader(Widget):
         )
         if snapshot.status is SnapshotStatus.PARTIAL:
             line.append("  ")
-            line.append(" PARTIAL ", "bold black on yellow")
+            if all(_expected(run, state) for run in _troubled(snapshot.runs)):
+                line.append(" PARTIAL ", "black on #B8A24A")
+                line.append(" expected: ", "dim")
+                line.append_text(fmt.safe(", ".join(sorted(set(state.expected.values()))), "dim"))
+            else:
+                line.append(" PARTIAL ", "bold black on yellow")
         elif snapshot.status is SnapshotStatus.FAILED:
             line.append("  ")
             line.append(" FAILED ", "bold white on red")
@@ -108,6 +130,10 @@ class StatusHeader(Widget):
             if run.status is RunStatus.OK:
                 part.append("✓ ok", "green")
                 part.append(f" {fmt.age(last_ok, state.now)} ago", "dim")
+            elif _expected(run, state):
+                part.append("◐ partial", "yellow")
+                kinds = f"{len(run.unknown)} kind{'s' if len(run.unknown) != 1 else ''}"
+                part.append(f" ({kinds} unreadable here, as expected)", "dim")
             else:
                 mark = "✗ failed" if run.status is RunStatus.FAILED else "◐ partial"
                 part.append(mark, fmt.STATUS_STYLES[run.status.value])
@@ -118,3 +144,20 @@ class StatusHeader(Widget):
                     part.append_text(fmt.safe(run.error[:80], "red"))
             parts.append(part)
         return Text(" · ", "dim").join(parts)
+
+
+def _troubled(runs: list[CollectorRun]) -> list[CollectorRun]:
+    return [run for run in runs if run.status is not RunStatus.OK]
+
+
+def expected_partial(run: CollectorRun, expected: Mapping[str, str]) -> bool:
+    """A partial run whose unread kinds were all announced as expected."""
+    return (
+        run.status is RunStatus.PARTIAL
+        and bool(run.unknown)
+        and all(kind in expected for kind in run.unknown)
+    )
+
+
+def _expected(run: CollectorRun, state: HeaderState) -> bool:
+    return expected_partial(run, state.expected)

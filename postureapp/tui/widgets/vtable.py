@@ -32,6 +32,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+_HIDDEN = Text("")
+
 
 @lru_cache(maxsize=256)
 def _style(definition: str | Style, base: Style) -> Style:
@@ -87,23 +89,78 @@ class _Empty:
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    key: str  # sort key
+    """One column. ``width`` > 0 is fixed; 0 makes it flexible: never narrower than
+    ``min``. Room is handed out in ``grow`` order (the finding's title first), twice:
+    first up to each column's ``comfort``, then up to its ``ideal`` (the widest value
+    in the data, capped at ``max``); what is left is spread over them. When the
+    minimums do not leave the first column its ``comfort``, columns with a ``drop``
+    rank are hidden, highest first. ``optional`` columns are hidden while no row has
+    a value for them."""
+
+    key: str  # sort key, and the key of the source's measured widths
     label: str
-    width: int  # cells; 0 = share what the fixed columns leave
+    width: int
     render: Callable[[dict[str, Any]], Text]
     justify: str = "left"
+    min: int = 6
+    max: int = 80
+    grow: int = 9
+    drop: int = 0
+    optional: bool = False
+    comfort: int = 12
+
+
+def layout(columns: list[Column], width: int, ideals: dict[str, int]) -> list[int]:
+    """Column widths (0 = hidden) for a table ``width`` cells wide; ``ideals`` maps a
+    column key to the widest value it holds (missing: unknown, assume ``max``)."""
+
+    def ideal(column: Column) -> int:
+        measured = ideals.get(column.key, column.max)
+        return max(len(column.label), min(column.max, measured), column.min)
+
+    shown = [
+        column for column in columns if not (column.optional and ideals.get(column.key, 1) == 0)
+    ]
+    flexible = sorted((c for c in shown if not c.width), key=lambda c: c.grow)
+
+    def spare(visible: list[Column]) -> int:
+        used = sum(c.width or c.min for c in visible) + len(visible) - 1
+        return width - used
+
+    first = flexible[0] if flexible else None
+    while first is not None:
+        wanted = min(ideal(first), first.comfort) - first.min
+        droppable = [c for c in shown if c.drop]
+        if spare(shown) >= wanted or not droppable:
+            break
+        worst = max(droppable, key=lambda c: (c.drop, shown.index(c)))
+        shown.remove(worst)
+    room = max(0, spare(shown))
+    widths = {c.key: c.width or c.min for c in shown}
+    growing = [c for c in flexible if c in shown]
+    for limit in (lambda c: min(ideal(c), c.comfort), ideal):
+        for column in growing:
+            extra = max(0, min(room, limit(column) - widths[column.key]))
+            widths[column.key] += extra
+            room -= extra
+    if growing and room > 0:  # spread what is left, the first columns first
+        share, extra = divmod(room, len(growing))
+        for number, column in enumerate(growing):
+            widths[column.key] += share + (1 if number < extra else 0)
+    return [widths.get(column.key, 0) if column in shown else 0 for column in columns]
 
 
 class VirtualTable(ScrollView, can_focus=True):
     """A table of rows from a :class:`RowSource`, with a cursor row."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor_up", "Up", show=False),
-        Binding("down", "cursor_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "first", "First", show=False),
-        Binding("end", "last", "Last", show=False),
+        # k9s hands: j/k move, g/G go to the first/last row, ctrl+f/ctrl+b page.
+        Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("down,j", "cursor_down", "Down", show=False),
+        Binding("pageup,ctrl+b", "page_up", "Page up", show=False),
+        Binding("pagedown,ctrl+f", "page_down", "Page down", show=False),
+        Binding("home,g", "first", "First", show=False),
+        Binding("end,G", "last", "Last", show=False),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "vtable--header",
@@ -155,7 +212,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self.sort_key: str | None = None
         self.sort_descending = True
         self._lines: OrderedDict[tuple, Strip] = OrderedDict()
-        self._widths: tuple[int, list[int]] | None = None
+        self._widths: tuple[tuple[int, int, int], list[int]] | None = None
         # When rows were painted (for the benchmark's "to repaint" timings).
         self.painted_at = 0.0
         self.paints = 0
@@ -189,6 +246,14 @@ class VirtualTable(ScrollView, can_focus=True):
             self._scroll_update(size)
         else:
             self.virtual_size = size
+
+    def set_columns(self, columns: list[Column]) -> None:
+        """Show other columns (the governance table switches between controls and a
+        framework's requirements); call :meth:`set_source` after."""
+        self.columns = columns
+        self._widths = None
+        self._lines.clear()
+        self.refresh()
 
     def set_sort(self, key: str | None, descending: bool) -> None:
         self.sort_key = key
@@ -268,22 +333,37 @@ class VirtualTable(ScrollView, can_focus=True):
         self.virtual_size = Size(self.scrollable_content_region.width, len(self.source) + 1)
 
     def _column_widths(self, width: int) -> list[int]:
-        if self._widths is not None and self._widths[0] == width:
+        key = (width, self.source.generation, id(self.source))
+        if self._widths is not None and self._widths[0] == key:
             return self._widths[1]
-        gaps = len(self.columns) - 1
-        fixed = sum(column.width for column in self.columns)
-        flexible = [column for column in self.columns if column.width == 0]
-        spare = max(0, width - fixed - gaps)
-        widths = []
-        share, extra = divmod(spare, len(flexible)) if flexible else (0, 0)
-        for column in self.columns:
-            if column.width:
-                widths.append(column.width)
-            else:
-                widths.append(max(4, share + (1 if extra > 0 else 0)))
-                extra -= 1
-        self._widths = (width, widths)
+        widths = layout(self.columns, width, self._measure())
+        self._widths = (key, widths)
         return widths
+
+    def _measure(self) -> dict[str, int]:
+        """The widest value of each column: from the source when it can say (the
+        finding tables know per view, from SQL), else measured on every row of a
+        small source; a big source that cannot say leaves columns at their caps."""
+        measured = getattr(self.source, "widths", None)
+        if callable(measured):
+            return measured()
+        if len(self.source) > 2000:
+            return {}
+        ideals: dict[str, int] = {}
+        for index in range(len(self.source)):
+            row = self.source.row(index)
+            if row is None:
+                continue
+            for column in self.columns:
+                if not column.width:
+                    size = cell_len(column.render(row).plain)
+                    ideals[column.key] = max(ideals.get(column.key, 0), size)
+                elif column.optional and column.render(row).plain:
+                    ideals[column.key] = column.width
+        for column in self.columns:
+            if column.optional:
+                ideals.setdefault(column.key, 0)
+        return ideals
 
     def _line(self, cells: list[Text], widths: list[int], width: int, base: Style) -> Strip:
         """One table line, built straight into segments (a line is rendered for every
@@ -292,12 +372,14 @@ class VirtualTable(ScrollView, can_focus=True):
         segments: list[Segment] = []
         used = 0
         gap = Segment(" ", base)
-        for number, (cell, column, cell_width) in enumerate(
-            zip(cells, self.columns, widths, strict=True)
-        ):
-            if number:
+        first = True
+        for cell, column, cell_width in zip(cells, self.columns, widths, strict=True):
+            if not cell_width:
+                continue  # hidden at this width
+            if not first:
                 segments.append(gap)
                 used += 1
+            first = False
             pieces = _cell_segments(cell, cell_width, column.justify, base, console)
             segments.extend(pieces)
             used += cell_width
@@ -351,8 +433,12 @@ class VirtualTable(ScrollView, can_focus=True):
             row = self.source.row(index)
             if row is None:
                 return Strip.blank(width, base)
-            cells = [column.render(row) for column in self.columns]
-            strip = self._line(cells, self._column_widths(width), width, base)
+            widths = self._column_widths(width)
+            cells = [
+                column.render(row) if size else _HIDDEN
+                for column, size in zip(self.columns, widths, strict=True)
+            ]
+            strip = self._line(cells, widths, width, base)
             self._lines[key] = strip
             if len(self._lines) > 1000:
                 self._lines.popitem(last=False)
