@@ -45,6 +45,12 @@ class Options:
     max_workers: int = 8
     deadline: float | None = 600.0
     credential_report_wait: float = 30.0
+    # A member account of an organisation (see postureapp.collectors.aws.assume).
+    account: str | None = None
+    role_arn: str | None = None
+    external_id: str | None = None
+    source_profile: str | None = None
+    role_session_name: str = "postureapp"
 
 
 @dataclass(slots=True)
