@@ -84,10 +84,7 @@ class Selection:
 
 def _under(chain: Sequence[tuple[str, str]], wanted: Iterable[str]) -> bool:
     names = {w.strip("/").lower() for w in wanted}
-    for ident, path in chain:
-        if ident.lower() in names or path.strip("/").lower() in names:
-            return True
-    return False
+    return any(ident.lower() in names or path.strip("/").lower() in names for ident, path in chain)
 
 
 def parse_selection(raw: Mapping[str, Any]) -> Selection:

@@ -193,7 +193,7 @@ def _check_aws(target: Target) -> None:
         if target.provider == "aws-organizations":
             from postureapp.collectors.aws.organizations import split_options
 
-            own, raw = split_options(raw)
+            _selection, raw = split_options(raw)
         options = parse_options(raw)
     except ValueError as error:
         raise InputError(f"AWS target {target.name}: {error}") from None
