@@ -26,7 +26,7 @@ from postureapp.collectors.aws._common import (
 from postureapp.model import Resource
 
 # Services whose answers are not tied to the client's region.
-GLOBAL_SERVICES = frozenset({"iam", "s3", "s3control", "sts"})
+GLOBAL_SERVICES = frozenset({"iam", "organizations", "s3", "s3control", "sts"})
 # Reasons kept per kind; more are summarised so a run record stays one readable line.
 _MAX_REASONS = 3
 
