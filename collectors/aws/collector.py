@@ -87,7 +87,27 @@ SessionFactory = Callable[[str | None], Any]
 def default_session(profile: str | None) -> Any:
     import boto3
 
-    return boto3.Session(profile_name=profile)
+    session = boto3.Session(profile_name=profile)
+    share_models(session)
+    return session
+
+
+_LOADER: list[Any] = []
+
+
+def share_models(session: Any) -> None:
+    """Give the session the process's one botocore loader, which keeps every service
+    model it parsed: an organisation's accounts each have their own sessions, and
+    parsing the EC2 model alone again for each cost ~0.3 s of CPU and tens of MB."""
+    botocore_session = session._session
+    with _LOADER_LOCK:
+        if not _LOADER:
+            _LOADER.append(botocore_session.get_component("data_loader"))
+            return
+    botocore_session.register_component("data_loader", _LOADER[0])
+
+
+_LOADER_LOCK = threading.Lock()
 
 
 def targets(

@@ -194,7 +194,7 @@ def _collected_targets(path: Path) -> set[str]:
 
 
 def test_a_denied_listing_fails_the_organisation_naming_the_permission(organization, tmp_path):
-    ran, proxy, home = _run(
+    ran, _proxy, _home = _run(
         organization,
         tmp_path,
         ["--db", str(tmp_path / "f.db")],
