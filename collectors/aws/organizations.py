@@ -28,6 +28,7 @@ of its own, in its own scope: the rest of the organisation is still judged.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -358,3 +359,33 @@ def _account(
             "not_collected": reason,
         },
     )
+
+
+# What the identity running ``posture collect --organization`` needs in the management
+# (or delegated administrator) account; every member account needs the role of
+# deploy/aws/member-role.yaml. README ("AWS Organizations permissions") carries it, and a
+# test keeps the two equal.
+ORGANIZATION_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "PostureListTheOrganization",
+            "Effect": "Allow",
+            "Action": [
+                "organizations:DescribeOrganization",
+                "organizations:ListAccounts",
+                "organizations:ListAccountsForParent",
+                "organizations:ListOrganizationalUnitsForParent",
+                "organizations:ListRoots",
+            ],
+            "Resource": "*",
+        },
+        {
+            "Sid": "PostureReadEveryMemberAccount",
+            "Effect": "Allow",
+            "Action": "sts:AssumeRole",
+            "Resource": "arn:aws:iam::*:role/PostureAppReader",
+        },
+    ],
+}
+ORGANIZATION_POLICY_JSON = json.dumps(ORGANIZATION_POLICY, indent=2)

@@ -52,7 +52,7 @@ def collect_command(fail_on, allow_partial, target_names, shard, part, **targets
     # Bad input (a malformed dump, an unknown region, nothing to poll) fails here,
     # before the cache is touched.
     resolved = narrow(resolve(config, **targets), target_names, shard)
-    with collecting_to(part, part_label(target_names, shard)) as store:
+    with collecting_to(part, part_label(resolved, shard)) as store:
         result = run_poll(store, config, resolved, progress_to=sys.stderr)
     summary = (
         f"snapshot {result.snapshot_id} {result.status.value}: {result.resources} resources, "

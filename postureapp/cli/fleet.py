@@ -108,10 +108,16 @@ def _with(target: Target, **options: object) -> Target:
     return Target(target.provider, target.name, {**target.options, **options})
 
 
-def part_label(names: tuple[str, ...], shard: tuple[int, int] | None) -> str:
+def part_label(targets: list[Target], shard: tuple[int, int] | None) -> str:
+    """A part's folder: what it holds (the merge finds the newest part of each)."""
     if shard is not None:
         return f"shard-{shard[0]}-of-{shard[1]}"
-    return "+".join(names) if names else "all"
+    names = [
+        f"organization-{t.name}" if t.provider == ORGANIZATION else t.name
+        for t in targets
+        if t.provider != "probe"
+    ]
+    return "+".join(names) or "all"
 
 
 @contextlib.contextmanager
