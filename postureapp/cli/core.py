@@ -42,9 +42,9 @@ def collect_command(fail_on, allow_partial, target_names, shard, part, **targets
       posture collect --context prod-eu --profile prod --region eu-west-1
       posture collect --from ./dumps/          # kubectl get ... -o json files
       posture collect --context prod-eu --probe   # and probe what it exposes
-      posture collect --all-contexts
-      posture collect --profile mgmt --organization --region eu-west-1
-      posture collect --all-contexts --target prod-eu --db part.db
+      posture collect --all-contexts             # every kube context, concurrently
+      posture collect --profile prod --organization --region eu-west-1
+      posture collect --all-contexts --target prod-eu --part ./parts
     """
     from postureapp.poll import run_poll
 

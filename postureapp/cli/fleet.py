@@ -170,7 +170,7 @@ def merge_command(sources: tuple[str, ...], forget: tuple[str, ...], allow_parti
     Examples:
       posture merge s3://posture-parts/prod --db fleet.db
       posture merge ./parts/ --db fleet.db
-      posture merge part.db --db fleet.db --forget old-cluster
+      posture merge ./parts/ --db fleet.db --forget old-cluster
     """
     from postureapp.fleet.merge import Merger
 

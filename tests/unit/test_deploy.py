@@ -211,3 +211,9 @@ def test_the_member_role_grants_what_the_collector_reads():
     statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
     listed = statements["PostureListTheOrganization"]["Action"]
     assert listed == ORGANIZATION_POLICY["Statement"][0]["Action"]
+
+
+def test_readme_carries_the_organization_policy_verbatim():
+    from postureapp.collectors.aws.organizations import ORGANIZATION_POLICY_JSON
+
+    assert ORGANIZATION_POLICY_JSON in (ROOT / "README.md").read_text()

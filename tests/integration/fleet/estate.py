@@ -31,8 +31,14 @@ CREDENTIALS = {
 }
 
 
+class Endpoint(str):
+    """moto's endpoint, and the process id of its server."""
+
+    pid: int = 0
+
+
 @contextmanager
-def moto_process() -> Iterator[str]:
+def moto_process() -> Iterator[Endpoint]:
     """moto's server in a process of its own; yields its endpoint."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -44,7 +50,8 @@ def moto_process() -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    endpoint = f"http://127.0.0.1:{port}"
+    endpoint = Endpoint(f"http://127.0.0.1:{port}")
+    endpoint.pid = server.pid
     try:
         deadline = time.monotonic() + 60
         while True:
