@@ -12,11 +12,11 @@ targets. It then hands the engine one ``aws`` target per selected account (see
 :mod:`.assume`): the engine collects them in the same poll, bounded like every target.
 
 Which accounts: ACTIVE ones (a suspended account is recorded, never collected), under
-``include_ous`` if given, not under ``exclude_ous``, not in ``exclude_accounts``; with
-``only_accounts`` (``posture collect --target``) just those; with ``shard`` ``[i, n]``
-(``posture collect --shard i/n``) those whose id modulo ``n`` is ``i`` — stable when
-accounts come and go. The caller's own account is read with the source credentials; every
-other through ``role_name`` (default ``OrganizationAccountAccessRole``, session name
+``include_ous`` if given, not under ``exclude_ous``, not in ``exclude_accounts``. Of
+those, this process collects, with ``only_accounts`` (``posture collect --target``),
+just those; with ``shard`` ``[i, n]`` (``posture collect --shard i/n``) those whose id
+modulo ``n`` is ``i`` — stable when accounts come and go. The caller's own account is
+read with the source credentials; every other through ``role_name`` (default ``OrganizationAccountAccessRole``, session name
 ``postureapp``, ``external_id`` if set).
 
 Failures: a throttled call is retried (botocore's adaptive mode); a denied or failed
@@ -70,17 +70,21 @@ class Selection:
         status = str(account.get("Status", ""))
         if status != "ACTIVE":
             return f"status {status or 'unknown'}"
-        if self.only_accounts and ident not in self.only_accounts:
-            return "not named by --target"
         if ident in self.exclude_accounts:
             return "in fleet.aws_exclude_accounts"
         if self.include_ous and not _under(ou_chain, self.include_ous):
             return "not under fleet.aws_include_ous"
         if self.exclude_ous and _under(ou_chain, self.exclude_ous):
             return "under fleet.aws_exclude_ous"
-        if self.shard is not None and int(ident) % self.shard[1] != self.shard[0]:
-            return f"in another shard than {self.shard[0]}/{self.shard[1]}"
         return ""
+
+    def here(self, ident: str) -> bool:
+        """Whether this process collects a fleet account (``--target``, ``--shard``).
+        Not recorded in ``AWSAccount``: every part says the same of the fleet, and
+        ``posture merge`` reads "collected" as "still in the fleet"."""
+        if self.only_accounts and ident not in self.only_accounts:
+            return False
+        return self.shard is None or int(ident) % self.shard[1] == self.shard[0]
 
 
 def _under(chain: Sequence[tuple[str, str]], wanted: Iterable[str]) -> bool:
@@ -219,11 +223,16 @@ class OrganizationsCollector:
             ident = str(account.get("Id", ""))
             chain = tree.chain.get(ident, [])
             reason = selection.why_not(account, chain)
-            if not reason:
+            if not reason and selection.here(ident):
                 discovered.append(
                     _account_target(ident, profile, caller, ctx.partition, selection, shared)
                 )
             resources.append(_account(account, scope, chain, management, caller, reason))
+        for ident in sorted(selection.only_accounts - {t.name for t in discovered}):
+            recorder.mark_unknown(
+                "AWSAccount",
+                f"--target {ident}: not an active, selected account of the organisation",
+            )
         for kind in KINDS:
             if kind not in recorder.unknown:
                 recorder.mark_read(kind)

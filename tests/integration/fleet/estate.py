@@ -86,13 +86,20 @@ class Organization:
 
     def client(self, service: str, account: str | None = None, region: str = "us-east-1") -> Any:
         """A client acting in ``account`` (through its role) or the management account."""
+        return self.session(account, region).client(service, endpoint_url=self.endpoint)
+
+    def session(self, account: str | None = None, region: str = "us-east-1") -> Any:
+        """A session in ``account`` (through its role) or the management account."""
         import boto3
+
+        from postureapp.collectors.aws.collector import share_models
 
         session = boto3.Session(
             aws_access_key_id=MANAGEMENT_KEY,
             aws_secret_access_key="fleet-test",
             region_name=region,
         )
+        share_models(session)
         if account and account != self.management:
             sts = session.client("sts", endpoint_url=self.endpoint)
             answer = sts.assume_role(
@@ -105,7 +112,8 @@ class Organization:
                 aws_session_token=answer["SessionToken"],
                 region_name=region,
             )
-        return session.client(service, endpoint_url=self.endpoint)
+            share_models(session)
+        return session
 
 
 def seed_organization(
@@ -151,7 +159,8 @@ def seed_typical_account(org: Organization, account: str, regions=("us-east-1",)
     """A small account: three roles (one trusted by the management account without an
     ExternalId), a user with an access key, two security groups (one open on SSH), a
     bucket and a secret per region."""
-    iam = org.client("iam", account)
+    session = org.session(account)
+    iam = session.client("iam", endpoint_url=org.endpoint)
     trust = {
         "Version": "2012-10-17",
         "Statement": [
@@ -169,7 +178,7 @@ def seed_typical_account(org: Organization, account: str, regions=("us-east-1",)
     iam.create_user(UserName="ci")
     iam.create_access_key(UserName="ci")
     for region in regions:
-        ec2 = org.client("ec2", account, region)
+        ec2 = session.client("ec2", region_name=region, endpoint_url=org.endpoint)
         vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
         open_ssh = ec2.create_security_group(GroupName="ssh", Description="ssh", VpcId=vpc)
         ec2.authorize_security_group_ingress(
@@ -184,8 +193,7 @@ def seed_typical_account(org: Organization, account: str, regions=("us-east-1",)
             ],
         )
         ec2.create_security_group(GroupName="app", Description="app", VpcId=vpc)
-        org.client("secretsmanager", account, region).create_secret(
-            Name=f"db-{region}", SecretString="not-read-by-posture"
-        )
-    s3 = org.client("s3", account)
+        secrets = session.client("secretsmanager", region_name=region, endpoint_url=org.endpoint)
+        secrets.create_secret(Name=f"db-{region}", SecretString="not-read-by-posture")
+    s3 = session.client("s3", endpoint_url=org.endpoint)
     s3.create_bucket(Bucket=f"logs-{account}")
