@@ -16,8 +16,8 @@ Which accounts: ACTIVE ones (a suspended account is recorded, never collected), 
 those, this process collects, with ``only_accounts`` (``posture collect --target``),
 just those; with ``shard`` ``[i, n]`` (``posture collect --shard i/n``) those whose id
 modulo ``n`` is ``i`` — stable when accounts come and go. The caller's own account is
-read with the source credentials; every other through ``role_name`` (default ``OrganizationAccountAccessRole``, session name
-``postureapp``, ``external_id`` if set).
+read with the source credentials; every other through ``role_name`` (default
+``OrganizationAccountAccessRole``, session name ``postureapp``, ``external_id`` if set).
 
 Failures: a throttled call is retried (botocore's adaptive mode); a denied or failed
 ``ListAccounts`` fails this target with the permission named, and with no account list
