@@ -245,7 +245,9 @@ class OrganizationsCollector:
         client = ctx.client("organizations")
         try:
             roots = ctx.call(client, "list_roots") or {}
-            stack = [(root["Id"], "Root", []) for root in roots.get("Roots", [])]
+            stack: list[tuple[str, str, list[tuple[str, str]]]] = [
+                (root["Id"], "Root", []) for root in roots.get("Roots", [])
+            ]
             while stack:
                 parent, path, chain = stack.pop()
                 chain = [*chain, (parent, path)]

@@ -77,8 +77,11 @@ def narrow(
         if not organisations:
             raise InputError("--shard splits an organisation's accounts: add --organization")
         index, count = shard
-        kept = [t for t in targets if t.provider == ORGANIZATION or index == 0]
-        return [_with(t, shard=[index, count]) if t in organisations else t for t in kept]
+        return [
+            _with(t, shard=[index, count]) if t in organisations else t
+            for t in targets
+            if t.provider == ORGANIZATION or index == 0
+        ]
     if not names:
         return targets
     kept: list[Target] = []
