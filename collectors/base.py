@@ -42,6 +42,9 @@ def current_abandon_signal() -> threading.Event:
 class CollectResult:
     resources: list[Resource]
     run: CollectorRun
+    # Targets this run found (an organisation's member accounts): the engine collects
+    # them in the same poll, under the same bounds, timeout and containment.
+    discovered: list[Target] = field(default_factory=list)
 
 
 @runtime_checkable

@@ -11,6 +11,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from postureapp.collectors.base import Collector
 from postureapp.errors import InputError
@@ -20,19 +21,31 @@ from postureapp.model import Target
 COLLECTORS = {
     "kubernetes": "postureapp.collectors.kubernetes:KubernetesCollector",
     "aws": "postureapp.collectors.aws:AwsCollector",
+    "aws-organizations": "postureapp.collectors.aws.organizations:OrganizationsCollector",
     "offline": "postureapp.collectors.offline:OfflineCollector",
     "probe": "postureapp.collectors.probe:ProbeCollector",
 }
+# Collectors whose targets hand the engine targets of another (an organisation's accounts).
+DISCOVERS = {"aws-organizations": ("aws",)}
 
 
-def load_collector(provider: str) -> Collector:
+def load_collector(provider: str, **kwargs: object) -> Collector:
     module_name, _, class_name = COLLECTORS[provider].partition(":")
     module = importlib.import_module(module_name)
-    return getattr(module, class_name)()
+    return getattr(module, class_name)(**kwargs)
 
 
-def default_collectors(providers: Sequence[str]) -> dict[str, Collector]:
-    return {provider: load_collector(provider) for provider in providers}
+def default_collectors(
+    providers: Sequence[str], max_concurrency: int | None = None
+) -> dict[str, Collector]:
+    """One collector per provider (and per provider the others discover);
+    ``max_concurrency`` bounds AWS units in flight across every account at once."""
+    wanted = list(providers) + [p for name in providers for p in DISCOVERS.get(name, ())]
+    collectors: dict[str, Collector] = {}
+    for provider in dict.fromkeys(wanted):
+        kwargs = {"max_concurrency": max_concurrency} if provider == "aws" else {}
+        collectors[provider] = load_collector(provider, **kwargs)
+    return collectors
 
 
 @dataclass
@@ -48,6 +61,11 @@ class TargetRequest:
     offline_paths: list[Path] = field(default_factory=list)
     kubernetes: bool = False  # asked for explicitly (--context, config) or by default
     aws: bool = False
+    all_contexts: bool = False  # every context of the kubeconfig
+    # The AWS profiles are an organisation's management (or delegated administrator)
+    # credentials: these options select and reach its accounts (see
+    # postureapp.collectors.aws.organizations); None: the profiles are accounts.
+    organization: dict[str, Any] | None = None
     # --probe / --probe-url: added after the others, whichever they are (see
     # postureapp.collectors.probe.probe_target); it never counts as naming what to poll.
     probe: Target | None = None
@@ -66,23 +84,36 @@ def resolve_targets(request: TargetRequest) -> list[Target]:
         from postureapp.collectors.offline import offline_targets
 
         targets.extend(offline_targets(request.offline_paths))
-    want_kube = request.kubernetes or bool(request.contexts)
-    want_aws = request.aws or bool(request.profiles) or bool(request.regions)
+    want_kube = request.kubernetes or bool(request.contexts) or request.all_contexts
+    want_aws = (
+        request.aws
+        or bool(request.profiles)
+        or bool(request.regions)
+        or request.organization is not None
+    )
     if not targets and not want_kube and not want_aws:
         want_kube = _kubeconfig_present(request.kubeconfig)
         want_aws = _aws_configured()
     if want_kube:
         from postureapp.collectors.kubernetes import targets as kube_targets
 
-        targets.extend(kube_targets(request.contexts, request.kubeconfig))
+        contexts = request.contexts
+        if request.all_contexts:
+            contexts = list(dict.fromkeys([*every_context(request.kubeconfig), *contexts]))
+        targets.extend(kube_targets(contexts, request.kubeconfig))
     if want_aws:
         from postureapp.collectors.aws import targets as aws_targets
 
-        targets.extend(
-            aws_targets(
-                request.profiles, request.regions, request.all_regions, request.endpoint_url
-            )
+        found = aws_targets(
+            request.profiles, request.regions, request.all_regions, request.endpoint_url
         )
+        if request.organization is not None:
+            from postureapp.collectors.aws.organizations import organization_targets
+
+            found = organization_targets(
+                [t.name for t in found], {**found[0].options, **request.organization}
+            )
+        targets.extend(found)
     if request.probe is not None:
         targets.append(request.probe)
     if not targets:
@@ -91,6 +122,32 @@ def resolve_targets(request: TargetRequest) -> list[Target]:
             "or set up a kubeconfig or AWS credentials"
         )
     return targets
+
+
+def every_context(kubeconfig: str | None) -> list[str]:
+    """Every context of the kubeconfig (``--all-contexts``), in its order.
+
+    Raises:
+        InputError: the kubeconfig cannot be read, or has no context.
+    """
+    from kubernetes import config
+    from kubernetes.config.config_exception import ConfigException
+
+    from postureapp.collectors.kubernetes.collector import kubeconfig_path
+
+    path = kubeconfig_path(kubeconfig)
+    try:
+        available, _ = config.list_kube_config_contexts(config_file=path)
+    except (ConfigException, OSError, ValueError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise InputError(
+            f"--all-contexts: cannot read kubeconfig {path}: {first}; "
+            "pass --kubeconfig or set KUBECONFIG"
+        ) from None
+    names = [str(context["name"]) for context in available or []]
+    if not names:
+        raise InputError(f"--all-contexts: kubeconfig {path} has no context")
+    return names
 
 
 def _kubeconfig_present(explicit: str | None) -> bool:

@@ -25,6 +25,16 @@ Example ``config.toml``::
     [retention]
     snapshots = 50
 
+    [fleet]               # many accounts and clusters (README, "Fleet")
+    max_concurrency = 16
+    aws_organization = false
+    aws_role_name = "OrganizationAccountAccessRole"
+    aws_include_ous = []
+    aws_exclude_ous = []
+    aws_exclude_accounts = []
+    kube_all_contexts = false
+    stale_after_hours = 24
+
     [probe]               # only with --probe / --probe-url
     concurrency = 10
     timeout_seconds = 5
@@ -83,6 +93,67 @@ class Setting:
     def key(self) -> str:
         return f"{self.section}.{self.name}"
 
+
+# Many accounts and clusters at once (README, "Fleet").
+FLEET_SETTINGS: list[Setting] = [
+    Setting(
+        "fleet",
+        "max_concurrency",
+        16,
+        "int",
+        1,
+        256,
+        "AWS work units (one service, one region, one account) in flight at once, across "
+        "every account",
+    ),
+    Setting(
+        "fleet",
+        "aws_organization",
+        False,
+        "bool",
+        help="collect every active account of the AWS organisation (as --organization)",
+    ),
+    Setting(
+        "fleet",
+        "aws_role_name",
+        "OrganizationAccountAccessRole",
+        "str",
+        help="role assumed in each member account",
+    ),
+    Setting(
+        "fleet",
+        "aws_external_id",
+        "",
+        "str",
+        help="ExternalId for that role, if its trust policy asks for one "
+        "(else $POSTURE_AWS_EXTERNAL_ID)",
+    ),
+    Setting(
+        "fleet",
+        "aws_include_ous",
+        [],
+        "str_list",
+        help="only accounts under these OUs (ids ou-... / r-..., or paths Root/Prod)",
+    ),
+    Setting("fleet", "aws_exclude_ous", [], "str_list", help="skip accounts under these OUs"),
+    Setting("fleet", "aws_exclude_accounts", [], "str_list", help="skip these account ids"),
+    Setting(
+        "fleet",
+        "kube_all_contexts",
+        False,
+        "bool",
+        help="poll every context of the kubeconfig (as --all-contexts)",
+    ),
+    Setting(
+        "fleet",
+        "stale_after_hours",
+        24,
+        "int",
+        1,
+        8760,
+        "posture merge: a target with no new part for this long is judged unknown",
+    ),
+]
 
 SETTINGS: list[Setting] = [
     Setting("targets", "kube_contexts", [], "str_list", help="kubeconfig contexts to poll"),
@@ -146,6 +217,7 @@ SETTINGS: list[Setting] = [
     ),
     Setting("poll", "workers", 8, "int", 1, 64, "collector x target runs at once"),
     Setting("retention", "snapshots", 50, "int", 1, 100000, "snapshots kept in the cache"),
+    *FLEET_SETTINGS,
     Setting("probe", "concurrency", 10, "int", 1, 100, "endpoints probed at once (--probe)"),
     Setting("probe", "timeout_seconds", 5, "int", 1, 120, "timeout of each probe request"),
     Setting(
@@ -180,6 +252,9 @@ _BY_KEY = {setting.key: setting for setting in SETTINGS}
 ENVIRONMENT = {
     "POSTURE_INTERVAL": "poll.interval_seconds",
     "POSTURE_RETENTION": "retention.snapshots",
+    "POSTURE_MAX_CONCURRENCY": "fleet.max_concurrency",
+    # An ExternalId is no secret, but it need not sit in a config file either.
+    "POSTURE_AWS_EXTERNAL_ID": "fleet.aws_external_id",
 }
 
 
@@ -249,10 +324,12 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
     for variable, key in ENVIRONMENT.items():
         if variable in environ:
             raw = environ[variable]
-            try:
-                value: Any = int(raw)
-            except ValueError:
-                value = raw
+            value: Any = raw
+            if _BY_KEY[key].kind == "int":
+                try:
+                    value = int(raw)
+                except ValueError:
+                    value = raw
             config.values[key] = _validate(_BY_KEY[key], value, f"${variable}")
             config.sources[key] = f"env {variable}"
     return config

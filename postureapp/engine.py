@@ -110,19 +110,21 @@ class Engine:
         """
         dependent = [i for i, t in enumerate(targets) if self._is_dependent(t)]
         primary = [i for i in range(len(targets)) if i not in set(dependent)]
-        outcomes = dict(
-            zip(primary, self._run_all([targets[i] for i in primary], progress), strict=True)
-        )
+        first = self._run_all([targets[i] for i in primary], progress)
+        outcomes = dict(zip(primary, first[: len(primary)], strict=True))
+        discovered = first[len(primary) :]  # after the given targets, in the order found
         if dependent:
+            seen = [*outcomes.values(), *discovered]
             inventory = Inventory(
-                resources=[r for o in outcomes.values() for r in o.resources],
-                runs=[o.run for o in outcomes.values()],
+                resources=[r for o in seen for r in o.resources],
+                runs=[o.run for o in seen],
                 settings=self.settings,
                 collector_providers={c.name: p for p, c in self.collectors.items()},
             )
             late = self._run_all([targets[i] for i in dependent], progress, inventory)
-            outcomes.update(zip(dependent, late, strict=True))
-        return [outcomes[index] for index in range(len(targets))]
+            outcomes.update(zip(dependent, late[: len(dependent)], strict=True))
+            discovered.extend(late[len(dependent) :])
+        return [outcomes[index] for index in range(len(targets))] + discovered
 
     def _is_dependent(self, target: Target) -> bool:
         return bool(getattr(self.collectors.get(target.provider), "needs_inventory", False))
@@ -137,7 +139,10 @@ class Engine:
         threads, see ``postureapp.collectors.pool``) so that a collector stuck past its
         timeout cannot keep the process alive: the poll ends when it says it timed out.
         The abandoned run is told so (``abandon_signal``) and stops starting requests;
-        its late result is discarded, never written."""
+        its late result is discarded, never written. Targets a run discovers (an
+        organisation's accounts) start as soon as it ends, queued on the same slots, and
+        their results follow the given targets' in the list returned."""
+        targets = list(targets)
         results: queue.Queue[tuple[int, CollectResult]] = queue.Queue()
         slots = threading.Semaphore(self.workers)
         outcomes: dict[int, CollectResult] = {}
@@ -154,10 +159,13 @@ class Engine:
                 if not signals[index].is_set():
                     results.put((index, result))
 
-        for index, target in enumerate(targets):
+        def start(index: int, target: Target) -> None:
             threading.Thread(
                 target=run, args=(index, target), name=f"collect-{target.label}", daemon=True
             ).start()
+
+        for index, target in enumerate(targets):
+            start(index, target)
 
         while len(outcomes) < len(targets):
             try:
@@ -174,6 +182,11 @@ class Engine:
             if index in outcomes:  # finished after being abandoned
                 continue
             outcomes[index] = result
+            for found in result.discovered:  # announced first: the total grows
+                targets.append(found)
+                if progress:
+                    progress("discovered", found, None)
+                start(len(targets) - 1, found)
             if progress:
                 progress("finished", targets[index], result.run)
         return [outcomes[index] for index in range(len(targets))]
@@ -352,10 +365,22 @@ class Engine:
         (for the carry-forward of what this poll could not see)."""
         if not targets:
             raise ValueError("no targets to poll")
-        started_at = isoformat(utcnow())
+        started_at = isoformat(utcnow()) or ""
         outcomes = self.collect(targets, progress)
         runs = [outcome.run for outcome in outcomes]
         resources = [resource for outcome in outcomes for resource in outcome.resources]
+        return self.conclude(started_at, runs, resources, previous)
+
+    def conclude(
+        self,
+        started_at: str,
+        runs: list[CollectorRun],
+        resources: list[Resource],
+        previous: PreviousFailures | None = None,
+    ) -> Judgement:
+        """Judge what was collected, however it was (this poll's collectors, or parts
+        collected elsewhere and merged): findings, derived facts, the snapshot's status
+        and the carry-forward of what could not be seen."""
         inventory = self.inventory(resources, runs)
         findings = self.judge_inventory(inventory)
         derived = derived_facts(inventory)
@@ -363,7 +388,7 @@ class Engine:
         if status is not SnapshotStatus.COMPLETE and previous is not None:
             findings.extend(self.carry_forward(findings, runs, previous))
         return Judgement(
-            started_at=started_at or "",
+            started_at=started_at,
             finished_at=isoformat(utcnow()) or "",
             status=status,
             runs=runs,

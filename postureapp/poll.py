@@ -7,8 +7,9 @@ poll the same way.
 
 from __future__ import annotations
 
+import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -79,8 +80,14 @@ class Poller:
         judgement = self.engine.run(targets, previous, progress)
         return self.write(judgement, began)
 
-    def write(self, judgement: Judgement, began: float | None = None) -> PollResult:
-        """Write a judgement as one snapshot, with the waivers in force now."""
+    def write(
+        self,
+        judgement: Judgement,
+        began: float | None = None,
+        within: Callable[[sqlite3.Connection, int], None] | None = None,
+    ) -> PollResult:
+        """Write a judgement as one snapshot, with the waivers in force now; ``within``
+        runs in the snapshot's transaction (see :meth:`Store.write_snapshot`)."""
         matcher = self.store.waiver_matcher()
         waiver_ids = {}
         for finding in judgement.findings:
@@ -98,6 +105,7 @@ class Poller:
             catalog=[meta.to_dict() for meta in self.engine.registry.checks.values()],
             derived=judgement.derived,
             settings=self.engine.settings,
+            within=within,
         )
         self.store.prune(self.retention)
         failing: dict[str, int] = {}
@@ -120,7 +128,7 @@ def build_poller(store: Store, config: Config, targets: list[Target]) -> Poller:
     providers = sorted({target.provider for target in targets})
     return Poller(
         store,
-        default_collectors(providers),
+        default_collectors(providers, max_concurrency=config.get("fleet.max_concurrency")),
         settings=config.thresholds(),
         workers=config.get("poll.workers"),
         timeout=config.get("poll.collector_timeout_seconds"),
@@ -156,7 +164,10 @@ def _terminal_progress(out: IO[str], total: int, width: int = 24) -> ProgressCal
         out.flush()
 
     def report(event: str, target: Target, run: CollectorRun | None) -> None:
-        nonlocal done
+        nonlocal done, total
+        if event == "discovered":  # an organisation's account, collected in this poll
+            total += 1
+            return
         if event == "started":
             running.append(target.label)
             draw(f"collecting {target.label}")

@@ -26,7 +26,7 @@ from postureapp.collectors.aws._common import (
 from postureapp.model import Resource
 
 # Services whose answers are not tied to the client's region.
-GLOBAL_SERVICES = frozenset({"iam", "s3", "s3control", "sts"})
+GLOBAL_SERVICES = frozenset({"iam", "organizations", "s3", "s3control", "sts"})
 # Reasons kept per kind; more are summarised so a run record stays one readable line.
 _MAX_REASONS = 3
 
@@ -45,6 +45,12 @@ class Options:
     max_workers: int = 8
     deadline: float | None = 600.0
     credential_report_wait: float = 30.0
+    # A member account of an organisation (see postureapp.collectors.aws.assume).
+    account: str | None = None
+    role_arn: str | None = None
+    external_id: str | None = None
+    source_profile: str | None = None
+    role_session_name: str = "postureapp"
 
 
 @dataclass(slots=True)

@@ -14,7 +14,7 @@ import sys
 import click
 
 # Importing a command module registers its commands on the group.
-from postureapp.cli import core, dashboard, exporting, serve, triage  # noqa: F401
+from postureapp.cli import core, dashboard, exporting, fleet, serve, triage  # noqa: F401
 from postureapp.cli.common import fail, run_guarded
 from postureapp.cli.group import cli, printable
 from postureapp.errors import EXIT_USAGE

@@ -14,6 +14,7 @@ from postureapp.cli.common import (
     severity_type,
     state,
 )
+from postureapp.cli.fleet import collecting_to, narrow, part_label, part_options
 from postureapp.cli.group import cli, printable
 from postureapp.cli.targets import resolve, target_options
 from postureapp.dates import parse_age
@@ -32,7 +33,8 @@ from postureapp.model import SnapshotStatus, View, isoformat, utcnow
     help="Exit 1 if an unwaived failing finding is at least this severe.",
 )
 @click.option("--allow-partial", is_flag=True, help="Exit 0 rather than 3 on a partial poll.")
-def collect_command(fail_on, allow_partial, **targets) -> None:
+@part_options
+def collect_command(fail_on, allow_partial, target_names, shard, part, **targets) -> None:
     """Poll every target once and write a snapshot to the cache.
 
     \b
@@ -40,14 +42,17 @@ def collect_command(fail_on, allow_partial, **targets) -> None:
       posture collect --context prod-eu --profile prod --region eu-west-1
       posture collect --from ./dumps/          # kubectl get ... -o json files
       posture collect --context prod-eu --probe   # and probe what it exposes
+      posture collect --all-contexts             # every kube context, concurrently
+      posture collect --profile prod --organization --region eu-west-1
+      posture collect --all-contexts --target prod-eu --part ./parts
     """
     from postureapp.poll import run_poll
 
     config = state().config
     # Bad input (a malformed dump, an unknown region, nothing to poll) fails here,
     # before the cache is touched.
-    resolved = resolve(config, **targets)
-    with state().store() as store:
+    resolved = narrow(resolve(config, **targets), target_names, shard)
+    with collecting_to(part, part_label(resolved, shard)) as store:
         result = run_poll(store, config, resolved, progress_to=sys.stderr)
     summary = (
         f"snapshot {result.snapshot_id} {result.status.value}: {result.resources} resources, "

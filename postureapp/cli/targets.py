@@ -23,10 +23,23 @@ def target_options(function):
     """The options that name what to poll, shared by collect, snapshot and tui."""
     options = [
         click.option("--context", "contexts", multiple=True, help="Kube context (repeatable)."),
+        click.option(
+            "--all-contexts",
+            is_flag=True,
+            default=None,
+            help="Every context of the kubeconfig, collected concurrently.",
+        ),
         click.option("--kubeconfig", type=click.Path(dir_okay=False), help="Kubeconfig file."),
         click.option("--profile", "profiles", multiple=True, help="AWS profile (repeatable)."),
         click.option("--region", "regions", multiple=True, help="AWS region (repeatable)."),
         click.option("--all-regions", is_flag=True, help="Every enabled AWS region."),
+        click.option(
+            "--organization",
+            is_flag=True,
+            default=None,
+            help="The AWS credentials are an organisation's management (or delegated "
+            "administrator) account: collect every active account through a role.",
+        ),
         click.option(
             "--endpoint-url", help="AWS endpoint for every client (else $AWS_ENDPOINT_URL)."
         ),
@@ -69,6 +82,8 @@ def target_options(function):
 
 NO_TARGETS: dict[str, Any] = {
     "contexts": (),
+    "all_contexts": None,
+    "organization": None,
     "kubeconfig": None,
     "profiles": (),
     "regions": (),
@@ -95,6 +110,9 @@ def target_request(
     probe_urls=(),
     probe_allow_private=None,
     probe_ca_bundle=None,
+    all_contexts=None,
+    organization=None,
+    fleet=None,
 ):
     """A TargetRequest from the options above and the configuration."""
     from postureapp.collectors.registry import TargetRequest
@@ -118,7 +136,28 @@ def target_request(
         all_regions=all_regions,
         endpoint_url=endpoint_url,
         offline_paths=list(from_paths),
+        all_contexts=bool(
+            all_contexts if all_contexts is not None else config.get("fleet.kube_all_contexts")
+        ),
+        organization=organization_options(config, organization, fleet),
     )
+
+
+def organization_options(config, flag: bool | None, fleet: dict | None = None) -> dict | None:
+    """The organisation target's options from the config (None: no organisation);
+    ``fleet`` adds what ``posture collect --target/--shard`` narrows it to."""
+    if not (flag if flag is not None else config.get("fleet.aws_organization")):
+        return None
+    options = {
+        "role_name": config.get("fleet.aws_role_name"),
+        "include_ous": config.get("fleet.aws_include_ous"),
+        "exclude_ous": config.get("fleet.aws_exclude_ous"),
+        "exclude_accounts": config.get("fleet.aws_exclude_accounts"),
+        **(fleet or {}),
+    }
+    if config.get("fleet.aws_external_id"):
+        options["external_id"] = config.get("fleet.aws_external_id")
+    return options
 
 
 def resolve(config, **options: Any) -> list[Target]:
@@ -138,7 +177,7 @@ def validate_targets(targets: list[Target]) -> None:
     """What can be checked of each target without polling it (kube contexts and offline
     dumps are checked when the targets are built)."""
     for target in targets:
-        if target.provider == "aws":
+        if target.provider in ("aws", "aws-organizations"):
             _check_aws(target)
         elif target.provider == "probe":
             _check_ca_bundle(target.options.get("ca_bundle"))
@@ -149,8 +188,13 @@ def _check_aws(target: Target) -> None:
 
     from postureapp.collectors.aws.collector import parse_options
 
+    raw = dict(target.options)
     try:
-        options = parse_options(target.options)
+        if target.provider == "aws-organizations":
+            from postureapp.collectors.aws.organizations import split_options
+
+            _selection, raw = split_options(raw)
+        options = parse_options(raw)
     except ValueError as error:
         raise InputError(f"AWS target {target.name}: {error}") from None
     session = botocore.session.Session()

@@ -16,7 +16,12 @@ TypedDict costs nothing at run time while mypy checks every key read.
 from __future__ import annotations
 
 # Importing the plane modules fills KIND_FACTS.
-from postureapp.facts import aws, kubernetes, kubernetes_workloads  # noqa: F401
+from postureapp.facts import (  # noqa: F401
+    aws,
+    aws_organizations,
+    kubernetes,
+    kubernetes_workloads,
+)
 from postureapp.facts.base import KIND_FACTS, facts_of, register
 
 __all__ = ["KIND_FACTS", "facts_of", "register"]

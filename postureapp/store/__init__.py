@@ -7,8 +7,9 @@ versioned layout and ``writer.py`` for how a snapshot is written.
 from __future__ import annotations
 
 import json
+import sqlite3
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,10 +103,13 @@ class Store(TriageMixin):
         catalog: Iterable[dict] = (),
         derived: Mapping[str, Any] | None = None,
         settings: Mapping[str, Any] | None = None,
+        within: Callable[[sqlite3.Connection, int], None] | None = None,
     ) -> WriteStats:
-        """Write a whole snapshot in one transaction: a crash leaves the last one whole."""
+        """Write a whole snapshot in one transaction: a crash leaves the last one whole.
+        ``within(conn, snapshot_id)`` runs inside that transaction, before it commits
+        (what a merge records of its parts); if it raises, nothing is written."""
         with write_transaction(self.db) as conn:
-            return write_snapshot(
+            stats = write_snapshot(
                 conn,
                 started_at=started_at,
                 finished_at=finished_at,
@@ -118,6 +122,9 @@ class Store(TriageMixin):
                 derived=derived,
                 settings=settings,
             )
+            if within is not None:
+                within(conn, stats.snapshot_id)
+            return stats
 
     def prune(self, keep: int) -> int:
         """Keep the newest ``keep`` snapshots; return how many were dropped."""

@@ -15,7 +15,7 @@ from sqlite_utils.migrations import Migrations
 
 # Bumped with every migration; a cache whose user_version is higher was written by a
 # newer postureapp and is refused rather than "upgraded" backwards.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Stamped in the file header at creation (``PRAGMA application_id``, "Post"): how a
 # postureapp cache is told from any other SQLite file before anything is written to it.
@@ -171,5 +171,45 @@ def _derived_facts(db: Database) -> None:
             PRIMARY KEY (snapshot_id, name)
         );
         CREATE INDEX snapshot_derived_hash ON snapshot_derived(hash);
+        """
+    )
+
+
+@migrations(name="0003_fleet_merge")
+def _fleet_merge(db: Database) -> None:
+    """``posture merge`` folds parts (caches collected elsewhere, one target or a shard of
+    an organisation each) into this cache. ``merged_parts`` remembers every part snapshot
+    it has read, by content digest, so merging the same parts again writes nothing; it
+    outlives pruning on purpose (an old part read again must not roll a target back).
+    ``merged_targets`` says, for each target of a merged snapshot, which part it came
+    from and when that part was collected, and whether it was carried from the previous
+    merge as it was (no new part yet) or as unknown (no new part for too long)."""
+    db.executescript(
+        """
+        CREATE TABLE merged_parts (
+            digest TEXT PRIMARY KEY,
+            location TEXT NOT NULL,
+            etag TEXT NOT NULL DEFAULT '',
+            part_snapshot INTEGER NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            targets TEXT NOT NULL DEFAULT '[]',
+            outcome TEXT NOT NULL,
+            merged_into INTEGER,
+            merged_at TEXT NOT NULL
+        );
+        CREATE INDEX merged_parts_location ON merged_parts(location, etag);
+        CREATE TABLE merged_targets (
+            snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+            collector TEXT NOT NULL,
+            target TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            scope TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL,
+            part TEXT NOT NULL,
+            collected_at TEXT NOT NULL,
+            carried TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (snapshot_id, collector, target)
+        );
         """
     )

@@ -220,6 +220,31 @@ EXAMPLES: dict[str, Spec] = {
     "posture config --config ./posture.toml": Spec(
         check=_stdout_has("config file: posture.toml", "60                            posture.toml")
     ),
+    # -- a fleet (the examples' moto holds an organisation of two member accounts) ----
+    "posture collect --all-contexts": Spec(codes=(0, 3), check=_stderr_has("snapshot 17 ")),
+    "posture collect --profile prod --organization --region eu-west-1": Spec(
+        codes=(3,), check=_stderr_has("snapshot 17 partial"), slow=240
+    ),
+    "posture collect --all-contexts --target prod-eu --part ./parts": Spec(
+        codes=(0, 3), check=_stderr_has("part published: ", "parts/prod-eu/")
+    ),
+    "posture collect --profile prod --organization --shard 0/4 --part s3://posture-parts/prod": (
+        Spec(
+            codes=(0, 3),
+            check=_stderr_has("part published: s3://posture-parts/prod/shard-0-of-4/"),
+            slow=240,
+        )
+    ),
+    "posture merge ./parts/ --db fleet.db": Spec(
+        codes=(0, 3), check=_stderr_has("snapshot 1 ", "merged 1 part(s)")
+    ),
+    "posture merge ./parts/ --db fleet.db --forget old-cluster": Spec(
+        codes=(0, 3), check=_stderr_has("snapshot 1 ", "merged 1 part(s)")
+    ),
+    # The prefix is shared by the examples: the shard example may have added its part.
+    "posture merge s3://posture-parts/prod --db fleet.db": Spec(
+        codes=(0, 3), check=_stderr_has("snapshot 1 ", " part(s) (0 superseded")
+    ),
     # -- triage ---------------------------------------------------------------------
     'posture waive 3f2a9c0e... --reason "legacy, replaced in Q3" --owner alice '
     "--expires 2030-01-31": Spec(check=_waivers(5)),
@@ -337,7 +362,30 @@ def estate(tmp_path_factory):
         (home / "fingerprint").write_text(failing["fingerprint"])
         (home / "oncall").mkdir()
         shutil.copy(cache, home / "oncall" / "cache.db")
+        _fleet_estate(aws.options["endpoint_url"], cache, work)
         yield base
+
+
+def _fleet_estate(endpoint: str, cache: Path, work: Path) -> None:
+    """An organisation of two member accounts managed by the profile ``prod``, a bucket
+    for parts, and one part (a cache of the offline dump) in ``./parts`` and in S3."""
+    import boto3
+
+    session = boto3.Session(
+        aws_access_key_id="AKIAEXAMPLES00000002",
+        aws_secret_access_key="x",
+        region_name="us-east-1",
+    )
+    organizations = session.client("organizations", endpoint_url=endpoint)
+    organizations.create_organization(FeatureSet="ALL")
+    for name in ("payments", "sandbox"):
+        organizations.create_account(AccountName=name, Email=f"{name}@example.com")
+    s3 = session.client("s3", endpoint_url=endpoint)
+    s3.create_bucket(Bucket="posture-parts")
+    part = work / "parts" / "offline" / "20250101T000000000000Z.db"
+    part.parent.mkdir(parents=True)
+    shutil.copy(cache, part)
+    s3.upload_file(str(part), "posture-parts", "prod/offline/20250101T000000000000Z.db")
 
 
 @pytest.fixture

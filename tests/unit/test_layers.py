@@ -44,7 +44,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("checks", ("postureapp.checks",)),
     ("engine", ("postureapp.engine",)),
     ("store", ("postureapp.store", "postureapp.governance")),
-    ("poll", ("postureapp.poll",)),
+    ("poll", ("postureapp.poll", "postureapp.fleet")),
     ("views", ("postureapp.export", "postureapp.tui", "postureapp.serve", "postureapp.demo")),
     ("cli", ("postureapp.cli", "postureapp.__main__")),
 ]

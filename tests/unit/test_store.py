@@ -270,11 +270,12 @@ def _state(app_id=0, version=0, tables=(), rows=(), objects=None):
 
 def _kinds():
     from postureapp.store.database import MIGRATIONS_TABLE
-    from postureapp.store.schema import APPLICATION_ID, SCHEMA_VERSION, tables_after
+    from postureapp.store.schema import APPLICATION_ID, SCHEMA_VERSION, migrations, tables_after
 
-    ours, first, every = APPLICATION_ID, tables_after(1), tables_after(2)
+    # "both": every migration so far (the name predates the third one).
+    both = tuple(migration.name for migration in migrations._migrations)
+    ours, first, every = APPLICATION_ID, tables_after(1), tables_after(len(both))
     full = (*every, MIGRATIONS_TABLE)
-    both = ("0001_initial", "0002_derived_facts")
     return [
         ("empty file", _state(), "empty"),
         ("stub of the first release", _state(tables=[MIGRATIONS_TABLE]), "stub"),
