@@ -101,6 +101,12 @@ class KeyRouter:
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
+            app: Any = self
+            if not app.app_focus:
+                # Textual's own handler, which these keys bypass, does this: a key means
+                # the app has focus again (a browser tab reports blur), and the footer
+                # draws no bindings while the app believes it is unfocused.
+                app.app_focus = True
             if self._held is not None:
                 self._held.append(event)
                 return

@@ -349,7 +349,7 @@ def test_the_offline_dashboard_in_a_terminal(db, tmp_path, command):
         screen = terminal.wait_for("Posture score")
         assert "offline · cache only" in screen and "snapshot #2" in screen
         terminal.send(":")
-        terminal.wait_for("overview | identities | endpoints")  # the view prompt is open
+        terminal.wait_for("view (identities, endpoints")  # the view prompt is open
         terminal.send("endpoints", "Enter")
         assert "ENDPOINTS" in terminal.wait_for("ENDPOINTS")
         terminal.send("C-q")

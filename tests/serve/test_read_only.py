@@ -77,7 +77,8 @@ async def test_writable_by_default(make_app):
 
 def test_palette_has_no_textual_system_commands():
     # Textual's own palette entries include saving a screenshot to the server's disk;
-    # the dashboard's palette is its action registry alone.
+    # the dashboard's palette is its action registry and its scope switcher alone.
     from postureapp.tui.app import PostureApp
+    from postureapp.tui.commands import ContextCommands
 
-    assert {ActionCommands} == PostureApp.COMMANDS
+    assert {ActionCommands, ContextCommands} == PostureApp.COMMANDS
