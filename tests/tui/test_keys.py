@@ -12,6 +12,8 @@ import time
 import pytest
 from textual import events
 from textual.keys import _character_to_key
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 from postureapp.tui.screens.findings import FindingsScreen
 from postureapp.tui.screens.modals import WaiverForm
@@ -152,3 +154,19 @@ async def test_a_burst_costs_one_query(make_app):
             await pilot.press(key)
             await settle(app, pilot)
         assert queried == ["kind:Pod ", "kind:Pod n", "kind:Pod ns"]
+
+
+async def test_a_key_after_a_blur_brings_the_key_bar_back(make_app):
+    """A browser tab (posture serve) reports blur; the app then draws no bindings. A key
+    means the app has the focus again, even though these keys bypass Textual's handler."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.post_message(events.AppBlur())
+        await settle(app, pilot)
+        assert not app.app_focus
+        burst(app, ":", "endpoints", "<enter>")
+        await settle(app, pilot)
+        assert app.app_focus and app.current_mode == "endpoints"
+        labels = {key.description for key in app.screen.query_one(Footer).query(FooterKey)}
+        assert "Filter" in labels, labels
