@@ -28,6 +28,7 @@ import ssl
 import threading
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -164,18 +165,84 @@ class _WatchedBackend(httpcore.SyncBackend):
         return _WatchedStream(stream, self.abort, handle)
 
 
-class _Transport(httpx.HTTPTransport):
+# httpcore's exceptions as httpx names them, most specific first: the prober catches
+# httpx.HTTPError and reads the chained cause (an ssl error) from ``__cause__``.
+_HTTPX_ERRORS: tuple[tuple[type[Exception], type[httpx.HTTPError]], ...] = (
+    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
+    (httpcore.ReadTimeout, httpx.ReadTimeout),
+    (httpcore.WriteTimeout, httpx.WriteTimeout),
+    (httpcore.PoolTimeout, httpx.PoolTimeout),
+    (httpcore.TimeoutException, httpx.TimeoutException),
+    (httpcore.ConnectError, httpx.ConnectError),
+    (httpcore.ReadError, httpx.ReadError),
+    (httpcore.WriteError, httpx.WriteError),
+    (httpcore.NetworkError, httpx.NetworkError),
+    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
+    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
+    (httpcore.ProtocolError, httpx.ProtocolError),
+    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
+    (httpcore.ProxyError, httpx.ProxyError),
+)
+
+
+@contextlib.contextmanager
+def _as_httpx_errors(request: httpx.Request) -> Iterator[None]:
+    try:
+        yield
+    except Exception as error:
+        for source, target in _HTTPX_ERRORS:
+            if isinstance(error, source):
+                raise target(str(error), request=request) from error
+        raise
+
+
+class _Body(httpx.SyncByteStream):
+    """httpcore's response body as httpx reads it (never read here, only closed)."""
+
+    def __init__(self, stream: Any, request: httpx.Request) -> None:
+        self._stream = stream
+        self._request = request
+
+    def __iter__(self) -> Iterator[bytes]:
+        with _as_httpx_errors(self._request):
+            yield from self._stream
+
+    def close(self) -> None:
+        if hasattr(self._stream, "close"):
+            self._stream.close()
+
+
+class _Transport(httpx.BaseTransport):
+    """An httpx transport over an httpcore pool whose sockets an :class:`Abort` can shut:
+    httpx's own transport takes no network backend, httpcore's public API does."""
+
     def __init__(self, verify: ssl.SSLContext, abort: Abort) -> None:
-        super().__init__(verify=verify, trust_env=False)
-        if not isinstance(getattr(self, "_pool", None), httpcore.ConnectionPool):
-            # Without our pool the deadline could not cut a trickling read: refuse
-            # rather than probe without a bound (pyproject pins httpx for this).
-            raise RuntimeError("this httpx version has no HTTPTransport._pool to replace")
-        # httpx takes no network backend, and Abort needs every socket: the pool is
-        # replaced by one with ours (one request at a time, so its limits do not matter).
         self._pool = httpcore.ConnectionPool(
             ssl_context=verify, network_backend=_WatchedBackend(abort)
         )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        core_request = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        with _as_httpx_errors(request):
+            response = self._pool.handle_request(core_request)
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=_Body(response.stream, request),
+            extensions=response.extensions,
+        )
+
+    def close(self) -> None:
+        self._pool.close()
 
 
 class _NoCookies(http.cookiejar.DefaultCookiePolicy):
