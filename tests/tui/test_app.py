@@ -6,9 +6,11 @@ the wall clock.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import pytest
+from textual.worker import WorkerCancelled
 
 from postureapp.model import SnapshotStatus
 from postureapp.store import Store
@@ -27,9 +29,17 @@ SIZE = (120, 40)
 
 
 async def settle(app, pilot) -> None:
-    """Let workers finish and their messages be handled."""
+    """Let workers finish and their messages be handled. A worker that a newer one of
+    its exclusive group cancelled is done, not a failure; one that raised fails the test."""
     await pilot.pause()
-    await app.workers.wait_for_complete()
+    while running := [worker for worker in app.workers if not worker.is_finished]:
+        outcomes = await asyncio.gather(
+            *(worker.wait() for worker in running), return_exceptions=True
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException) and not isinstance(outcome, WorkerCancelled):
+                raise outcome
+        await pilot.pause()
     await pilot.pause()
 
 

@@ -8,13 +8,22 @@ review the SVG diffs like code.
 from __future__ import annotations
 
 import pytest
+from textual.widgets import Input
+
+from tests.tui.test_app import settle
 
 SIZE = (120, 40)
 
 
 async def _settle(pilot) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    await settle(pilot.app, pilot)
+    # A text cursor blinks every 0.5 s: on a loaded machine the picture would catch
+    # either phase. Stopped and drawn in the focused field only, it is the same each run
+    # (Textual has no public setter for the phase).
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+        field._cursor_visible = field.has_focus
+        field.refresh()
     await pilot.pause()
 
 

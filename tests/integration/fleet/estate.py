@@ -65,7 +65,11 @@ def moto_process() -> Iterator[Endpoint]:
         yield endpoint
     finally:
         server.terminate()
-        server.wait(30)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:  # a thread mid-request on a starved machine
+            server.kill()
+            server.wait(30)
 
 
 def reset(endpoint: str) -> None:
