@@ -318,9 +318,7 @@ def _locks_on(path: Path) -> list[str]:
         # Without the leading ordinal: it numbers every lock on the machine, so it moves
         # when other processes take or drop theirs.
         return [
-            line.split(":", 1)[1].strip()
-            for line in locks
-            if inode in line and f" {pid} " in line
+            line.split(":", 1)[1].strip() for line in locks if inode in line and f" {pid} " in line
         ]
 
 
