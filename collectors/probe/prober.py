@@ -36,7 +36,6 @@ import certifi
 import httpcore
 import httpx
 from cryptography import x509
-from cryptography.x509.oid import ExtensionOID
 
 from postureapp.collectors.probe.discovery import Endpoint
 from postureapp.collectors.probe.guard import check_host
@@ -236,7 +235,7 @@ def certificate_facts(der: bytes, host: str, now: datetime | None = None) -> dic
     """Subject, SANs, issuer, expiry and self-signedness of a DER certificate."""
     cert = x509.load_der_x509_certificate(der)
     try:
-        ext = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
         sans = [str(v) for v in ext.value.get_values_for_type(x509.DNSName)]
         sans += [str(v) for v in ext.value.get_values_for_type(x509.IPAddress)]
     except x509.ExtensionNotFound:
