@@ -35,20 +35,23 @@ lint: $(VENV)/.installed-test
 
 # mypy cannot follow the package-dir mapping of an editable install (checks/ and
 # collectors/ install as postureapp.checks and postureapp.collectors), so it reads a tree
-# of symlinks that has the installed layout; paths in its report stay readable.
+# of symlinks that has the installed layout; paths in its report stay readable. The tree
+# is rebuilt each time (a new module must appear in it) but its cache lives beside it, so
+# a second run rechecks only what changed (~50 s cold, a few seconds warm).
 TYPECHECK_TREE := $(VENV)/typecheck
 typecheck: $(VENV)/.installed-test
 	@rm -rf $(TYPECHECK_TREE) && mkdir -p $(TYPECHECK_TREE)/postureapp
 	@for entry in postureapp/*; do ln -s "$(CURDIR)/$$entry" $(TYPECHECK_TREE)/postureapp/; done
 	@ln -s "$(CURDIR)/checks" $(TYPECHECK_TREE)/postureapp/checks
 	@ln -s "$(CURDIR)/collectors" $(TYPECHECK_TREE)/postureapp/collectors
-	cd $(TYPECHECK_TREE) && $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml -p postureapp
+	cd $(TYPECHECK_TREE) && $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml \
+		--cache-dir $(CURDIR)/$(VENV)/mypy-cache -p postureapp
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-check: lint test
+check: lint typecheck test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m tests.benchmarks.run

@@ -13,9 +13,12 @@ import contextvars
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeGuard, runtime_checkable
 
 from postureapp.model import CollectorRun, KindRead, Resource, RunStatus, Target, unknown_key
+
+if TYPE_CHECKING:
+    from postureapp.inventory import Inventory
 
 # Set by the engine in the thread running one collection, and set off when it abandons
 # that run at its timeout: a collector that looks stops starting requests (retries,
@@ -57,6 +60,21 @@ class Collector(Protocol):
     def collect(self, target: Target) -> CollectResult:
         """Read everything this collector knows about from ``target``; never raise."""
         ...
+
+
+class DependentCollector(Collector, Protocol):
+    """A collector that reads this poll's inventory (the probe): the engine runs it last."""
+
+    needs_inventory: bool
+
+    def collect(self, target: Target, inventory: Inventory | None = None) -> CollectResult:
+        """Read ``target`` knowing what the other collectors found; never raise."""
+        ...
+
+
+def needs_inventory(collector: Collector) -> TypeGuard[DependentCollector]:
+    """Whether ``collector`` is a dependent one, to be given the poll's inventory."""
+    return bool(getattr(collector, "needs_inventory", False))
 
 
 @dataclass

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -300,7 +301,7 @@ def default_config_path() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
 
 
-def load_config(path: Path | None = None, environ: dict[str, str] | None = None) -> Config:
+def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
     """Read defaults, the file (when it exists) and the environment.
 
     Raises:

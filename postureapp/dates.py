@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, overload
 
 __all__ = [
     "day",
@@ -40,6 +40,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# A datetime always formats, so callers that pass one get a str, not an Optional.
+@overload
+def isoformat(moment: datetime) -> str: ...
+@overload
+def isoformat(moment: None) -> None: ...
+@overload
+def isoformat(moment: datetime | None) -> str | None: ...
 def isoformat(moment: datetime | None) -> str | None:
     """ISO 8601 in UTC with a ``Z``, the one timestamp format the cache and exports use."""
     if moment is None:

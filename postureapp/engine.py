@@ -25,7 +25,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from postureapp.checks.registry import REGISTRY, CheckMeta, Registry
-from postureapp.collectors.base import Collector, CollectResult, abandon_signal
+from postureapp.collectors.base import (
+    Collector,
+    CollectResult,
+    abandon_signal,
+    needs_inventory,
+)
 from postureapp.graph import derived_facts
 from postureapp.inventory import ALL_KINDS, Inventory
 from postureapp.model import (
@@ -197,7 +202,7 @@ class Engine:
             return _failed(target, f"no collector for provider {target.provider!r}")
         began = time.perf_counter()
         try:
-            if getattr(collector, "needs_inventory", False):
+            if needs_inventory(collector):
                 if inventory is None:
                     inventory = Inventory(resources=[])
                 result = collector.collect(target, inventory)

@@ -22,20 +22,18 @@ from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, View, parse_time
 
 
-def _tls_probes(inv: Inventory) -> Iterator[tuple[Resource, dict[str, Any] | None, Result | None]]:
+def _tls_probes(inv: Inventory) -> Iterator[tuple[Resource, dict[str, Any]] | Result]:
+    """Each HTTPS probe with its TLS facts, or the unknown result for one that has none."""
     for probe in probes_of(inv):
         if probe.attrs.get("scheme") != "https":
             continue
         tls = probe.attrs.get("tls") or None
         if probe.attrs.get("skipped") or tls is None:
-            yield (
-                probe,
-                None,
-                not_seen(inv, probe)
-                or Result(probe, Status.UNKNOWN, detail="no TLS details recorded"),
+            yield not_seen(inv, probe) or Result(
+                probe, Status.UNKNOWN, detail="no TLS details recorded"
             )
             continue
-        yield probe, tls, None
+        yield probe, tls
 
 
 @check(
@@ -53,10 +51,11 @@ def cert_expiry(inv: Inventory) -> Iterator[Result]:
     """The certificate served: expired (high) or expiring within
     ``thresholds.cert_warning_days`` (medium)."""
     warning = int(inv.setting("cert_warning_days", 30))
-    for probe, tls, unknown in _tls_probes(inv):
-        if unknown:
-            yield unknown
+    for seen in _tls_probes(inv):
+        if isinstance(seen, Result):
+            yield seen
             continue
+        probe, tls = seen
         not_after = parse_time(tls.get("not_after"))
         if not_after is None:
             yield Result(
@@ -110,10 +109,11 @@ def _days(moment: datetime, now: datetime) -> int:
 )
 def untrusted(inv: Inventory) -> Iterator[Result]:
     """TLS verification (chain and hostname) failed against the trusted roots."""
-    for probe, tls, unknown in _tls_probes(inv):
-        if unknown:
-            yield unknown
+    for seen in _tls_probes(inv):
+        if isinstance(seen, Result):
+            yield seen
             continue
+        probe, tls = seen
         facts = {
             key: tls.get(key)
             for key in ("verify_error", "subject", "issuer", "sans", "self_signed")
@@ -161,10 +161,11 @@ def untrusted(inv: Inventory) -> Iterator[Result]:
 )
 def weak_protocol(inv: Inventory) -> Iterator[Result]:
     """The protocol the endpoint negotiated with a modern client is older than TLS 1.2."""
-    for probe, tls, unknown in _tls_probes(inv):
-        if unknown:
-            yield unknown
+    for seen in _tls_probes(inv):
+        if isinstance(seen, Result):
+            yield seen
             continue
+        probe, tls = seen
         version = tls.get("version")
         evidence = probe_evidence(inv, probe, version=version)
         if version is None:

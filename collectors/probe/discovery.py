@@ -8,6 +8,7 @@ The same endpoint found through several resources is probed once and remembers t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -156,7 +157,7 @@ def _apis(inv: Inventory, found: _Found, gaps: list[str]) -> None:
                 found.add(endpoint, api.uid)
 
 
-def discover(inv: Inventory, urls: list[str] = ()) -> tuple[list[Endpoint], list[str]]:
+def discover(inv: Inventory, urls: Iterable[str] = ()) -> tuple[list[Endpoint], list[str]]:
     """Endpoints published by the inventory's resources plus ``urls``; and the gaps:
     why some endpoints may be missing (a source kind or collector that was not read)."""
     found = _Found()

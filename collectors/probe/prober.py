@@ -37,7 +37,6 @@ import certifi
 import httpcore
 import httpx
 from cryptography import x509
-from cryptography.x509.oid import ExtensionOID
 
 from postureapp.collectors.probe.discovery import Endpoint
 from postureapp.collectors.probe.guard import check_host
@@ -167,7 +166,7 @@ class _WatchedBackend(httpcore.SyncBackend):
 
 # httpcore's exceptions as httpx names them, most specific first: the prober catches
 # httpx.HTTPError and reads the chained cause (an ssl error) from ``__cause__``.
-_HTTPX_ERRORS: tuple[tuple[type[Exception], type[httpx.HTTPError]], ...] = (
+_HTTPX_ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
     (httpcore.ConnectTimeout, httpx.ConnectTimeout),
     (httpcore.ReadTimeout, httpx.ReadTimeout),
     (httpcore.WriteTimeout, httpx.WriteTimeout),
@@ -303,7 +302,7 @@ def certificate_facts(der: bytes, host: str, now: datetime | None = None) -> dic
     """Subject, SANs, issuer, expiry and self-signedness of a DER certificate."""
     cert = x509.load_der_x509_certificate(der)
     try:
-        ext = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
         sans = [str(v) for v in ext.value.get_values_for_type(x509.DNSName)]
         sans += [str(v) for v in ext.value.get_values_for_type(x509.IPAddress)]
     except x509.ExtensionNotFound:

@@ -223,7 +223,8 @@ def config_command(fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps({"path": str(config.path), "settings": rows}, indent=1))
         return
-    click.echo(f"config file: {config.path}" + ("" if config.path.exists() else " (absent)"))
+    present = config.path is not None and config.path.exists()
+    click.echo(f"config file: {config.path}" + ("" if present else " (absent)"))
     width = max(len(row["key"]) for row in rows)
     for row in rows:
         click.echo(f"{row['key']:<{width}}  {json.dumps(row['value']):<28}  {row['source']}")

@@ -117,9 +117,10 @@ def serve_command(
     store = state().store(create=allow_poll)  # read-only: the cache must already exist
     db_path = store.path.resolve()
     store.close()
+    config_path = state().config.path
     options = Options(
         db_path=db_path,
-        config_path=state().config.path if state().config.path.exists() else None,
+        config_path=config_path if config_path is not None and config_path.exists() else None,
         token=token or auth.new_token(),
         host=host,
         port=port,

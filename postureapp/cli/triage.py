@@ -72,7 +72,7 @@ def waive_command(fingerprint, check_id, resource_glob, reason, owner, ticket, e
     if check_id is not None:
         _known_check(check_id)
     expires_at = _when(expires, "--expires")
-    if expires_at and parse_time(expires_at) <= utcnow():
+    if (expiry := parse_time(expires_at)) is not None and expiry <= utcnow():
         raise InputError(f"--expires {expires} is in the past")
     waiver = Waiver(
         fingerprint=fingerprint,

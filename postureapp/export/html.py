@@ -534,7 +534,7 @@ def _text(value: str, limit: int = NAME_LIMIT) -> str:
 
 def _finding_order(finding: dict[str, Any]) -> tuple:
     """Open failures first, then unknown/error, waived failures, passes; worst first."""
-    status = _STATUS_ORDER.get(finding["status"], 4)
+    status: float = _STATUS_ORDER.get(finding["status"], 4)
     if status == 0 and finding["waived"]:
         status = 2.5
     return (status, -SEVERITY_RANK.get(finding["severity"], -1))

@@ -36,7 +36,9 @@ def md_text(text: Any, limit: int | None = CELL_LIMIT) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
-def _table(headers: list[str], rows: list[list[str]], right: set[int] = frozenset()) -> str:
+def _table(
+    headers: list[str], rows: list[list[str]], right: set[int] | frozenset[int] = frozenset()
+) -> str:
     lines = ["| " + " | ".join(headers) + " |"]
     lines.append("|" + "|".join("---:" if i in right else "---" for i in range(len(headers))) + "|")
     lines += ["| " + " | ".join(cell or " " for cell in row) + " |" for row in rows]

@@ -117,7 +117,7 @@ def _access_key(key: Resource, clock: _Clock) -> Credential:
     reasons = []
     if created is not None and created < clock.rotate_before:
         reasons.append(f"not rotated for over {clock.rotation_days} days")
-    if (last or created) is not None and (last or created) < clock.use_before:
+    if (seen := last or created) is not None and seen < clock.use_before:
         reasons.append(f"unused for over {clock.unused_days} days")
     used = f"last used {_day(last)}" if last else "never used"
     detail = f"created {_day(created)}, {used}"
@@ -144,7 +144,7 @@ def _role_use(role: Resource, clock: _Clock) -> Credential:
     last = when(role.attrs.get("last_used_date"))
     created = when(role.attrs.get("create_date"))
     if last is not None:
-        stale = last < clock.use_before
+        stale: bool | None = last < clock.use_before
         detail = f"last assumed {_day(last)}"
     else:
         stale = created < clock.use_before if created else None

@@ -17,6 +17,7 @@ import os
 import secrets
 import stat
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -33,7 +34,7 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def load_token(token_file: Path | None, environ: dict[str, str] | None = None) -> str | None:
+def load_token(token_file: Path | None, environ: Mapping[str, str] | None = None) -> str | None:
     """The team token from ``--token-file`` or $POSTURE_SERVE_TOKEN; None when neither."""
     environ = os.environ if environ is None else environ
     if token_file is not None:

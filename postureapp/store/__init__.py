@@ -330,12 +330,12 @@ class Store(TriageMixin):
                     result.opened.append(_diff_row(fp, now, then))
                 else:  # unknown -> fail is a change of knowledge, not a new problem
                     result.changed.append(_diff_row(fp, now, then, _moved(then, now)))
-            elif failing_then and not failing_now:
+            elif then is not None and failing_then and not failing_now:
                 if now[0] == "pass":
                     result.resolved.append(_diff_row(fp, now, then))
                 else:  # fail -> unknown: we lost sight of it, it is not fixed
                     result.changed.append(_diff_row(fp, now, then, _moved(then, now)))
-            elif failing_now and failing_then:
+            elif then is not None and failing_now and failing_then:
                 moved = _moved(then, now)
                 if moved:
                     result.changed.append(_diff_row(fp, now, then, moved))
@@ -396,6 +396,7 @@ def _moved(then: tuple, now: tuple) -> list[str]:
 
 def _diff_row(fp: str, now: tuple | None, then: tuple | None, fields=None) -> dict[str, Any]:
     base = now if now is not None else then
+    assert base is not None  # every row has a side: a finding before, after or both
     row = {
         "fingerprint": fp,
         "check_id": base[4],

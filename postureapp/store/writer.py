@@ -49,8 +49,8 @@ def write_snapshot(
     ``waiver_ids`` maps the fingerprints waived at collection time to their waiver, so
     that a diff across a waiver added between two polls shows it.
     """
-    resources = {resource.uid: resource for resource in resources}  # last sighting wins
-    findings = {finding.fingerprint: finding for finding in findings}
+    by_uid = {resource.uid: resource for resource in resources}  # last sighting wins
+    by_fingerprint = {finding.fingerprint: finding for finding in findings}
     cursor = conn.execute(
         "INSERT INTO snapshots (started_at, finished_at, status, resource_count, finding_count,"
         " settings) VALUES (?, ?, ?, ?, ?, ?)",
@@ -58,12 +58,13 @@ def write_snapshot(
             started_at,
             finished_at,
             status.value,
-            len(resources),
-            len(findings),
+            len(by_uid),
+            len(by_fingerprint),
             canonical_json(dict(settings or {})),
         ),
     )
     snapshot_id = cursor.lastrowid
+    assert snapshot_id is not None  # sqlite3 sets it after every INSERT
     stats = WriteStats(snapshot_id=snapshot_id)
     conn.executemany(
         "INSERT INTO collector_runs (snapshot_id, collector, target, scope, status, error,"
@@ -87,8 +88,8 @@ def write_snapshot(
             for run in runs
         ],
     )
-    _write_resources(conn, snapshot_id, finished_at, resources, stats)
-    _write_findings(conn, snapshot_id, finished_at, findings, waiver_ids, stats)
+    _write_resources(conn, snapshot_id, finished_at, by_uid, stats)
+    _write_findings(conn, snapshot_id, finished_at, by_fingerprint, waiver_ids, stats)
     _write_catalog(conn, catalog)
     _write_derived(conn, snapshot_id, derived or {})
     return stats

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,9 +220,10 @@ ACTIONS: tuple[Action, ...] = (
 )
 
 
-def bindings(scope: str) -> list[Binding]:
+def bindings(scope: str) -> list[BindingType]:
     """Key bindings for one scope, generated from :data:`ACTIONS`."""
-    result = []
+    # Typed as Textual types BINDINGS (a list is invariant), so screens assign it as is.
+    result: list[BindingType] = []
     for item in ACTIONS:
         if item.scope != scope or not item.key or item.action == "command_palette":
             continue

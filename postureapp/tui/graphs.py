@@ -18,11 +18,12 @@ from textual import work
 
 from postureapp.store import Store
 from postureapp.store.views import DashboardQueries
+from postureapp.tui.host import AppMixin
 from postureapp.tui.messages import GraphBuilt
 from postureapp.tui.screens.blast import BlastRadius
 
 
-class GraphMixin:
+class GraphMixin(AppMixin):
     """Needs ``db_path``, ``queries``, ``data_generation`` and ``_sync_screens``."""
 
     db_path: Path

@@ -106,7 +106,7 @@ class NavigationMixin:
         if isinstance(screen, DashboardScreen):
             screen.open_command_line()
 
-    def action_back(self) -> None:
+    async def action_back(self) -> None:  # App.action_back is a coroutine
         app: Any = self
         screen = app.screen
         if isinstance(screen, DashboardScreen) and screen.handle_back():

@@ -220,7 +220,7 @@ class GovernanceScreen(DashboardScreen):
         controls.sort(key=lambda c: (ORDER.get(c.status.value, 9), c.id))
         self.controls = controls
         if self.framework is None:
-            rows = [
+            rows: list[dict[str, Any]] = [
                 {
                     "id": c.id,
                     "title": c.title,

@@ -251,6 +251,7 @@ class AttestationForm(FormScreen[Attestation]):
                     errors["expires"] = "this attestation would already be expired"
         if errors:
             return errors, None
+        assert at is not None  # "at" parsed, or errors["at"] says why not
         return {}, Attestation(
             control_id=self.control_id,
             by=values["by"].strip(),

@@ -317,7 +317,7 @@ class VirtualTable(ScrollView, can_focus=True):
     def action_last(self) -> None:
         self.cursor = len(self.source) - 1
 
-    def _on_click(self, event: events.Click) -> None:
+    async def _on_click(self, event: events.Click) -> None:
         if event.y >= 1:
             self.cursor = int(self.scroll_offset.y) + event.y - 1
             self.focus()
