@@ -16,7 +16,6 @@ from postureapp.graph.model import (
     K8S_GROUP,
     K8S_USER,
     SERVICE_ACCOUNT,
-    WORKLOAD,
     Path,
 )
 from postureapp.graph.paths import attack_paths
@@ -39,7 +38,6 @@ _KUBE_REACH = {
     SERVICE_ACCOUNT: "Kubernetes roles through bindings",
     K8S_USER: "more Kubernetes roles through bindings",
     K8S_GROUP: "more Kubernetes roles through bindings",
-    WORKLOAD: "more service accounts",
 }
 _IAM = (IAM_ROLE, IAM_USER, IAM_GROUP)
 

@@ -161,9 +161,7 @@ def blast_tree(graph: Graph, uid: str) -> TreeItem | None:
     if node.kind == IAM_GROUP:
         members = [graph.nodes[e.source] for e in graph.into(node.uid, MEMBER_OF)]
         section = TreeItem("section", "its members hold all of the above", evidence="")
-        section.children = [
-            TreeItem(m.kind, m.name, "member", "", m.uid) for m in members if m is not None
-        ]
+        section.children = [TreeItem(m.kind, m.name, "member", "", m.uid) for m in members]
         if not members:
             section.evidence = "no collected user is a member"
         root.children.append(section)
