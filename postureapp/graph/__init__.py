@@ -6,7 +6,7 @@ judge time; the cache keeps it (:func:`derived_facts`) and readers decode it."""
 from postureapp.graph.build import build_graph, derived_facts, graph_of, paths_of
 from postureapp.graph.codec import decode_graph, decode_paths, encode_graph
 from postureapp.graph.graph import Graph
-from postureapp.graph.model import Edge, Grant, Hop, Node, Path, Permission
+from postureapp.graph.model import Edge, Grant, Hop, Node, Path, Permission, Unknown
 from postureapp.graph.paths import attack_paths, exposed_workloads, paths_from
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "Node",
     "Path",
     "Permission",
+    "Unknown",
     "attack_paths",
     "build_graph",
     "decode_graph",

@@ -11,13 +11,16 @@ from collections import defaultdict
 from typing import Any
 
 from postureapp.domain.aws.policy import Principals
+from postureapp.domain.aws.scopes import account_of
 from postureapp.facts import facts_of
 from postureapp.facts.aws import (
     ApiGatewayRestApiFacts,
     EC2InstanceFacts,
     EKSClusterFacts,
     EKSPodIdentityAssociationFacts,
+    IAMGroupFacts,
     IAMRoleFacts,
+    IAMUserFacts,
     LoadBalancerFacts,
     SecurityGroupFacts,
 )
@@ -32,8 +35,10 @@ from postureapp.graph.model import (
     CAN,
     ENDPOINT,
     EXPOSES,
+    IAM_GROUP,
     IAM_ROLE,
     IAM_USER,
+    MEMBER_OF,
     RUNS,
     SERVICE_ACCOUNT,
     WORKLOAD,
@@ -88,7 +93,7 @@ class CloudBuilder:
     # -- identities --------------------------------------------------------------------
 
     def identity_node(self, principal: Resource) -> Node:
-        kind = IAM_USER if principal.kind == "IAMUser" else IAM_ROLE
+        kind = {"IAMUser": IAM_USER, "IAMGroup": IAM_GROUP}.get(principal.kind, IAM_ROLE)
         node = self.graph.add_node(
             Node(principal.uid, kind, principal.name, AWS, detail=principal.kind)
         )
@@ -97,6 +102,12 @@ class CloudBuilder:
             self.graph.permissions[principal.uid] = perms
             if missing:
                 self.graph.gaps[principal.uid] = "policies not collected: " + "; ".join(missing)
+                self.graph.add_unknown(
+                    principal.uid,
+                    "what its missing policies allow",
+                    "not collected: " + "; ".join(missing),
+                    gap=False,
+                )
             for pattern, statement in self.iam.analysis(principal).named_resources():
                 target = self.inv.get(pattern)
                 self.graph.add_node(
@@ -112,13 +123,24 @@ class CloudBuilder:
         return node
 
     def _identities(self) -> None:
-        for kind in ("IAMRole", "IAMUser"):
+        for kind in ("IAMRole", "IAMUser", "IAMGroup"):
             for principal in self.inv.of(PROVIDER, kind):
                 if principal.kind == "IAMRole" and facts_of(principal, IAMRoleFacts).get(
                     "service_linked"
                 ):
                     continue
                 self.identity_node(principal)
+        # A user holds its groups' policies (already in its permissions); the edge lets
+        # a reader see which group gives what.
+        groups = {
+            (account_of(g), facts_of(g, IAMGroupFacts).get("group_name") or g.name): g.uid
+            for g in self.inv.of(PROVIDER, "IAMGroup")
+        }
+        for user in self.inv.of(PROVIDER, "IAMUser"):
+            for name in facts_of(user, IAMUserFacts).get("groups") or []:
+                group = groups.get((account_of(user), str(name)))
+                if group is not None:
+                    self.graph.add_edge(Edge(user.uid, group, MEMBER_OF, {"group": str(name)}))
 
     # -- endpoints ---------------------------------------------------------------------
 
@@ -224,9 +246,8 @@ class CloudBuilder:
                 )
             )
             if unread is not None:
-                self._gap(
-                    instance.uid,
-                    f"the role of instance profile {profile} could not be judged: {unread}",
+                self.graph.add_unknown(
+                    instance.uid, f"the role of instance profile {profile}", unread
                 )
             if facts_of(instance, EC2InstanceFacts).get("public_ip"):
                 for group in open_groups:
@@ -275,14 +296,6 @@ class CloudBuilder:
         if account not in {s.split("/", 1)[0] for s in self.inv.scopes(PROVIDER)}:
             return f"account {account or '?'} was not collected"
         return None
-
-    def _gap(self, uid: str, reason: str) -> None:
-        """Record why ``uid``'s reach is not fully known; earlier reasons are kept."""
-        known = self.graph.gaps.get(uid)
-        if known is None:
-            self.graph.gaps[uid] = reason
-        elif reason not in known:
-            self.graph.gaps[uid] = f"{known}; {reason}"
 
     def _eks_clusters(self) -> dict[str, list[Resource]]:
         """Kubernetes scope -> the EKS cluster(s) it is, matched by name, ARN or API
@@ -390,9 +403,11 @@ class CloudBuilder:
                 if scope not in pod_gaps:
                     pod_gaps[scope] = self._pod_identity_gap(clusters, mapped)
                 if pod_gaps[scope]:
-                    self._gap(
+                    self.graph.add_unknown(
                         uid,
-                        "EKS Pod Identity associations could not be read "
+                        "an IAM role through EKS Pod Identity",
+                        f"EKS Pod Identity associations could not be read ({pod_gaps[scope]})",
+                        gap_text="EKS Pod Identity associations could not be read "
                         f"({pod_gaps[scope]}): a role granted that way cannot be ruled out",
                     )
             # An association names the cluster by name, in the cluster's account/region.
@@ -437,7 +452,12 @@ class CloudBuilder:
         if not arn:
             # The list call names the service account; only the describe call names the
             # role, and it failed for this association.
-            self._gap(node.uid, f"{via}: its IAM role was not read")
+            self.graph.add_unknown(
+                node.uid,
+                f"the IAM role of {via}",
+                "its IAM role was not read",
+                gap_text=f"{via}: its IAM role was not read",
+            )
             return
         role = self._role_or_gap(node, arn, f"IAM role {arn} ({via})")
         if role is None:
@@ -452,7 +472,7 @@ class CloudBuilder:
         if role is None:
             why = self._unread_role(arn)
             if why:
-                self._gap(node.uid, f"{label} could not be judged: {why}")
+                self.graph.add_unknown(node.uid, label, why)
             else:
                 self.graph.near_misses.append(
                     {"service_account": node.uid, "role": arn, "reason": "no such IAM role"}

@@ -12,7 +12,7 @@ from typing import Any
 
 from postureapp.graph.credentials import Credential
 from postureapp.graph.graph import Graph
-from postureapp.graph.model import Edge, Grant, Hop, Node, Path, Permission
+from postureapp.graph.model import Edge, Grant, Hop, Node, Path, Permission, Unknown
 
 VERSION = 1
 
@@ -96,6 +96,7 @@ def encode_graph(graph: Graph) -> dict[str, Any]:
             ]
             for uid, items in graph.credentials.items()
         },
+        "unknown": [u.to_dict() for u in graph.unknown],
     }
 
 
@@ -123,6 +124,10 @@ def decode_graph(document: dict[str, Any]) -> Graph:
             uid: [Credential(c["what"], c["detail"], c["stale"], c["uid"]) for c in items]
             for uid, items in document["credentials"].items()
         },
+        # Absent from documents stored before unknown edges were kept: the gaps stand in.
+        unknown=[
+            Unknown(u["source"], u["reaches"], u["reason"]) for u in document.get("unknown", [])
+        ],
     )
     for n in document["nodes"]:
         graph.add_node(

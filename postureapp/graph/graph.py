@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from postureapp.graph.model import CAPABILITIES, Edge, Node, Permission
+from postureapp.graph.model import CAPABILITIES, Edge, Node, Permission, Unknown
 
 
 @dataclass
@@ -27,6 +27,8 @@ class Graph:
     aliases: dict[str, str] = field(default_factory=dict)
     # identity node uid -> its credentials (postureapp.graph.credentials.Credential)
     credentials: dict[str, list[Any]] = field(default_factory=dict)
+    # edges that may exist but could not be seen, each with the read that failed
+    unknown: list[Unknown] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._out: dict[str, list[Edge]] = defaultdict(list)
@@ -50,6 +52,34 @@ class Graph:
         self._seen.add((edge.source, edge.target, edge.relation))
         self._out[edge.source].append(edge)
         self._in[edge.target].append(edge)
+
+    def add_unknown(
+        self,
+        source: str,
+        reaches: str,
+        reason: str,
+        *,
+        gap: bool = True,
+        gap_text: str | None = None,
+    ) -> None:
+        """Record an edge from ``source`` that could not be seen, once; with ``gap``, also
+        extend ``source``'s gap (what the path checks judge; ``gap_text`` or "<reaches>
+        could not be judged: <reason>"), keeping earlier reasons."""
+        unknown = Unknown(source, reaches, reason)
+        if unknown not in self.unknown:
+            self.unknown.append(unknown)
+        if not gap:
+            return
+        text = gap_text or f"{reaches} could not be judged: {reason}"
+        known = self.gaps.get(source)
+        if known is None:
+            self.gaps[source] = text
+        elif text not in known:
+            self.gaps[source] = f"{known}; {text}"
+
+    def unknown_from(self, uid: str) -> list[Unknown]:
+        """The unseen edges out of one node, in the order they were found."""
+        return [u for u in self.unknown if u.source == uid]
 
     def out(self, uid: str, *relations: str) -> list[Edge]:
         edges = self._out.get(uid, [])

@@ -22,7 +22,9 @@ from postureapp.graph.model import (
     ENDPOINT,
     ESCALATE,
     EXPOSES,
+    K8S_GROUP,
     K8S_ROLE,
+    K8S_USER,
     KUBERNETES,
     READ_SECRETS,
     RUNS_AS,
@@ -248,7 +250,27 @@ class KubeBuilder:
 
     # -- RBAC --------------------------------------------------------------------------
 
+    def _accounts(self) -> None:
+        """Every collected ServiceAccount is a node, run by a pod or not: a token can be
+        minted for any of them, and the blast radius starts from each."""
+        for account in self.inv.of(PROVIDER, "ServiceAccount"):
+            self.graph.add_node(
+                Node(
+                    account.uid,
+                    SERVICE_ACCOUNT,
+                    f"{account.namespace}/{account.name}",
+                    KUBERNETES,
+                    detail="ServiceAccount",
+                    facts={
+                        "scope": account.scope,
+                        "namespace": account.namespace,
+                        "name": account.name,
+                    },
+                )
+            )
+
     def _rbac(self) -> None:
+        self._accounts()
         index = rbac.index(self.inv)
         accounts = {n.uid: n for n in self.graph.of_kind(SERVICE_ACCOUNT)}
         by_namespace: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -276,7 +298,11 @@ class KubeBuilder:
                 grant.role_name,
                 grant.binding.namespace if grant.role_kind == "Role" else None,
             )
-            for account in _subject_accounts(grant, scope, by_namespace, by_scope):
+            holders = [
+                *_subject_accounts(grant, scope, by_namespace, by_scope),
+                *self._people(grant, scope),
+            ]
+            for account in holders:
                 self.graph.add_node(
                     Node(role_uid, K8S_ROLE, grant.role_name, KUBERNETES, detail=grant.role_kind)
                 )
@@ -290,6 +316,23 @@ class KubeBuilder:
                 )
                 held = self.graph.edge_permissions.setdefault((account, role_uid), [])
                 held.extend(p for p in perms if p not in held)
+
+    def _people(self, grant: rbac.Grant, scope: str) -> list[str]:
+        """Nodes for a binding's User and Group subjects (a ServiceAccount's token user
+        name is its account, not a User), so the blast radius starts from them too."""
+        found = []
+        for subject in grant.subjects:
+            if subject.kind not in ("User", "Group") or subject.name.startswith(_SA_USER):
+                continue
+            uid = k8s_uid(scope, subject.kind, subject.name)
+            kind = K8S_USER if subject.kind == "User" else K8S_GROUP
+            self.graph.add_node(
+                Node(
+                    uid, kind, subject.name, KUBERNETES, detail=subject.kind, facts={"scope": scope}
+                )
+            )
+            found.append(uid)
+        return found
 
 
 def _subject_accounts(

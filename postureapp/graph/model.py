@@ -16,6 +16,9 @@ SERVICE_ACCOUNT = "service-account"
 K8S_ROLE = "k8s-role"
 IAM_ROLE = "iam-role"
 IAM_USER = "iam-user"
+IAM_GROUP = "iam-group"
+K8S_USER = "k8s-user"  # a User subject of a binding (not a ServiceAccount's token name)
+K8S_GROUP = "k8s-group"  # a Group subject of a binding
 AWS_RESOURCE = "aws-resource"
 CAPABILITY = "capability"
 KIND_LABELS = {
@@ -25,6 +28,9 @@ KIND_LABELS = {
     K8S_ROLE: "role",
     IAM_ROLE: "IAM role",
     IAM_USER: "IAM user",
+    IAM_GROUP: "IAM group",
+    K8S_USER: "User",
+    K8S_GROUP: "Group",
     AWS_RESOURCE: "resource",
 }
 
@@ -36,6 +42,7 @@ BOUND_TO = "bound-to"  # service account -> Role / ClusterRole (through a bindin
 ASSUMES = "assumes"  # service account -> IAM role (IRSA, EKS Pod Identity)
 ASSUMES_ROLE = "assumes-role"  # IAM user or role -> IAM role (sts:AssumeRole, chains)
 CAN = "can"  # identity -> capability, or IAM identity -> AWS resource named in a policy
+MEMBER_OF = "member-of"  # IAM user -> IAM group (the user holds the group's policies)
 
 # Capabilities, worst first.
 ADMIN = "admin-equivalent"
@@ -81,6 +88,20 @@ class Edge:
     relation: str
     evidence: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     confirmed: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """An edge that may exist but could not be seen: from ``source`` to ``reaches`` (what
+    lies beyond, in words: "an IAM role through EKS Pod Identity"), unknown because of
+    ``reason`` (the failed read, as the collector recorded it)."""
+
+    source: str
+    reaches: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "reaches": self.reaches, "reason": self.reason}
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,12 @@ from postureapp.graph.model import (
     CAN,
     CAPABILITIES,
     ENDPOINT,
+    IAM_GROUP,
+    IAM_USER,
+    K8S_GROUP,
+    K8S_USER,
     KIND_LABELS,
+    MEMBER_OF,
     Edge,
     Node,
     Path,
@@ -26,6 +31,14 @@ SHORT = {"admin-equivalent": "admin", "read-secrets": "secrets", "escalate": "es
          "broad-data": "data"}  # fmt: skip
 PLANE_SHORT = {"kubernetes": "k8s", "aws": "aws"}
 MAX_DEPTH = 8
+# What the tree follows from each kind: the attack paths' relations, and the identities
+# no path starts from (IAM groups, Kubernetes users and groups) from which a reader may.
+_TREE_NEXT = {
+    **_NEXT,
+    IAM_USER: (*_NEXT[IAM_USER], MEMBER_OF),
+    K8S_USER: (BOUND_TO,),
+    K8S_GROUP: (BOUND_TO,),
+}
 
 
 def reach_text(perms: list[Permission]) -> tuple[str, int]:
@@ -145,7 +158,29 @@ def blast_tree(graph: Graph, uid: str) -> TreeItem | None:
             reached.evidence = "no internet-facing endpoint reaches it"
         root.children.append(reached)
     root.children.extend(_below(graph, node, {node.uid}, 0))
+    if node.kind == IAM_GROUP:
+        members = [graph.nodes[e.source] for e in graph.into(node.uid, MEMBER_OF)]
+        section = TreeItem("section", "its members hold all of the above", evidence="")
+        section.children = [TreeItem(m.kind, m.name, "member", "", m.uid) for m in members]
+        if not members:
+            section.evidence = "no collected user is a member"
+        root.children.append(section)
     return root
+
+
+def unknown_items(graph: Graph, uid: str) -> list[TreeItem]:
+    """Where the graph could not continue from a node: one line per edge that may exist
+    but was not seen, with the read that failed. A document stored before unknown edges
+    were kept has the node's gap only: it stands in."""
+    items = [
+        TreeItem("unknown", f"may reach {u.reaches}", None, f"unknown — {u.reason}", uid)
+        for u in graph.unknown_from(uid)
+    ]
+    if not items and uid in graph.gaps:
+        items.append(
+            TreeItem("unknown", "may reach more", None, f"unknown — {graph.gaps[uid]}", uid)
+        )
+    return items
 
 
 def _below(graph: Graph, node: Node, seen: set[str], depth: int) -> list[TreeItem]:
@@ -165,7 +200,8 @@ def _below(graph: Graph, node: Node, seen: set[str], depth: int) -> list[TreeIte
         )
     for perm in graph.permissions.get(node.uid, []):
         items.append(_capability(node.uid, perm))
-    relations = (*_NEXT.get(node.kind, ()), CAN) if node.kind != "k8s-role" else ()
+    items.extend(unknown_items(graph, node.uid))
+    relations = (*_TREE_NEXT.get(node.kind, ()), CAN) if node.kind != "k8s-role" else ()
     for edge in graph.out(node.uid, *relations):
         target = graph.nodes.get(edge.target)
         if target is None or target.uid in seen:

@@ -27,6 +27,9 @@ _KIND_STYLES = {
     "k8s-role": "cyan",
     "iam-role": "bold magenta",
     "iam-user": "bold magenta",
+    "iam-group": "bold magenta",
+    "k8s-user": "bold cyan",
+    "k8s-group": "bold cyan",
     "aws-resource": "magenta",
     "capability": "bold red",
     "section": "bold underline",
@@ -41,6 +44,9 @@ _KIND_NAMES = {
     "k8s-role": "role",
     "iam-role": "IAM role",
     "iam-user": "IAM user",
+    "iam-group": "IAM group",
+    "k8s-user": "User",
+    "k8s-group": "Group",
     "aws-resource": "resource",
     "capability": "can",
     "section": "",
@@ -52,6 +58,8 @@ _KIND_NAMES = {
 
 def item_label(item: TreeItem) -> Text:
     """``exposes  workload  shop/web  — selector app=web`` as safe, styled text."""
+    if item.kind == "unknown":
+        return unknown_label(item)
     label = Text()
     if item.relation and item.kind != "capability":
         label.append(f"{item.relation} ", "dim italic")
@@ -64,6 +72,17 @@ def item_label(item: TreeItem) -> Text:
         # A stale credential is the answer the on-call engineer is looking for.
         stale = item.kind == "credential" and item.critical
         label.append_text(fmt.safe(item.evidence, "bold red" if stale else "dim"))
+    return label
+
+
+def unknown_label(item: TreeItem) -> Text:
+    """``? may reach an IAM role through EKS Pod Identity: unknown — <reason>``: where the
+    graph could not continue, set apart from what was seen (the reason is outside text)."""
+    label = Text("? ", "bold reverse yellow")
+    label.append_text(fmt.safe(item.name, "bold yellow"))
+    reason = item.evidence.removeprefix("unknown — ")
+    label.append(": unknown — ", "yellow")
+    label.append_text(fmt.safe(reason, "italic yellow"))
     return label
 
 
@@ -108,7 +127,7 @@ class BlastRadius(Screen):
         if root is None:
             status.update(
                 Text(
-                    "this resource is not an endpoint, workload or identity of the graph "
+                    "this resource is not an endpoint, workload, identity or group of the graph "
                     "(nothing to draw)",
                     "dim",
                 )
