@@ -90,14 +90,36 @@ def runs_in_trouble(document: dict[str, Any]) -> list[dict[str, Any]]:
     return [run for run in document["collector_runs"] if run["status"] != "ok"]
 
 
+def _unread(run: dict[str, Any]) -> list[str]:
+    """``Kind (why)`` of each kind the run could not read that its error does not
+    already name: a partial run's ``error`` is usually the ``Kind: why`` list itself."""
+    error = run["error"] or ""
+    return [
+        f"{kind} ({why})"
+        for kind, why in sorted((run["unknown"] or {}).items())
+        if f"{kind}: {why}" not in error
+    ]
+
+
+def run_problem(run: dict[str, Any]) -> str:
+    """What went wrong in a collector run, each reason once."""
+    error = run["error"] or ""
+    unread = _unread(run)
+    if not unread:
+        return error
+    listed = "not read: " + "; ".join(unread)
+    return f"{error}; {listed}" if error else listed
+
+
 def describe_run(run: dict[str, Any]) -> str:
-    """One line naming a collector run and what went wrong (outside text made visible)."""
+    """One line naming a collector run and what went wrong, each reason once (outside
+    text made visible)."""
     text = f"{run['collector']} on {run['target']}: {run['status']}"
     if run["error"]:
         text += f": {run['error']}"
-    if run["unknown"]:
-        unread = "; ".join(f"{kind} ({why})" for kind, why in sorted(run["unknown"].items()))
-        text += f"; not read: {unread}"
+    unread = _unread(run)
+    if unread:
+        text += f"; not read: {'; '.join(unread)}"
     return one_line(text)
 
 

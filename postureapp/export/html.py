@@ -41,6 +41,7 @@ from postureapp.export.common import (
     bulk,
     describe_run,
     one_line,
+    run_problem,
     runs_in_trouble,
 )
 from postureapp.export.snapshot_json import summarize
@@ -700,10 +701,7 @@ def _control_row(control: dict[str, Any]) -> list[Any]:
 
 
 def _run_row(run: dict[str, Any]) -> list[Any]:
-    problem = run["error"]
-    if run["unknown"]:
-        unread = "; ".join(f"{kind}: {why}" for kind, why in sorted(run["unknown"].items()))
-        problem = f"{problem}; not read: {unread}" if problem else f"not read: {unread}"
+    problem = run_problem(run)
     return [
         _text(run["collector"]),
         _text(run["target"]),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import IO, Any
 
-from postureapp.export.common import SEVERITY_ORDER, failing, one_line
+from postureapp.export.common import SEVERITY_ORDER, failing, one_line, run_problem
 from postureapp.export.snapshot_json import summarize
 from postureapp.graph.model import KIND_LABELS, describe_hop
 
@@ -90,10 +90,7 @@ def _health(document: dict[str, Any]) -> list[str]:
         return out
     rows = []
     for run in runs:
-        problem = run["error"]
-        if run["unknown"]:
-            unread = "; ".join(f"{kind}: {why}" for kind, why in sorted(run["unknown"].items()))
-            problem = f"{problem}; not read: {unread}" if problem else f"not read: {unread}"
+        problem = run_problem(run)
         rows.append(
             [
                 md_text(run["collector"]),
