@@ -44,7 +44,7 @@ from postureapp.export.common import (
     run_problem,
     runs_in_trouble,
 )
-from postureapp.export.snapshot_json import summarize
+from postureapp.export.snapshot_json import document_score, score_line, summarize
 from postureapp.graph.model import KIND_LABELS, describe_hop
 from postureapp.model import SEVERITY_RANK, View
 from postureapp.text import shorten
@@ -351,6 +351,9 @@ they could not read is unknown here, never passing.
 </ul></div>
 {%- endif %}
 <div class="cards">
+<div class="card" id="posture-score" title="{{ score_title }}"><b>
+{%- if score.value is none %}n/a{% else %}{{ "%.1f" | format(score.value) }}{% endif -%}
+</b>posture score (of 100; {{ score.unknown }} unknown not counted)</div>
 <div class="card"><b>{{ summary.open }}</b>open failing findings</div>
 <div class="card"><b>{{ summary.waived_failing }}</b>waived (accepted risk)</div>
 <div class="card"><b>{{ unknown_or_error }}</b>unknown or error</div>
@@ -628,6 +631,8 @@ def build_context(document: dict[str, Any]) -> dict[str, Any]:
         "generated_at": document["generated_at"],
         "tool_version": document["tool"]["version"],
         "summary": summary,
+        "score": (score := document_score(document)),
+        "score_title": "Posture score " + score_line(score),
         "views": views,
         "severities": SEVERITY_ORDER,
         "statuses": _STATUSES,

@@ -16,7 +16,7 @@ import re
 from typing import IO, Any
 
 from postureapp.export.common import SEVERITY_ORDER, failing, one_line, run_problem
-from postureapp.export.snapshot_json import summarize
+from postureapp.export.snapshot_json import document_score, score_line, summarize
 from postureapp.graph.model import KIND_LABELS, describe_hop
 
 TOP_FINDINGS = 50
@@ -62,6 +62,8 @@ def render_markdown(document: dict[str, Any]) -> str:
         f" · {summary['findings']} findings judged · snapshot {status},"
         f" finished {snapshot['finished_at'] or 'never'}"
     )
+    out.append("")
+    out.append(f"**Posture score:** {score_line(document_score(document))}")
     out.append("")
     out += _health(document)
     out += _top_findings(document)

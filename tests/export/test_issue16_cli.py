@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
@@ -42,3 +44,50 @@ def test_snapshot_prints_the_partial_collection_error_once(tmp_path):
     result = posture("snapshot", "--from", str(fixtures_dir()), "--db", str(db), "--format", "csv")
     assert result.returncode == 3, result.stderr
     assert result.stderr.count("ClusterPolicy") == 1, result.stderr
+
+
+def _collect(db):
+    posture(
+        "collect", "--from", str(fixtures_dir()), "--allow-partial", "--db", str(db), check=True
+    )
+
+
+def test_every_format_carries_the_dashboards_posture_score(tmp_path):
+    from postureapp.export.validation import document_errors
+    from postureapp.store import Store
+    from postureapp.store.views import DashboardQueries
+
+    db = tmp_path / "cache.db"
+    _collect(db)
+    document = json.loads(export(db, "json").stdout)
+    critical = next(
+        f for f in document["findings"] if f["status"] == "fail" and f["severity"] == "critical"
+    )
+    posture(
+        "waive", critical["fingerprint"], "--reason", "test", "--owner", "me",
+        "--expires", "2099-01-01", "--db", str(db), check=True,
+    )  # fmt: skip
+    with Store(db) as store:
+        queries = DashboardQueries(store)
+        queries.reload()
+        shown = queries.score()  # the number the overview shows
+    assert shown.value is not None and shown.waived == 1 and shown.unknown > 0
+    document = json.loads(export(db, "json").stdout)
+    assert document_errors(document) == []
+    assert document["score"] == {
+        "value": shown.value,
+        "passing": shown.passing,
+        "failing": shown.failing,
+        "waived": shown.waived,
+        "unknown": shown.unknown,
+    }
+    value = f"{shown.value:.1f}"
+    markdown = export(db, "markdown").stdout
+    assert f"**Posture score:** {value} / 100 ({shown.failing} failing" in markdown
+    html = export(db, "html").stdout
+    card = html.split('id="posture-score"', 1)[1].split("</div>", 1)[0]
+    assert f"<b>{value}</b>posture score" in card
+    rows = list(csv.DictReader(io.StringIO(export(db, "csv").stdout)))
+    assert rows and {row["posture_score"] for row in rows} == {value}
+    sarif = json.loads(export(db, "sarif").stdout)
+    assert sarif["runs"][0]["properties"]["postureScore"]["value"] == shown.value
