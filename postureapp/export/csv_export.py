@@ -22,7 +22,7 @@ from __future__ import annotations
 import csv
 from typing import IO, Any
 
-from postureapp.export.common import bulk
+from postureapp.export.common import ResourceIndex, bulk
 from postureapp.export.snapshot_json import document_score
 from postureapp.text import escape_controls
 
@@ -39,6 +39,7 @@ COLUMNS = (
     "waiver_reason",
     "first_seen",
     "remediation",
+    "resource_name",
     "posture_score",
 )
 
@@ -63,6 +64,7 @@ def write_csv(document: dict[str, Any], out: IO[str]) -> None:
     """
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
+    resources = ResourceIndex(document)
     value = document_score(document)["value"]
     score = "" if value is None else f"{value:.1f}"
     for finding in document["findings"]:
@@ -80,6 +82,7 @@ def write_csv(document: dict[str, Any], out: IO[str]) -> None:
             waiver.get("reason", "") if finding["waived"] else "",
             finding["first_seen"],
             finding.get("remediation", ""),
+            resources.label(finding["resource_uid"]),
             score,
         )
         writer.writerow([cell(value) for value in row])

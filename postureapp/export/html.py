@@ -69,13 +69,14 @@ FINDING_COLUMNS = [
     {"label": "Finding", "i": 5, "sub": 6},
     {"label": "Waiver", "i": 7},
     {"label": "First seen", "i": 8},
+    {"label": "Remediation", "i": 9},
 ]
 CHANGE_COLUMNS = [
     {"label": "Severity", "i": 0, "type": "severity"},
     {"label": "Before", "i": 1, "type": "status"},
     {"label": "Now", "i": 2, "type": "status"},
     {"label": "Check", "i": 3},
-    {"label": "Resource", "i": 4},
+    {"label": "Resource", "i": 4, "sub": 7},
     {"label": "Finding", "i": 5},
     {"label": "What moved", "i": 6},
 ]
@@ -554,7 +555,10 @@ def _finding_row(finding: dict[str, Any], resources: ResourceIndex) -> list[Any]
         else ""
     )
     uid = finding["resource_uid"]
-    name = resources.name(uid)
+    name = resources.label(uid)
+    # How to fix is for what fails; a pass (and an unknown, whose fix is collection)
+    # would repeat it on every row of a large report.
+    fix = finding.get("remediation", "") if finding["status"] == "fail" else ""
     return [
         finding["severity"],
         finding["status"],
@@ -565,6 +569,7 @@ def _finding_row(finding: dict[str, Any], resources: ResourceIndex) -> list[Any]
         _text(finding["detail"], TEXT_LIMIT),
         _text(waiver_text, TEXT_LIMIT),
         finding["first_seen"],
+        _text(fix, TEXT_LIMIT),
     ]
 
 
@@ -613,7 +618,7 @@ def build_context(document: dict[str, Any]) -> dict[str, Any]:
     if changes is not None:
         for bucket in ("opened", "resolved", "changed"):
             tables[f"changes-{bucket}"] = _spec(
-                CHANGE_COLUMNS, [_change_row(row) for row in changes[bucket]]
+                CHANGE_COLUMNS, [_change_row(row, resources) for row in changes[bucket]]
             )
     snapshot = document["snapshot"]
     data = {
@@ -719,7 +724,7 @@ def _run_row(run: dict[str, Any]) -> list[Any]:
     ]
 
 
-def _change_row(row: dict[str, Any]) -> list[Any]:
+def _change_row(row: dict[str, Any], resources: ResourceIndex) -> list[Any]:
     moved = ", ".join(row.get("fields") or [])
     if row.get("waived"):
         moved = f"{moved}; waived" if moved else "waived"
@@ -728,9 +733,10 @@ def _change_row(row: dict[str, Any]) -> list[Any]:
         row["previous_status"],
         row["status"],
         _text(row["check_id"]),
-        _text(row["resource_uid"]),
+        _text(name := resources.label(row["resource_uid"])),
         _text(row["title"]),
         moved,
+        _text(row["resource_uid"]) if row["resource_uid"] != name else "",
     ]
 
 

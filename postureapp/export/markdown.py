@@ -13,9 +13,16 @@ cannot pose as something else.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import IO, Any
 
-from postureapp.export.common import SEVERITY_ORDER, failing, one_line, run_problem
+from postureapp.export.common import (
+    SEVERITY_ORDER,
+    ResourceIndex,
+    failing,
+    one_line,
+    run_problem,
+)
 from postureapp.export.snapshot_json import document_score, score_line, summarize
 from postureapp.graph.model import KIND_LABELS, describe_hop
 
@@ -34,6 +41,34 @@ def md_text(text: Any, limit: int | None = CELL_LIMIT) -> str:
         text = text[: limit - 1] + "…"
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+# A code span: a run of backticks, then the shortest text up to a run of the same length
+# (CommonMark); the runs may not touch other backticks.
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)([^\n]+?)(?<!`)\1(?!`)")
+
+
+def keep_code_spans(text: str, escape: Callable[[str], str]) -> str:
+    r"""``text`` with its code spans kept as written and everything else through
+    ``escape``: a command in backticks reads as a command, not ``\`aws\-iam\```.
+
+    Safe with outside text: Markdown shows a code span's content literally (no links,
+    HTML or emphasis), and what is outside the spans is escaped, including any stray
+    backtick, so a name cannot open or close a span. Not for table cells (GFM splits
+    a cell at ``|`` even inside a code span)."""
+    out: list[str] = []
+    position = 0
+    for match in _CODE_SPAN.finditer(text):
+        out.append(escape(text[position : match.start()]))
+        out.append(match.group())
+        position = match.end()
+    out.append(escape(text[position:]))
+    return "".join(out)
+
+
+def md_prose(text: Any) -> str:
+    """Outside prose on one line, inert except for its code spans (see keep_code_spans)."""
+    return keep_code_spans(one_line(str(text)), lambda part: md_text(part, None))
 
 
 def _table(headers: list[str], rows: list[list[str]], right: set[int] = frozenset()) -> str:
@@ -122,19 +157,35 @@ def _top_findings(document: dict[str, Any]) -> list[str]:
     if not open_findings:
         out += ["No open failing findings.", ""]
         return out
+    resources = ResourceIndex(document)
+    shown = open_findings[:TOP_FINDINGS]
     rows = [
         [
             f"**{f['severity']}**" if f["severity"] in ("critical", "high") else f["severity"],
             md_text(f["check_id"]),
-            md_text(f["resource_uid"]),
+            md_text(resources.label(f["resource_uid"])),
             md_text(f["title"] + (f": {f['detail']}" if f["detail"] else "")),
         ]
-        for f in open_findings[:TOP_FINDINGS]
+        for f in shown
     ]
     out.append(_table(["Severity", "Check", "Resource", "Finding"], rows))
     hidden = len(open_findings) - TOP_FINDINGS
     if hidden > 0:
         out += ["", f"…and {hidden} more open failing findings (see the CSV or HTML export)."]
+    out.append("")
+    return out + _remediation(shown)
+
+
+def _remediation(findings: list[dict[str, Any]]) -> list[str]:
+    """How to fix each check among ``findings``, once per check, worst first."""
+    fixes: dict[str, str] = {}
+    for finding in findings:
+        if finding.get("remediation") and finding["check_id"] not in fixes:
+            fixes[finding["check_id"]] = finding["remediation"]
+    if not fixes:
+        return []
+    out = ["### Remediation", ""]
+    out += [f"- **{md_text(check_id)}**: {md_prose(text)}" for check_id, text in fixes.items()]
     out.append("")
     return out
 
@@ -150,6 +201,7 @@ def _changes(document: dict[str, Any]) -> list[str]:
         f"Opened: **{len(opened)}** · resolved: **{len(resolved)}** · changed: **{len(changed)}**",
         "",
     ]
+    resources = ResourceIndex(document)
     rows = []
     for label, bucket in (("opened", opened), ("changed", changed), ("resolved", resolved)):
         for row in bucket:
@@ -161,7 +213,7 @@ def _changes(document: dict[str, Any]) -> list[str]:
                     label,
                     row["severity"],
                     md_text(row["check_id"]),
-                    md_text(row["resource_uid"]),
+                    md_text(resources.label(row["resource_uid"])),
                     md_text(row["title"]),
                     md_text(what),
                 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 
@@ -91,3 +92,66 @@ def test_every_format_carries_the_dashboards_posture_score(tmp_path):
     assert rows and {row["posture_score"] for row in rows} == {value}
     sarif = json.loads(export(db, "sarif").stdout)
     assert sarif["runs"][0]["properties"]["postureScore"]["value"] == shown.value
+
+
+def _html_rows(html: str) -> list[list]:
+    """Every finding row of the report's script data (all views)."""
+    data = html.split('id="posture-data">', 1)[1].split("</script>", 1)[0]
+    tables = json.loads(data)["tables"]
+    return [
+        row for key, table in tables.items() if key.startswith("view-") for row in table["rows"]
+    ]
+
+
+def _path_finding(document):
+    return next(
+        f
+        for f in document["findings"]
+        if f["check_id"].startswith("path-") and f["status"] == "fail" and not f["waived"]
+    )
+
+
+def test_attack_path_findings_show_the_resource_name_and_keep_the_uid(partial_db):
+    document = json.loads(export(partial_db, "json").stdout)
+    finding = _path_finding(document)
+    uid = finding["resource_uid"]  # the JSON keeps the uid, as before
+    resource = next(r for r in document["resources"] if r["uid"] == uid)
+    label = f"{resource['kind']} {resource['namespace']}/{resource['name']}"
+    assert uid.startswith("k8s://") and label.startswith("Deployment ")
+
+    markdown = export(partial_db, "markdown").stdout
+    table = markdown.split("### Top open findings", 1)[1].split("###", 1)[0]
+    assert f"| {finding['check_id']} | {label} |" in table
+    assert "k8s://" not in table and "arn:aws:" not in table
+
+    (row,) = [
+        r
+        for r in _html_rows(export(partial_db, "html").stdout)
+        if r[4] == uid and r[2] == finding["check_id"]
+    ]
+    assert row[3] == label  # the name, with the uid below it
+
+    rows = list(csv.DictReader(io.StringIO(export(partial_db, "csv").stdout)))
+    (row,) = [r for r in rows if r["fingerprint"] == finding["fingerprint"]]
+    assert row["resource_uid"] == uid and row["resource_name"] == label
+
+    gate = export(partial_db, "csv", "--fail-on", "info").stderr
+    assert re.search(r"worst: \S+ on \w+ \S+ \((k8s://|arn:)", gate), gate  # name, then uid
+
+
+def test_html_and_markdown_carry_each_failing_findings_remediation(partial_db):
+    document = json.loads(export(partial_db, "json").stdout)
+    finding = _path_finding(document)
+    remediation = finding["remediation"]
+    assert "`" in remediation  # this check's fix names fields in code spans
+
+    rows = _html_rows(export(partial_db, "html").stdout)
+    by_fingerprint_check = {(r[2], r[4]): r for r in rows}
+    row = by_fingerprint_check[(finding["check_id"], finding["resource_uid"])]
+    assert row[9] == " ".join(remediation.split())  # the Remediation column
+    assert all(r[9] == "" for r in rows if r[1] == "pass")  # a pass needs no fix
+
+    markdown = export(partial_db, "markdown").stdout
+    fixes = markdown.split("### Remediation", 1)[1].split("###", 1)[0]
+    line = next(line for line in fixes.splitlines() if finding["check_id"] in line)
+    assert "`resourceNames`" in line and "\\`" not in line  # code spans read as code
