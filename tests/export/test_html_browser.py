@@ -154,6 +154,17 @@ def test_report_script_sorts_filters_and_pages(tmp_path, golden_document):
         names = _column(page, 3)
         assert names == sorted(names) and names[0].startswith("Pod shop/p0000")
 
+        # Remediation: each failing row shows its check's text (sent once, by index).
+        fixes = set(zip(_column(page, 1), _column(page, 7), strict=True))
+        assert fixes == {("fail", "Fix privileged pod."), ("pass", "")}
+        # ... and the filter finds rows by it: the failing ones (n % 3 != 0).
+        failing = sum(1 for n in range(250) if n % 3)
+        page.evaluate(
+            f"var s = {TABLE}.querySelector('input[type=search]'); s.value = 'fix privileged';"
+            "s.dispatchEvent(new Event('input'))"
+        )
+        page.wait_for(f"{info} === 'Rows 1\u2013100 of {failing} (filtered from 250)'")
+
         # Filter: typing narrows every page to matching rows (debounced input event).
         page.evaluate(
             f"var s = {TABLE}.querySelector('input[type=search]'); s.value = 'p0042';"

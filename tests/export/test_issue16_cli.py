@@ -95,12 +95,17 @@ def test_every_format_carries_the_dashboards_posture_score(tmp_path):
 
 
 def _html_rows(html: str) -> list[list]:
-    """Every finding row of the report's script data (all views)."""
+    """Every finding row of the report's script data (all views), the remediation
+    column (an index into the data's ``fixes``) resolved to its text."""
     data = html.split('id="posture-data">', 1)[1].split("</script>", 1)[0]
-    tables = json.loads(data)["tables"]
-    return [
-        row for key, table in tables.items() if key.startswith("view-") for row in table["rows"]
+    data = json.loads(data)
+    rows = [
+        [*row[:9], None if row[9] is None else data["fixes"][row[9]]]
+        for key, table in data["tables"].items()
+        if key.startswith("view-")
+        for row in table["rows"]
     ]
+    return rows
 
 
 def _path_finding(document):
@@ -149,7 +154,7 @@ def test_html_and_markdown_carry_each_failing_findings_remediation(partial_db):
     by_fingerprint_check = {(r[2], r[4]): r for r in rows}
     row = by_fingerprint_check[(finding["check_id"], finding["resource_uid"])]
     assert row[9] == " ".join(remediation.split())  # the Remediation column
-    assert all(r[9] == "" for r in rows if r[1] == "pass")  # a pass needs no fix
+    assert all(r[9] is None for r in rows if r[1] == "pass")  # a pass needs no fix
 
     markdown = export(partial_db, "markdown").stdout
     fixes = markdown.split("### Remediation", 1)[1].split("###", 1)[0]
