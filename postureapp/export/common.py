@@ -66,11 +66,44 @@ class ResourceIndex:
         row = self._rows.get(uid)
         return row[1] if row else ""
 
+    def label(self, uid: str) -> str:
+        """What a person calls the resource: ``Deployment shop/web`` or ``IAMRole ci``
+        (outside text, not yet escaped); the uid itself when it names nothing better."""
+        row = self._rows.get(uid)
+        if row is None:
+            return uid_label(uid)
+        name, kind, namespace = row[0], row[1], row[2]
+        named = f"{namespace}/{name}" if namespace else name
+        return f"{kind} {named}" if kind and named else named or uid
+
     def get(self, uid: str) -> dict[str, str] | None:
         row = self._rows.get(uid)
         if row is None:
             return None
         return dict(zip(("name", "kind", "namespace", "provider", "scope"), row, strict=True))
+
+
+def uid_label(uid: str) -> str:
+    """A readable name from a uid alone (a resource gone from the snapshot):
+    ``k8s://c/ns/Kind/name`` -> ``Kind ns/name``, ``k8s://c/ns`` -> ``Namespace ns``;
+    an ARN -> its resource name (``role/ci`` -> ``ci``, ``secret:team/key`` -> ``team/key``)."""
+    if uid.startswith("k8s://"):
+        parts = uid[len("k8s://") :].split("/", 3)
+        if len(parts) == 4 and all(parts):
+            _, namespace, kind, name = parts
+            return f"{kind} {name}" if namespace == "_" else f"{kind} {namespace}/{name}"
+        if len(parts) == 2 and all(parts) and parts[1] != "_":
+            return f"Namespace {parts[1]}"
+    elif uid.startswith("arn:"):
+        fields = uid.split(":", 5)
+        if len(fields) == 6 and fields[5]:
+            resource = fields[5]
+            cut = min((i for i in (resource.find(":"), resource.find("/")) if i > 0), default=-1)
+            name = resource[cut + 1 :] if cut > 0 else resource
+            if resource[:cut] in ("role", "user", "policy", "instance-profile", "group"):
+                name = name.rsplit("/", 1)[-1]  # an IAM path is not part of the name
+            return name or uid
+    return uid
 
 
 def failing(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -90,14 +123,36 @@ def runs_in_trouble(document: dict[str, Any]) -> list[dict[str, Any]]:
     return [run for run in document["collector_runs"] if run["status"] != "ok"]
 
 
+def _unread(run: dict[str, Any]) -> list[str]:
+    """``Kind (why)`` of each kind the run could not read that its error does not
+    already name: a partial run's ``error`` is usually the ``Kind: why`` list itself."""
+    error = run["error"] or ""
+    return [
+        f"{kind} ({why})"
+        for kind, why in sorted((run["unknown"] or {}).items())
+        if f"{kind}: {why}" not in error
+    ]
+
+
+def run_problem(run: dict[str, Any]) -> str:
+    """What went wrong in a collector run, each reason once."""
+    error = run["error"] or ""
+    unread = _unread(run)
+    if not unread:
+        return error
+    listed = "not read: " + "; ".join(unread)
+    return f"{error}; {listed}" if error else listed
+
+
 def describe_run(run: dict[str, Any]) -> str:
-    """One line naming a collector run and what went wrong (outside text made visible)."""
+    """One line naming a collector run and what went wrong, each reason once (outside
+    text made visible)."""
     text = f"{run['collector']} on {run['target']}: {run['status']}"
     if run["error"]:
         text += f": {run['error']}"
-    if run["unknown"]:
-        unread = "; ".join(f"{kind} ({why})" for kind, why in sorted(run["unknown"].items()))
-        text += f"; not read: {unread}"
+    unread = _unread(run)
+    if unread:
+        text += f"; not read: {'; '.join(unread)}"
     return one_line(text)
 
 

@@ -9,6 +9,12 @@ A legitimate value such as ``-1`` therefore reads ``'-1``; that is the accepted 
 overrides are spelled out (``\\x1b``, ``\\u202e``) as in every other format, except tabs
 and line breaks inside a quoted cell, which are data a spreadsheet shows as such (a CR
 is kept only as part of CRLF, written as LF: alone it would overwrite the line shown).
+
+The last column, ``posture_score``, is the snapshot's posture score (the dashboard's
+number, empty when nothing was judged), the same on every row: CSV has no place for a
+header line that every reader skips, and a column keeps the file one table (files of
+several snapshots concatenated still say which score each row belongs to). Columns are
+only ever appended, so readers by position keep working.
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ from __future__ import annotations
 import csv
 from typing import IO, Any
 
-from postureapp.export.common import bulk
+from postureapp.export.common import ResourceIndex, bulk
+from postureapp.export.snapshot_json import document_score
 from postureapp.text import escape_controls
 
 COLUMNS = (
@@ -32,6 +39,8 @@ COLUMNS = (
     "waiver_reason",
     "first_seen",
     "remediation",
+    "resource_name",
+    "posture_score",
 )
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -55,6 +64,9 @@ def write_csv(document: dict[str, Any], out: IO[str]) -> None:
     """
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
+    resources = ResourceIndex(document)
+    value = document_score(document)["value"]
+    score = "" if value is None else f"{value:.1f}"
     for finding in document["findings"]:
         waiver = finding.get("waiver") or {}
         row = (
@@ -70,5 +82,7 @@ def write_csv(document: dict[str, Any], out: IO[str]) -> None:
             waiver.get("reason", "") if finding["waived"] else "",
             finding["first_seen"],
             finding.get("remediation", ""),
+            resources.label(finding["resource_uid"]),
+            score,
         )
         writer.writerow([cell(value) for value in row])

@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from postureapp.errors import EXIT_COLLECTION, EXIT_FINDINGS, EXIT_OK, InputError
-from postureapp.export.common import SEVERITY_ORDER, bulk, describe_run, one_line, runs_in_trouble
+from postureapp.export.common import (
+    SEVERITY_ORDER,
+    ResourceIndex,
+    bulk,
+    describe_run,
+    one_line,
+    runs_in_trouble,
+)
 from postureapp.model import Severity
 
 if TYPE_CHECKING:
@@ -92,7 +99,7 @@ def evaluate_gate(
         first = counted[0]
         message = (
             f"{len(counted)} failing finding{'s' if len(counted) != 1 else ''}{new} {scope}"
-            f" ({breakdown}); worst: {first['check_id']} on {one_line(first['resource_uid'])}"
+            f" ({breakdown}); worst: {first['check_id']} on {_where(document, first)}"
             f"{not_counted}"
         )
         if incomplete:
@@ -107,6 +114,13 @@ def evaluate_gate(
     if incomplete:
         message += f"; {collection_note}, allowed by --allow-partial"
     return GateResult(EXIT_OK, message)
+
+
+def _where(document: dict[str, Any], finding: dict[str, Any]) -> str:
+    """The resource's name, then its uid (to paste into ``posture waive --resource``)."""
+    uid = finding["resource_uid"]
+    name = ResourceIndex(document).label(uid)
+    return one_line(uid if name == uid else f"{name} ({uid})")
 
 
 def load_baseline(spec: str | Path, store: Store | None) -> set[str]:

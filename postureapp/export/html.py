@@ -41,9 +41,10 @@ from postureapp.export.common import (
     bulk,
     describe_run,
     one_line,
+    run_problem,
     runs_in_trouble,
 )
-from postureapp.export.snapshot_json import summarize
+from postureapp.export.snapshot_json import document_score, score_line, summarize
 from postureapp.graph.model import KIND_LABELS, describe_hop
 from postureapp.model import SEVERITY_RANK, View
 from postureapp.text import shorten
@@ -68,13 +69,14 @@ FINDING_COLUMNS = [
     {"label": "Finding", "i": 5, "sub": 6},
     {"label": "Waiver", "i": 7},
     {"label": "First seen", "i": 8},
+    {"label": "Remediation", "i": 9, "type": "fix"},
 ]
 CHANGE_COLUMNS = [
     {"label": "Severity", "i": 0, "type": "severity"},
     {"label": "Before", "i": 1, "type": "status"},
     {"label": "Now", "i": 2, "type": "status"},
     {"label": "Check", "i": 3},
-    {"label": "Resource", "i": 4},
+    {"label": "Resource", "i": 4, "sub": 7},
     {"label": "Finding", "i": 5},
     {"label": "What moved", "i": 6},
 ]
@@ -122,7 +124,8 @@ SCRIPT = r"""
     else if (col.type === "status") { td.appendChild(badge("st", value)); }
     else if (col.type === "pct") {
       td.textContent = value === null ? "\u2014" : Math.round(value * 100) + "%";
-    } else { td.textContent = value === null ? "" : String(value); }
+    } else if (col.type === "fix") { td.textContent = value === null ? "" : data.fixes[value]; }
+    else { td.textContent = value === null ? "" : String(value); }
     if (col.type === "num" || col.type === "pct") { td.className = "num"; }
     if (col.sub !== undefined && row[col.sub]) {
       var sub = document.createElement("div");
@@ -135,6 +138,7 @@ SCRIPT = r"""
   function sortKey(col, value) {
     if (col.type === "severity") { return RANK.hasOwnProperty(value) ? RANK[value] : -1; }
     if (col.type === "num" || col.type === "pct") { return value === null ? -1 : value; }
+    if (col.type === "fix") { return value === null ? "" : data.fixes[value].toLowerCase(); }
     return value === null ? "" : String(value).toLowerCase();
   }
 
@@ -149,10 +153,18 @@ SCRIPT = r"""
     var heads = table.tHead.rows[0].cells;
     var state = {view: spec.rows, page: 0, sort: -1, dir: 1};
     var texts = null;
+    var fixAt = -1;
+    spec.columns.forEach(function (col) { if (col.type === "fix") { fixAt = col.i; } });
 
     function textOf(index) {
       if (texts === null) {
-        texts = spec.rows.map(function (row) { return row.join("\u0001").toLowerCase(); });
+        texts = spec.rows.map(function (row) {
+          if (fixAt >= 0 && row[fixAt] !== null) {
+            row = row.slice();
+            row[fixAt] = data.fixes[row[fixAt]];
+          }
+          return row.join("\u0001").toLowerCase();
+        });
       }
       return texts[index];
     }
@@ -350,6 +362,9 @@ they could not read is unknown here, never passing.
 </ul></div>
 {%- endif %}
 <div class="cards">
+<div class="card" id="posture-score" title="{{ score_title }}"><b>
+{%- if score.value is none %}n/a{% else %}{{ "%.1f" | format(score.value) }}{% endif -%}
+</b>posture score (of 100; {{ score.unknown }} unknown not counted)</div>
 <div class="card"><b>{{ summary.open }}</b>open failing findings</div>
 <div class="card"><b>{{ summary.waived_failing }}</b>waived (accepted risk)</div>
 <div class="card"><b>{{ unknown_or_error }}</b>unknown or error</div>
@@ -470,6 +485,8 @@ TABLE_MACRO = """{%- macro table(key, spec, with_search=true, with_passing=false
 <span class="badge sev-{{ value if value in severities else 'other' }}">{{ value }}</span>
 {%- elif col.get("type") == "status" -%}
 <span class="badge st-{{ value if value in statuses else 'other' }}">{{ value }}</span>
+{%- elif col.get("type") == "fix" -%}
+{{ "" if value is none else fixes[value] }}
 {%- elif col.get("type") == "pct" -%}
 {{ "&mdash;" | safe if value is none else ((value * 100) | round | int) ~ "%" }}
 {%- else %}{{ "" if value is none else value }}{% endif %}
@@ -540,7 +557,9 @@ def _finding_order(finding: dict[str, Any]) -> tuple:
     return (status, -SEVERITY_RANK.get(finding["severity"], -1))
 
 
-def _finding_row(finding: dict[str, Any], resources: ResourceIndex) -> list[Any]:
+def _finding_row(
+    finding: dict[str, Any], resources: ResourceIndex, fixes: dict[str, int]
+) -> list[Any]:
     waiver = finding.get("waiver") if finding["waived"] else None
     waiver_text = (
         f"{waiver['reason']} (owner {waiver['owner']}"
@@ -550,7 +569,11 @@ def _finding_row(finding: dict[str, Any], resources: ResourceIndex) -> list[Any]
         else ""
     )
     uid = finding["resource_uid"]
-    name = resources.name(uid)
+    name = resources.label(uid)
+    # How to fix is for what fails (an unknown's fix is collection). Each text travels
+    # once, in the data's "fixes"; a row holds its index (10 MB less at 100,000 rows).
+    fix = finding.get("remediation", "") if finding["status"] == "fail" else ""
+    fix_index = fixes.setdefault(_text(fix, TEXT_LIMIT), len(fixes)) if fix else None
     return [
         finding["severity"],
         finding["status"],
@@ -561,6 +584,7 @@ def _finding_row(finding: dict[str, Any], resources: ResourceIndex) -> list[Any]
         _text(finding["detail"], TEXT_LIMIT),
         _text(waiver_text, TEXT_LIMIT),
         finding["first_seen"],
+        fix_index,
     ]
 
 
@@ -585,10 +609,11 @@ def build_context(document: dict[str, Any]) -> dict[str, Any]:
     for finding in document["findings"]:
         by_view.setdefault(finding["view"], []).append(finding)
     tables: dict[str, dict[str, Any]] = {}
+    fixes: dict[str, int] = {}  # remediation text -> its index in data["fixes"]
     views = []
     for view, findings in by_view.items():
         findings = sorted(findings, key=_finding_order)  # stable: document order within
-        rows = [_finding_row(f, resources) for f in findings]
+        rows = [_finding_row(f, resources, fixes) for f in findings]
         tables[f"view-{view}"] = _spec(FINDING_COLUMNS, rows, status_index=1, hide_passing=True)
         failing_all = sum(1 for f in findings if f["status"] == "fail")
         views.append(
@@ -609,11 +634,12 @@ def build_context(document: dict[str, Any]) -> dict[str, Any]:
     if changes is not None:
         for bucket in ("opened", "resolved", "changed"):
             tables[f"changes-{bucket}"] = _spec(
-                CHANGE_COLUMNS, [_change_row(row) for row in changes[bucket]]
+                CHANGE_COLUMNS, [_change_row(row, resources) for row in changes[bucket]]
             )
     snapshot = document["snapshot"]
     data = {
         "page_size": PAGE_SIZE,
+        "fixes": list(fixes),
         "tables": {
             key: {"columns": spec["columns"], "rows": spec["rows"], "status": spec["status"]}
             for key, spec in tables.items()
@@ -627,6 +653,8 @@ def build_context(document: dict[str, Any]) -> dict[str, Any]:
         "generated_at": document["generated_at"],
         "tool_version": document["tool"]["version"],
         "summary": summary,
+        "score": (score := document_score(document)),
+        "score_title": "Posture score " + score_line(score),
         "views": views,
         "severities": SEVERITY_ORDER,
         "statuses": _STATUSES,
@@ -639,6 +667,7 @@ def build_context(document: dict[str, Any]) -> dict[str, Any]:
         "attack_paths": _paths(document.get("attack_paths")),
         "path_limit": PATH_LIMIT,
         "page_size": PAGE_SIZE,
+        "fixes": list(fixes),
         "data_json": _markup(script_json(data)),
     }
 
@@ -700,10 +729,7 @@ def _control_row(control: dict[str, Any]) -> list[Any]:
 
 
 def _run_row(run: dict[str, Any]) -> list[Any]:
-    problem = run["error"]
-    if run["unknown"]:
-        unread = "; ".join(f"{kind}: {why}" for kind, why in sorted(run["unknown"].items()))
-        problem = f"{problem}; not read: {unread}" if problem else f"not read: {unread}"
+    problem = run_problem(run)
     return [
         _text(run["collector"]),
         _text(run["target"]),
@@ -716,7 +742,7 @@ def _run_row(run: dict[str, Any]) -> list[Any]:
     ]
 
 
-def _change_row(row: dict[str, Any]) -> list[Any]:
+def _change_row(row: dict[str, Any], resources: ResourceIndex) -> list[Any]:
     moved = ", ".join(row.get("fields") or [])
     if row.get("waived"):
         moved = f"{moved}; waived" if moved else "waived"
@@ -725,9 +751,10 @@ def _change_row(row: dict[str, Any]) -> list[Any]:
         row["previous_status"],
         row["status"],
         _text(row["check_id"]),
-        _text(row["resource_uid"]),
+        _text(name := resources.label(row["resource_uid"])),
         _text(row["title"]),
         moved,
+        _text(row["resource_uid"]) if row["resource_uid"] != name else "",
     ]
 
 

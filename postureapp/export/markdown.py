@@ -13,10 +13,17 @@ cannot pose as something else.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import IO, Any
 
-from postureapp.export.common import SEVERITY_ORDER, failing, one_line
-from postureapp.export.snapshot_json import summarize
+from postureapp.export.common import (
+    SEVERITY_ORDER,
+    ResourceIndex,
+    failing,
+    one_line,
+    run_problem,
+)
+from postureapp.export.snapshot_json import document_score, score_line, summarize
 from postureapp.graph.model import KIND_LABELS, describe_hop
 
 TOP_FINDINGS = 50
@@ -34,6 +41,34 @@ def md_text(text: Any, limit: int | None = CELL_LIMIT) -> str:
         text = text[: limit - 1] + "…"
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+# A code span: a run of backticks, then the shortest text up to a run of the same length
+# (CommonMark); the runs may not touch other backticks.
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)([^\n]+?)(?<!`)\1(?!`)")
+
+
+def keep_code_spans(text: str, escape: Callable[[str], str]) -> str:
+    r"""``text`` with its code spans kept as written and everything else through
+    ``escape``: a command in backticks reads as a command, not ``\`aws\-iam\```.
+
+    Safe with outside text: Markdown shows a code span's content literally (no links,
+    HTML or emphasis), and what is outside the spans is escaped, including any stray
+    backtick, so a name cannot open or close a span. Not for table cells (GFM splits
+    a cell at ``|`` even inside a code span)."""
+    out: list[str] = []
+    position = 0
+    for match in _CODE_SPAN.finditer(text):
+        out.append(escape(text[position : match.start()]))
+        out.append(match.group())
+        position = match.end()
+    out.append(escape(text[position:]))
+    return "".join(out)
+
+
+def md_prose(text: Any) -> str:
+    """Outside prose on one line, inert except for its code spans (see keep_code_spans)."""
+    return keep_code_spans(one_line(str(text)), lambda part: md_text(part, None))
 
 
 def _table(
@@ -65,6 +100,8 @@ def render_markdown(document: dict[str, Any]) -> str:
         f" finished {snapshot['finished_at'] or 'never'}"
     )
     out.append("")
+    out.append(f"**Posture score:** {score_line(document_score(document))}")
+    out.append("")
     out += _health(document)
     out += _top_findings(document)
     out += _attack_paths(document)
@@ -92,10 +129,7 @@ def _health(document: dict[str, Any]) -> list[str]:
         return out
     rows = []
     for run in runs:
-        problem = run["error"]
-        if run["unknown"]:
-            unread = "; ".join(f"{kind}: {why}" for kind, why in sorted(run["unknown"].items()))
-            problem = f"{problem}; not read: {unread}" if problem else f"not read: {unread}"
+        problem = run_problem(run)
         rows.append(
             [
                 md_text(run["collector"]),
@@ -125,19 +159,35 @@ def _top_findings(document: dict[str, Any]) -> list[str]:
     if not open_findings:
         out += ["No open failing findings.", ""]
         return out
+    resources = ResourceIndex(document)
+    shown = open_findings[:TOP_FINDINGS]
     rows = [
         [
             f"**{f['severity']}**" if f["severity"] in ("critical", "high") else f["severity"],
             md_text(f["check_id"]),
-            md_text(f["resource_uid"]),
+            md_text(resources.label(f["resource_uid"])),
             md_text(f["title"] + (f": {f['detail']}" if f["detail"] else "")),
         ]
-        for f in open_findings[:TOP_FINDINGS]
+        for f in shown
     ]
     out.append(_table(["Severity", "Check", "Resource", "Finding"], rows))
     hidden = len(open_findings) - TOP_FINDINGS
     if hidden > 0:
         out += ["", f"…and {hidden} more open failing findings (see the CSV or HTML export)."]
+    out.append("")
+    return out + _remediation(shown)
+
+
+def _remediation(findings: list[dict[str, Any]]) -> list[str]:
+    """How to fix each check among ``findings``, once per check, worst first."""
+    fixes: dict[str, str] = {}
+    for finding in findings:
+        if finding.get("remediation") and finding["check_id"] not in fixes:
+            fixes[finding["check_id"]] = finding["remediation"]
+    if not fixes:
+        return []
+    out = ["### Remediation", ""]
+    out += [f"- **{md_text(check_id)}**: {md_prose(text)}" for check_id, text in fixes.items()]
     out.append("")
     return out
 
@@ -153,6 +203,7 @@ def _changes(document: dict[str, Any]) -> list[str]:
         f"Opened: **{len(opened)}** · resolved: **{len(resolved)}** · changed: **{len(changed)}**",
         "",
     ]
+    resources = ResourceIndex(document)
     rows = []
     for label, bucket in (("opened", opened), ("changed", changed), ("resolved", resolved)):
         for row in bucket:
@@ -164,7 +215,7 @@ def _changes(document: dict[str, Any]) -> list[str]:
                     label,
                     row["severity"],
                     md_text(row["check_id"]),
-                    md_text(row["resource_uid"]),
+                    md_text(resources.label(row["resource_uid"])),
                     md_text(row["title"]),
                     md_text(what),
                 ]

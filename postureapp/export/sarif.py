@@ -30,6 +30,7 @@ from postureapp.export.common import (
     runs_in_trouble,
     write_records_json,
 )
+from postureapp.export.snapshot_json import document_score
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "postureFindingFingerprint/v1"
@@ -69,6 +70,7 @@ def build_sarif(document: dict[str, Any]) -> dict[str, Any]:
                 "results": results,
                 "properties": {
                     "schema": document["schema"],
+                    "postureScore": document_score(document),
                     "snapshot": {
                         "id": snapshot["id"],
                         "status": snapshot["status"],

@@ -5,6 +5,7 @@ Fields are only ever added to v1, never renamed or removed; a breaking change ge
 
 from __future__ import annotations
 
+from collections import Counter
 from importlib.metadata import PackageNotFoundError, version
 from typing import IO, Any
 
@@ -13,6 +14,7 @@ from postureapp.export.common import bulk, write_records_json
 from postureapp.governance import controls_of_snapshot
 from postureapp.model import SEVERITY_RANK, Severity, Snapshot, Status, View, isoformat, utcnow
 from postureapp.store import Store
+from postureapp.store.views import posture_score
 
 SCHEMA_ID = "postureapp/snapshot/v1"
 
@@ -108,6 +110,8 @@ def build_document(
         # (and any consumer) reads them from the document instead of recomputing them.
         "summary": summarize(findings),
         "changes": None if compare_to is None else _changes(store, compare_to, snapshot.id),
+        # Added in v1 (additive, issue 16): the dashboard's posture score.
+        "score": score_findings(findings),
     }
     # Added in v1 (additive): every path from an internet-facing endpoint to what its
     # identities can do, as found when the snapshot was judged. A snapshot written by a
@@ -146,6 +150,35 @@ def summarize(findings: list[dict[str, Any]]) -> dict[str, Any]:
         "open_by_view": by_view,
         "waived_failing": waived,
     }
+
+
+def score_findings(findings: list[dict[str, Any]]) -> dict[str, Any]:
+    """The posture score the dashboard's overview shows (``posture_score``: waivers live
+    at export time), with the counts shown beside it. ``value`` is null when nothing
+    was judged."""
+    counts = Counter((f["status"], f["severity"], bool(f["waived"])) for f in findings)
+    score = posture_score((status, sev, waived, n) for (status, sev, waived), n in counts.items())
+    return {
+        "value": score.value,
+        "passing": score.passing,
+        "failing": score.failing,
+        "waived": score.waived,
+        "unknown": score.unknown,
+    }
+
+
+def document_score(document: dict[str, Any]) -> dict[str, Any]:
+    """The document's score (computed for a document from before issue 16)."""
+    return document.get("score") or score_findings(document["findings"])
+
+
+def score_line(score: dict[str, Any]) -> str:
+    """``87.5 / 100 (3 failing · 40 passing · 2 unknown, not counted · 1 waived)``."""
+    value = "n/a (nothing judged)" if score["value"] is None else f"{score['value']:.1f} / 100"
+    return (
+        f"{value} ({score['failing']} failing · {score['passing']} passing"
+        f" · {score['unknown']} unknown, not counted · {score['waived']} waived)"
+    )
 
 
 def _changes(store: Store, from_id: int, to_id: int) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 Values from outside go into code spans (with a fence longer than any run of backticks
 they hold) after control characters are made visible, so a hostile name cannot inject
-links, HTML or formatting into the ticket.
+links, HTML or formatting into the ticket. Prose (detail, remediation, triage notes)
+keeps its own code spans as written, so ``aws iam delete-login-profile`` in backticks
+reads as a command, and has everything outside them escaped.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from postureapp.export.markdown import keep_code_spans
 from postureapp.tui.text import clean, short_time
 
 
@@ -23,9 +26,23 @@ def code(value: object) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
+_ACTIVE = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+
+
+def _escape(text: str) -> str:
+    return _ACTIVE.sub(r"\\\1", text)
+
+
 def _plain(value: object) -> str:
-    """Prose from outside (a detail line): escape Markdown's active characters."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", clean(value))
+    """Outside text (a title): escape Markdown's active characters."""
+    return _escape(clean(value))
+
+
+def _prose(value: object) -> str:
+    """A paragraph (detail, remediation, note): line breaks become spaces, code spans
+    stay as written (a command reads as one), everything else is escaped."""
+    text = re.sub(r"[ \t]*\r?\n\s*", " ", "" if value is None else str(value).strip())
+    return keep_code_spans(clean(text), _escape)
 
 
 def finding_markdown(finding: dict[str, Any], now: datetime) -> str:
@@ -58,14 +75,20 @@ def finding_markdown(finding: dict[str, Any], now: datetime) -> str:
             f" until {short_time(item.expires_at)} |"
         )
     if finding.get("detail"):
-        lines += ["", "**Detail**", "", _plain(finding["detail"])]
+        lines += ["", "**Detail**", "", _prose(finding["detail"])]
     if finding.get("evidence"):
         body = json.dumps(finding["evidence"], indent=2, sort_keys=True, ensure_ascii=False)
         body = "\n".join(clean(line) for line in body.split("\n"))
         fence = "`" * max(3, max((len(r) for r in re.findall(r"`+", body)), default=0) + 1)
         lines += ["", "**Evidence**", "", f"{fence}json", body, fence]
     if check.get("remediation"):
-        lines += ["", "**Remediation**", "", _plain(check["remediation"])]
+        lines += ["", "**Remediation**", "", _prose(check["remediation"])]
+    notes = finding.get("notes") or []
+    if notes:
+        lines += ["", "**Notes**", ""]
+        for note in notes:
+            when = short_time(note["created_at"])
+            lines.append(f"- {code(note['author'])}, {when} UTC: {_prose(note['text'])}")
     frameworks = check.get("frameworks") or {}
     if frameworks:
         refs = "; ".join(

@@ -45,7 +45,10 @@ def test_threshold_is_at_or_above(golden_document, fail_on, expected):
     assert code == expected, message
     if expected == EXIT_FINDINGS:
         assert message.startswith("1 failing finding at or above")
-        assert "(1 low); worst: k8s-secret-stale on k8s://prod/shop/Secret/db-password" in message
+        assert (
+            "(1 low); worst: k8s-secret-stale on Secret shop/db-password (k8s://prod/shop/Secret/db-password)"
+            in message
+        )
 
 
 def test_counts_every_open_finding_by_severity(golden_document):
@@ -115,7 +118,7 @@ def test_new_only_with_a_snapshot_baseline(golden_cache, golden_document):
     # critical) and the admin service were already failing in snapshot 1.
     assert code == EXIT_FINDINGS
     assert message.startswith("1 failing finding new since the baseline at or above high (1 high)")
-    assert "worst: k8s-privileged-pod on k8s://prod/shop/Pod/api" in message
+    assert "worst: k8s-privileged-pod on Pod shop/api (k8s://prod/shop/Pod/api)" in message
     assert "2 already in the baseline" in message
     code, message = evaluate_gate(document, Severity.CRITICAL, baseline=baseline)
     assert code == EXIT_OK, message

@@ -15,7 +15,7 @@ from urllib.parse import unquote
 import pytest
 
 from postureapp.export import FORMATS
-from postureapp.export.common import one_line
+from postureapp.export.common import ResourceIndex, one_line
 from postureapp.export.csv_export import COLUMNS
 from postureapp.export.html import CSP, SCRIPT
 from postureapp.text import UNSAFE, escape_controls
@@ -229,8 +229,9 @@ def test_markdown_tables_hold_together(hostile_document):
     ]
     assert len(findings) - 1 == len(open_failing)
     for finding, row in zip(open_failing, findings[1:], strict=True):
-        # The whole uid and title land in their own cell, shown as text.
-        assert row[2].strip() == one_line(finding["resource_uid"]).strip()
+        # The whole name (kind namespace/name) and title land in their own cell, as text.
+        label = ResourceIndex(hostile_document).label(finding["resource_uid"])
+        assert row[2].strip() == one_line(label).strip()
         assert row[3].strip().startswith(one_line(finding["title"]).strip()[:150])
     assert "\\x1b[31mANSI-RED\\x1b[0m" in findings[1][2] + "".join(r[2] for r in findings)
 
@@ -249,7 +250,7 @@ def test_markdown_caps_the_top_findings(golden_document):
     document.pop("summary")
     markdown = render("markdown", document)
     assert "…and 7 more open failing findings" in markdown
-    assert markdown.count("k8s://prod/x/Pod/p") == TOP_FINDINGS
+    assert markdown.count("Pod x/p") == TOP_FINDINGS  # named from the uid: no such resource
 
 
 def test_markdown_puts_critical_first(golden_document):

@@ -152,7 +152,18 @@ def test_report_script_sorts_filters_and_pages(tmp_path, golden_document):
         # Sort by resource (text), ascending.
         page.evaluate(f"{TABLE}.querySelectorAll('th')[3].click()")
         names = _column(page, 3)
-        assert names == sorted(names) and names[0] == "k8s://prod/shop/Pod/p0000"
+        assert names == sorted(names) and names[0].startswith("Pod shop/p0000")
+
+        # Remediation: each failing row shows its check's text (sent once, by index).
+        fixes = set(zip(_column(page, 1), _column(page, 7), strict=True))
+        assert fixes == {("fail", "Fix privileged pod."), ("pass", "")}
+        # ... and the filter finds rows by it: the failing ones (n % 3 != 0).
+        failing = sum(1 for n in range(250) if n % 3)
+        page.evaluate(
+            f"var s = {TABLE}.querySelector('input[type=search]'); s.value = 'fix privileged';"
+            "s.dispatchEvent(new Event('input'))"
+        )
+        page.wait_for(f"{info} === 'Rows 1\u2013100 of {failing} (filtered from 250)'")
 
         # Filter: typing narrows every page to matching rows (debounced input event).
         page.evaluate(
@@ -160,7 +171,7 @@ def test_report_script_sorts_filters_and_pages(tmp_path, golden_document):
             "s.dispatchEvent(new Event('input'))"
         )
         page.wait_for(f"{info} === 'Rows 1\u20131 of 1 (filtered from 250)'")
-        assert _column(page, 3) == ["k8s://prod/shop/Pod/p0042"]
+        assert _column(page, 3) == ["Pod shop/p0042k8s://prod/shop/Pod/p0042"]  # name, uid
         assert page.evaluate("document.body.hasAttribute('data-pwned')") is False
 
 
@@ -178,7 +189,7 @@ def test_filtering_for_a_payload_shows_it_as_text(tmp_path, hostile_document, in
         )
         page.wait_for(f"{TABLE}.querySelectorAll('tbody tr').length === 1")
         cell = _column(page, 3)[0]
-        assert cell.startswith(payload)
+        assert cell.startswith(f"Pod ns-{index}/{payload}")  # the name, then its uid below
         assert page.evaluate("document.querySelectorAll('main img, main script').length") == 0
         assert page.evaluate("document.title") == "Posture snapshot 1 (partial)"
         assert page.evaluate("document.body.hasAttribute('data-pwned')") is False
@@ -204,5 +215,6 @@ def test_very_long_names_are_cut_for_display_and_the_page_gets_ready(tmp_path, g
         page.send("Page.navigate", url=path.as_uri())
         page.wait_for("document.body && document.body.dataset.ready === '1'", timeout=90)
         cell = _column(page, 3)[0]
-        assert re.match(r"k8s://prod/shop/Pod/\d+\U0001f468", cell) and len(cell) < 400
-        assert cell.endswith("characters)")
+        # The name, then the uid below it: each cut, saying how much was left out.
+        assert re.match(r"Pod shop/\d+\U0001f468", cell) and len(cell) < 800
+        assert cell.endswith("characters)") and "characters)k8s://prod/shop/Pod/" in cell
