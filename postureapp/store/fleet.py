@@ -76,28 +76,25 @@ def _kind(provider: str) -> str:
     return f"{provider or 'other'} results"
 
 
-# Rows of one snapshot; a finding whose resource is not in it (a whole scope, or one
-# carried forward as unknown from a target gone blind) takes its resource's newest
-# version, and failing that (whole-scope findings) its uid is parsed in Python.
+# Rows of one snapshot, by the scope of their resource. A finding whose resource is not
+# in the snapshot (a whole scope, or one carried forward as unknown from a target gone
+# blind) is grouped by its uid, placed afterwards by its resource's newest version, or
+# else by what the uid says. Waived: a live waiver by fingerprint, or by check and glob.
 _MATRIX_SQL = """
-SELECT provider, scope, CASE WHEN scope IS NULL THEN resource_uid END AS orphan,
-       view, check_id, status, severity_rank, waived, count(*)
-FROM (
-  SELECT f.resource_uid, f.view, f.check_id, f.status, f.severity_rank,
-    coalesce(r.scope, (SELECT o.scope FROM main.resources o WHERE o.uid = f.resource_uid
-                       ORDER BY o.valid_from DESC LIMIT 1)) AS scope,
-    coalesce(r.provider, (SELECT o.provider FROM main.resources o WHERE o.uid = f.resource_uid
-                          ORDER BY o.valid_from DESC LIMIT 1), c.provider, '') AS provider,
-    (f.status = 'fail' AND (f.fingerprint IN (SELECT value FROM json_each(:fps))
-      OR (f.check_id IN (SELECT value FROM json_each(:globbed))
-          AND posture_fleet_waived(f.check_id, f.resource_uid)))) AS waived
-  FROM main.findings f
-  LEFT JOIN main.resources r ON r.uid = f.resource_uid
-    AND r.valid_from <= :s AND (r.valid_to IS NULL OR r.valid_to > :s)
-  LEFT JOIN main.checks c ON c.id = f.check_id
-  WHERE f.valid_from <= :s AND (f.valid_to IS NULL OR f.valid_to > :s)
-)
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+SELECT r.provider, r.scope, CASE WHEN r.uid IS NULL THEN f.resource_uid END,
+  coalesce(c.provider, ''), f.view, f.check_id, f.status, f.severity_rank,
+  CASE WHEN f.status != 'fail' THEN 0
+       WHEN f.fingerprint IN (SELECT value FROM json_each(:fps)) THEN 1
+       WHEN f.check_id IN (SELECT value FROM json_each(:globbed))
+         THEN posture_fleet_waived(f.check_id, f.resource_uid)
+       ELSE 0 END,
+  count(*)
+FROM main.findings f
+LEFT JOIN main.resources r ON r.uid = f.resource_uid
+  AND r.valid_from <= :s AND (r.valid_to IS NULL OR r.valid_to > :s)
+LEFT JOIN main.checks c ON c.id = f.check_id
+WHERE f.valid_from <= :s AND (f.valid_to IS NULL OR f.valid_to > :s)
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
 """
 
 # When each (collector, target) last collected with an ok run, up to the shown snapshot:
@@ -135,7 +132,6 @@ def fleet(
     Live waivers (at ``now``) take findings out of the failing counts, not out of the
     controls (an accepted risk is still a gap, as in :mod:`postureapp.governance`)."""
     from postureapp.governance import evaluate_controls
-    from postureapp.store.views import parse_uid
 
     metas = list(metas)
     if snapshot is None:
@@ -168,32 +164,45 @@ def fleet(
     conn.create_function("posture_fleet_waived", 2, waived, deterministic=True)
     counts: dict[str, dict[str, dict[str, int]]] = {}  # target -> check -> status -> n
     critical: dict[str, dict[str, int]] = {}
-    for provider, scope, orphan, view, check_id, status, rank, is_waived, number in conn.execute(
+    grouped = conn.execute(
         _MATRIX_SQL,
         {
             "s": snapshot.id,
             "fps": json.dumps(fps),
             "globbed": json.dumps(sorted({w.check_id for w in globs})),
         },
-    ):
+    ).fetchall()
+    places = _places(conn, {group[2] for group in grouped if group[2] is not None})
+    for (
+        provider,
+        scope,
+        orphan,
+        check_provider,
+        view,
+        check_id,
+        status,
+        rank,
+        waived_,
+        n,
+    ) in grouped:
         if orphan is not None:
-            _, _, _, scope, parsed = parse_uid(orphan)
-            provider = provider or parsed
+            provider, scope = places[orphan]
+        provider = provider or check_provider
         if not scope:
             scope, provider = "(estate-wide)", provider or "other"
         row = row_for(provider, scope)
-        row.judged[view] = row.judged.get(view, 0) + number
-        if status == "fail" and not is_waived:
+        row.judged[view] = row.judged.get(view, 0) + n
+        if status == "fail" and not waived_:
             by_severity = row.failing.setdefault(view, {})
             severity = SEVERITY_NAMES.get(rank, "info")
-            by_severity[severity] = by_severity.get(severity, 0) + number
+            by_severity[severity] = by_severity.get(severity, 0) + n
         elif status in ("unknown", "error"):
-            row.unknown[view] = row.unknown.get(view, 0) + number
+            row.unknown[view] = row.unknown.get(view, 0) + n
         by_status = counts.setdefault(row.name, {}).setdefault(check_id, {})
-        by_status[status] = by_status.get(status, 0) + number
+        by_status[status] = by_status.get(status, 0) + n
         if status == "fail" and rank == Severity.CRITICAL.rank:
             crit = critical.setdefault(row.name, {})
-            crit[check_id] = crit.get(check_id, 0) + number
+            crit[check_id] = crit.get(check_id, 0) + n
 
     _add_labels(conn, snapshot.id, rows)
     providers = dict(conn.execute("SELECT id, provider FROM main.checks").fetchall())
@@ -249,6 +258,28 @@ def _add_runs(conn: Any, snapshot: Snapshot, row_for: Any) -> None:
             row.last_ok = ok
         elif row.last_ok is not None:
             row.last_ok = None if ok is None else min(row.last_ok, ok)
+
+
+def _places(conn: Any, uids: set[str]) -> dict[str, tuple[str, str]]:
+    """uid -> (provider, scope) of resources not in the snapshot: their newest version,
+    else what the uid itself says."""
+    from postureapp.store.views import parse_uid
+
+    found: dict[str, tuple[str, str]] = {}
+    wanted = sorted(uids)
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        for uid, provider, scope in conn.execute(
+            "SELECT uid, provider, scope FROM main.resources"  # noqa: S608
+            f" WHERE uid IN ({','.join('?' * len(chunk))}) ORDER BY valid_from",
+            chunk,
+        ):
+            found[uid] = (provider, scope)  # the newest version wins
+    for uid in wanted:
+        if uid not in found:
+            _, _, _, scope, provider = parse_uid(uid)
+            found[uid] = (provider, scope)
+    return found
 
 
 def _add_labels(conn: Any, snapshot_id: int, rows: Mapping[str, FleetRow]) -> None:
