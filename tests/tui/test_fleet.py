@@ -4,16 +4,21 @@ overview, or one view or control of it."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from textual.widgets import DataTable
 
+from postureapp.collectors.base import CollectResult, RunRecorder
+from postureapp.model import Target
+from postureapp.poll import Poller
 from postureapp.tui.actions import ACTIONS, resolve_command
 from postureapp.tui.screens.findings import FindingsScreen
 from postureapp.tui.screens.fleet import FleetScreen
 from postureapp.tui.screens.overlays import HelpScreen
 from postureapp.tui.widgets.vtable import VirtualTable
 from tests.tui.estate import ACCOUNT
-from tests.tui.test_app import SIZE, screen_text, settle, type_text
+from tests.tui.test_app import SIZE, header_text, screen_text, settle, type_text
 
 pytestmark = pytest.mark.anyio
 
@@ -134,3 +139,43 @@ async def test_fleet_is_in_the_palette_and_help(make_app):
         await pilot.press("enter")
         await settle(app, pilot)
         assert app.current_mode == "fleet"
+
+
+class _Organisation:
+    """A collector that, like ``aws-organizations``, discovers targets as it runs (the
+    fixture's two clusters), which the same poll then collects."""
+
+    name = provider = "org"
+
+    def collect(self, target: Target) -> CollectResult:
+        recorder = RunRecorder(self.name, target.name, scope="org")
+        found = [Target("kubernetes", "prod-eu"), Target("kubernetes", "staging")]
+        return CollectResult([], recorder.finish(0), found)
+
+
+async def test_poll_progress_counts_discovered_targets(make_app):
+    fixture = make_app.fixture
+    gate = threading.Event()
+    fixture.kube.block["staging"] = gate
+
+    def poller(store, progress):
+        collectors = {"org": _Organisation(), "kubernetes": fixture.kube}
+        return Poller(store, collectors, registry=fixture.registry).poll(
+            [Target("org", "o")], progress
+        )
+
+    app = make_app(polling=True, targets=[Target("org", "o")], poller=poller)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            # the organisation and prod-eu are done, staging is held: 2 of 3, not 2 of 1
+            for _ in range(600):
+                if app.poll_progress == (2, 3):
+                    break
+                await pilot.pause(0.05)
+            assert app.poll_progress == (2, 3)
+            assert "2/3" in header_text(app)
+            gate.set()
+            await settle(app, pilot)
+            assert not app.polling
+    finally:
+        gate.set()
