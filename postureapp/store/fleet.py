@@ -239,6 +239,8 @@ def _add_runs(conn: Any, snapshot: Snapshot, row_for: Any) -> None:
     for run in snapshot.runs:
         provider = run.provider or run.collector
         row = row_for(provider, run.scope or run.target)
+        if provider == "aws" and not run.scope:  # failed before it learnt its account
+            row.label = row.label or "profile; account not reached"
         status = run.status.value
         row.runs.append((run.collector, run.target, status))
         if row.health == "none" or _HEALTH_RANK[status] > _HEALTH_RANK.get(row.health, -1):
