@@ -28,7 +28,17 @@ class Action:
 # ``allow_write`` is off (a dashboard served read-only to a browser).
 WRITE_ACTIONS = frozenset({"waive", "note", "attest"})
 
-VIEWS = ("overview", "identities", "endpoints", "secrets", "governance", "changes", "resources")
+# "resources" stays last: the command line names it apart (``:res``).
+VIEWS = (
+    "overview",
+    "identities",
+    "endpoints",
+    "secrets",
+    "governance",
+    "changes",
+    "fleet",
+    "resources",
+)
 
 ACTIONS: tuple[Action, ...] = (
     # -- everywhere ----------------------------------------------------------------------
@@ -176,6 +186,23 @@ ACTIONS: tuple[Action, ...] = (
         "Attest",
         "governance",
     ),
+    # -- fleet ---------------------------------------------------------------------------
+    Action(
+        "details",
+        "fleet: open target or cell",
+        "On a target: show only it, from its overview; on a cell: that view of that target",
+        "enter",
+        "",
+        "fleet",
+    ),
+    Action(
+        "next_mode",
+        "fleet: by view or by control",
+        "Switch the matrix: targets x views, or targets x governance controls",
+        "f",
+        "Mode",
+        "fleet",
+    ),
     # -- changes -------------------------------------------------------------------------
     Action(
         "details",
@@ -262,7 +289,12 @@ COMMANDS: tuple[Command, ...] = (
             f"show the {view} view"
             + (f" (:{view} FILTER opens it filtered)" if view in FILTERED else ""),
         )
-        for view in VIEWS[:-1]
+        for view in VIEWS[:-2]
+    ),
+    Command(
+        "fleet",
+        "every target (cluster, AWS account) side by side: health, data age, failing"
+        " findings by view; f: by governance control",
     ),
     Command(
         "resources",

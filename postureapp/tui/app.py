@@ -42,6 +42,7 @@ from postureapp.tui.polling import Poller, PollingMixin
 from postureapp.tui.screens.base import DashboardScreen
 from postureapp.tui.screens.changes import ChangesScreen
 from postureapp.tui.screens.findings import FindingsScreen
+from postureapp.tui.screens.fleet import FleetScreen
 from postureapp.tui.screens.governance import GovernanceScreen
 from postureapp.tui.screens.overview import OverviewScreen
 from postureapp.tui.screens.resources import ResourcesScreen
@@ -133,6 +134,7 @@ class PostureApp(GraphMixin, PollingMixin, NavigationMixin, KeyRouter, App[None]
         "secrets": lambda: FindingsScreen("secrets"),
         "governance": GovernanceScreen,
         "changes": ChangesScreen,
+        "fleet": FleetScreen,
         "resources": ResourcesScreen,
     }
 

@@ -97,12 +97,16 @@ class PollingMixin:
         total = len(targets)
 
         def progress(event: str, target: Target, run: Any) -> None:
-            nonlocal done
-            if event == "finished":
-                with lock:
+            nonlocal done, total
+            if event not in ("finished", "discovered"):
+                return
+            with lock:
+                if event == "finished":
                     done += 1
-                    count = done
-                app.post_message(PollProgressed(count, total, target.label))
+                else:  # an organisation's account, collected in this poll: the total grows
+                    total += 1
+                count, of = done, total
+            app.post_message(PollProgressed(count, of, target.label))
 
         def poll() -> None:
             try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from rich.text import Text
 
-from postureapp.model import Resource, k8s_uid
+from postureapp.model import Resource, Target, k8s_uid
 from postureapp.tui.markdown import code, finding_markdown
 from postureapp.tui.text import clean, safe
 from postureapp.tui.widgets.vtable import VirtualTable
@@ -95,3 +95,51 @@ async def test_hostile_names_render_literally(make_app):
         text = screen_text(app)
         assert "[blink]denied[/blink]" in text
         assert "\x1b" not in text and "\x07" not in text
+
+
+async def test_hostile_target_names_in_the_fleet(make_app):
+    """A kube context and an organisation's account name are the outside world's too."""
+    from textual.widgets import DataTable
+
+    from tests.tui.estate import ACCOUNT, TARGETS
+
+    fixture = make_app.fixture
+    fixture.set_stage(2)
+    fixture.aws.extra["prod"] = [
+        Resource(
+            uid=f"arn:aws:organizations::{ACCOUNT}:account/o-x/{ACCOUNT}",
+            provider="aws",
+            scope=f"{ACCOUNT}/global",
+            kind="AWSAccount",
+            name=ANSI_NAME,
+            attrs={"account_id": ACCOUNT, "name": ANSI_NAME},
+        )
+    ]
+    hostile = Target("kubernetes", MARKUP_NAME)
+    fixture.kube.fail[MARKUP_NAME] = HOSTILE_ERROR
+    targets = [*TARGETS, hostile]
+    app = make_app(
+        polling=True,
+        targets=targets,
+        poller=lambda store, progress: fixture.engine(store).poll(targets, progress),
+        initial_view="fleet",
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        while app.polling:  # the poll's snapshot, then the fleet read of it
+            await settle(app, pilot)
+        await settle(app, pilot)
+        screen = app.screen
+        assert MARKUP_NAME in [row.name for row in screen.fleet.rows]
+        text = screen_text(app)
+        assert MARKUP_NAME in text  # as typed, not bold red
+        assert "evil\u241b[2J\u241b[31mred" in text  # the account's name, escape visible
+        assert "\x1b" not in text
+        table = screen.query_one("#fleet", DataTable)
+        index = [row.name for row in screen.fleet.rows].index(MARKUP_NAME)
+        table.cursor_coordinate = (index, 0)
+        await pilot.pause()
+        assert "[blink]denied[/blink]" in screen_text(app)  # its collector error, literal
+        for row in range(table.row_count):
+            for cell in table.get_row_at(row):
+                assert isinstance(cell, Text)
