@@ -244,12 +244,13 @@ class FleetScreen(DashboardScreen):
             table.add_column(label, key=key)
         table.fixed_columns = 1
         rows = result.rows if result is not None else []
+        controls = result.controls if result is not None else []
         for row in rows:
             cells = [target_text(row, app.queries.scope), health_text(row), age_text(row, now)]
             if self.mode == "views":
                 cells += [view_cell(row, view) for view in FINDING_VIEWS]
             else:
-                cells += [control_cell(row.controls.get(m.id, "unknown")) for m in result.controls]
+                cells += [control_cell(row.controls.get(m.id, "unknown")) for m in controls]
             table.add_row(*cells, key=row.name)
         if rows:
             table.cursor_coordinate = Coordinate(
