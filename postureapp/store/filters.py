@@ -40,7 +40,7 @@ term with "-" to exclude it (-bob, -ns:kube-system); quote to keep spaces ("two 
   scope:<s>       cluster or account/region (wildcards allowed)
   uid:<uid>       one resource
   exposed:yes     on a path from an internet-facing endpoint (yes | no)
-  cause:<id>      the findings of one root cause (g folds rows by cause)"""
+  cause:<id>      the findings of one root cause (z folds rows by cause)"""
 
 _ALIASES = {
     "sev": "sev",

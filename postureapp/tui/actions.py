@@ -90,7 +90,7 @@ ACTIONS: tuple[Action, ...] = (
         "toggle_fold",
         "findings: fold by root cause",
         "One row per root cause (a binding, a group policy, a mesh, a published Service)",
-        "g",
+        "z",
         "Fold",
         "findings",
     ),

@@ -46,9 +46,9 @@ def _title(row: dict[str, Any]) -> Text:
     """Folded by root cause, a cause's row names the cause and how many rows it holds."""
     affects = row.get("affects") or 1
     if affects > 1 and row.get("cause_label"):
-        out = Text("▸ ", "bold")
+        # The count first: a long label is cut at the column's edge, the count never.
+        out = Text(f"▸ affects {affects} · ", "bold magenta")
         out.append_text(fmt.safe(row["cause_label"], "bold"))
-        out.append(f"  affects {affects}", "bold magenta")
         return out
     return fmt.safe(row["title"])
 
@@ -153,7 +153,7 @@ class FindingsScreen(TableScreen):
         self.filter_text = "status:fail" if view is None else ""
         self.sort = Sort()
         self.show_waived = False
-        self.fold = False  # one row per root cause (g)
+        self.fold = False  # one row per root cause (z)
         self.detail_open = False
         self.rows: FindingRows | None = None
         self._detail_fid: int | None = None
@@ -204,7 +204,11 @@ class FindingsScreen(TableScreen):
         bar.append_text(fmt.safe(f" {self.title_text} ", "bold reverse"))
         shown = len(rows) if rows is not None else 0
         total = rows.total if rows is not None else 0
-        bar.append(f"  {shown:,} of {total:,} findings", "bold")
+        if rows is not None and rows.affects is not None:
+            held = len(rows) - len(rows.affects) + sum(rows.affects.values())
+            bar.append(f"  {shown:,} rows for {held:,} of {total:,} findings", "bold")
+        else:
+            bar.append(f"  {shown:,} of {total:,} findings", "bold")
         sort_label = dict(where="scope/namespace").get(self.sort.column, self.sort.column)
         bar.append(f" · sort {sort_label} {'↓' if self.sort.descending else '↑'}", "dim")
         if self.filter_text:
@@ -214,7 +218,7 @@ class FindingsScreen(TableScreen):
             bar.append(" · passes hidden (status:all)", "dim")
         hidden = self.posture.queries.hidden_waived(self.view) if self.view else 0
         if self.fold:
-            bar.append(" · folded by root cause (g unfolds, enter expands)", "magenta")
+            bar.append(" · folded by root cause (z unfolds, enter expands)", "magenta")
         if self.show_waived:
             bar.append(" · waived shown (W hides)", "cyan")
         elif hidden:
