@@ -18,10 +18,16 @@ from postureapp.rootcause import DERIVED_NAME
 GROUP = "coalesce(cause, 'row:' || rid)"
 
 
-def load_causes(conn: sqlite3.Connection, snapshot_id: int) -> None:
-    """Fill ``cause`` and ``cause_label`` of ``temp.tui_findings`` from the snapshot's
-    stored causes (SQLite's JSON functions expand the document: no per-row Python)."""
-    conn.execute("UPDATE temp.tui_findings SET cause = NULL, cause_label = NULL")
+def stage_causes(conn: sqlite3.Connection, snapshot_id: int) -> None:
+    """Fill ``temp.tui_causes`` (fingerprint -> cause id and label) from the snapshot's
+    stored causes, for the row table's insert to join (SQLite's JSON functions expand the
+    document: no per-row Python). Empty for a snapshot without causes."""
+    conn.executescript(
+        """
+        DROP TABLE IF EXISTS temp.tui_causes;
+        CREATE TEMP TABLE tui_causes (fp TEXT PRIMARY KEY, id TEXT, label TEXT);
+        """
+    )
     row = conn.execute(
         "SELECT b.body FROM main.snapshot_derived d JOIN main.derived_bodies b"
         " ON b.hash = d.hash WHERE d.snapshot_id = ? AND d.name = ?",
@@ -29,24 +35,12 @@ def load_causes(conn: sqlite3.Connection, snapshot_id: int) -> None:
     ).fetchone()
     if row is None:
         return
-    document = zlib.decompress(row[0]).decode()
-    conn.executescript(
-        """
-        DROP TABLE IF EXISTS temp.tui_causes;
-        CREATE TEMP TABLE tui_causes (fp TEXT PRIMARY KEY, id TEXT, label TEXT);
-        """
-    )
     conn.execute(
         "INSERT OR IGNORE INTO temp.tui_causes (fp, id, label)"
         " SELECT f.value, json_extract(c.value, '$.id'), json_extract(c.value, '$.label')"
         " FROM json_each(?) c, json_each(c.value, '$.fingerprints') f",
-        (document,),
+        (zlib.decompress(row[0]).decode(),),
     )
-    conn.execute(
-        "UPDATE temp.tui_findings SET cause = c.id, cause_label = c.label"
-        " FROM temp.tui_causes c WHERE c.fp = tui_findings.fingerprint"
-    )
-    conn.execute("DROP TABLE temp.tui_causes")
 
 
 def folded_sql(where: str, order: str) -> str:

@@ -45,7 +45,7 @@ from postureapp.store.filters import (
     like,
     parse_filter,
 )
-from postureapp.store.rootcauses import folded_sql, load_causes, top_causes
+from postureapp.store.rootcauses import folded_sql, stage_causes, top_causes
 
 __all__ = [
     "FILTER_HELP",
@@ -391,6 +391,7 @@ class DashboardQueries:
             self.conn.execute("DROP INDEX IF EXISTS temp.tui_findings_uid")
             self.conn.execute("DELETE FROM temp.tui_findings")
             if latest is not None:
+                stage_causes(self.conn, latest.id)
                 known = [view.value for view in View]
                 for view in [*known, None]:  # None: any view this version does not know
                     self._insert_view(latest.id, view, known)
@@ -411,9 +412,6 @@ class DashboardQueries:
                     f"DELETE FROM temp.tui_findings WHERE NOT {IN_SCOPE}",  # noqa: S608
                     {"scope": self.scope},
                 )
-        if latest is not None:
-            with self.conn:
-                load_causes(self.conn, latest.id)
         self.apply_waivers()
         return True
 
@@ -493,16 +491,17 @@ class DashboardQueries:
         self.conn.execute(
             "INSERT INTO temp.tui_findings (fid, fingerprint, check_id, resource_uid,"  # noqa: S608
             " status, severity, severity_rank, view, title, first_seen, waiver_id, name,"
-            " kind, namespace, scope, provider)"
+            " kind, namespace, scope, provider, cause, cause_label)"
             " SELECT f.id, f.fingerprint, f.check_id, f.resource_uid, f.status,"
             " f.severity, f.severity_rank, f.view, f.title, f.first_seen, f.waiver_id,"
             " coalesce(r.name, f.resource_uid), coalesce(r.kind, ''),"
             " coalesce(r.namespace, ''), coalesce(r.scope, ''),"
-            " coalesce(r.provider, c.provider, '')"
+            " coalesce(r.provider, c.provider, ''), rc.id, rc.label"
             " FROM main.findings f"
             " LEFT JOIN main.resources r ON r.uid = f.resource_uid"
             " AND r.valid_from <= :s AND (r.valid_to IS NULL OR r.valid_to > :s)"
             " LEFT JOIN main.checks c ON c.id = f.check_id"
+            " LEFT JOIN temp.tui_causes rc ON rc.fp = f.fingerprint"
             f" WHERE f.valid_from <= :s AND (f.valid_to IS NULL OR f.valid_to > :s) AND {where}",
             params,
         )

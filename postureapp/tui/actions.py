@@ -91,7 +91,7 @@ ACTIONS: tuple[Action, ...] = (
         "findings: fold by root cause",
         "One row per root cause (a binding, a group policy, a mesh, a published Service)",
         "z",
-        "Fold",
+        "",
         "findings",
     ),
     Action(
