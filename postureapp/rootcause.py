@@ -40,6 +40,10 @@ _K8S = re.compile(r"^k8s://(?P<cluster>[^/]*)/(?P<ns>[^/]*)/(?P<kind>[^/]*)/(?P<
 _IAM = re.compile(
     r"^arn:aws[\w-]*:iam::(?P<account>\d*):(?P<type>user|group|role)/(?:.*/)?(?P<name>[^/]+)$"
 )
+_ELB = re.compile(
+    r"^arn:aws[\w-]*:elasticloadbalancing:(?P<region>[^:]*):(?P<account>\d*):"
+    r"loadbalancer/(?:(?:app|net|gwy)/)?(?P<name>[^/]+)"
+)
 _LABEL_MAX = 200
 
 
@@ -143,6 +147,12 @@ def cause_of(finding: Mapping[str, Any]) -> tuple[str, str] | None:
             account = iam["account"]
             key = f"iam-group:{account}:{group}"
             return key, f'IAM group "{group}" policy, held by the group and its members [{account}]'
+    elb = _ELB.match(uid) if check.startswith(("aws-elb-", "aws-alb-")) else None
+    if elb is not None:
+        # Every load-balancer check is about a public one: taking it down, or making
+        # it internal, resolves them all.
+        where = f"{elb['account']}/{elb['region']}"
+        return f"exposure:{uid}", f'load balancer "{elb["name"]}" internet-facing [{where}]'
     if k8s and k8s[2] == "Service" and (check.startswith("k8s-") or check.startswith("probe-")):
         service = uid
     else:

@@ -3,6 +3,7 @@ dashboard reads it.
 
     python -m tests.benchmarks.rootcause_rows CACHE        # a cache: the demo's, any
     python -m tests.benchmarks.rootcause_rows --demo DIR   # one poll of the demo estate first
+    python -m tests.benchmarks.rootcause_rows --demo DIR --steps 1  # Grafana goes public
     python -m tests.benchmarks.rootcause_rows --large DIR  # collect a synthetic cluster first
 
 "Before" is one row per finding (the overview listed the worst failing findings, a view
@@ -88,21 +89,27 @@ def collect_large(folder: Path) -> Path:
     return db
 
 
-def collect_demo(folder: Path) -> Path:
-    """One poll of the demo estate (probes on), as ``posture demo --headless`` makes it;
-    its cache is copied out before the demo removes its folder."""
+def collect_demo(folder: Path, steps: int = 0) -> Path:
+    """A poll of the demo estate (probes on), as ``posture demo`` makes it, after
+    ``steps`` changes of its story (1: Grafana behind a public load balancer); the cache
+    is copied out before the demo removes its folder."""
     import shutil
 
-    from postureapp import demo
     from postureapp.config import load_config
+    from postureapp.demo import DemoEnvironment
+    from postureapp.poll import run_poll
+    from postureapp.store import Store
 
     folder.mkdir(parents=True, exist_ok=True)
     db = folder / "cache.db"
-
-    def keep(db_path: Path, fmt: str, output: str) -> None:
-        shutil.copy(db_path, db)
-
-    demo.run_headless(load_config(environ={}), "json", "-", keep, probe=True)
+    config = load_config(environ={})
+    with DemoEnvironment(probe=True) as demo:
+        with Store(demo.db_path) as store:
+            run_poll(store, config, demo.targets)
+            for _ in range(steps):
+                print(f"demo: {demo.evolve()}", file=sys.stderr)
+                run_poll(store, config, demo.targets)
+        shutil.copy(demo.db_path, db)  # closed: the WAL is folded into the file
     return db
 
 
@@ -111,9 +118,10 @@ def main() -> None:
     parser.add_argument("cache", nargs="?", type=Path)
     parser.add_argument("--large", type=Path, metavar="DIR")
     parser.add_argument("--demo", type=Path, metavar="DIR")
+    parser.add_argument("--steps", type=int, default=0, help="demo story changes first")
     args = parser.parse_args()
     if args.demo:
-        path = collect_demo(args.demo)
+        path = collect_demo(args.demo, args.steps)
     else:
         path = collect_large(args.large) if args.large else args.cache
     if path is None:

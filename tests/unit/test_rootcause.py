@@ -13,6 +13,7 @@ NS = "k8s://prod/_/Namespace/{}"
 SVC = "k8s://prod/platform/Service/grafana"
 GROUP = "arn:aws:iam::111122223333:group/admins"
 USER = "arn:aws:iam::111122223333:user/{}"
+ALB = "arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/app/grafana-public/0a1b"
 
 
 def row(check, uid, severity="high", status="fail", detail="", **evidence):
@@ -85,6 +86,9 @@ def estate() -> list[dict]:
             "critical",
             endpoints=[SVC],
         ),
+        # an internet-facing load balancer's own checks
+        row("aws-elb-internet-facing", ALB, scheme="internet-facing"),
+        row("aws-alb-rate-limit", ALB, "medium"),
         # a probe reached through two Services: not one cause
         row("probe-hsts-missing", "probe://https/10.0.0.2:443", exposed_by=[SVC, SVC + "-b"]),
         # one source that could not be read leaves several findings unknown
@@ -134,7 +138,9 @@ def test_findings_that_share_a_cause_fold_under_it():
         ("aws-iam-admin-policy", USER.format("bob")),
         ("aws-iam-privilege-escalation", USER.format("bob")),
     )
-    (exposure,) = causes["exposure"]
+    exposure, alb = causes["exposure"]
+    assert alb["fingerprints"] == fps(("aws-elb-internet-facing", ALB), ("aws-alb-rate-limit", ALB))
+    assert alb["label"] == 'load balancer "grafana-public" internet-facing [111122223333/eu-west-1]'
     assert exposure["fingerprints"] == fps(
         ("k8s-svc-loadbalancer", SVC),
         ("k8s-admin-ui-exposed", SVC),
