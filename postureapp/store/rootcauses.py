@@ -22,12 +22,10 @@ def stage_causes(conn: sqlite3.Connection, snapshot_id: int) -> None:
     """Fill ``temp.tui_causes`` (fingerprint -> cause id and label) from the snapshot's
     stored causes, for the row table's insert to join (SQLite's JSON functions expand the
     document: no per-row Python). Empty for a snapshot without causes."""
-    conn.executescript(
-        """
-        DROP TABLE IF EXISTS temp.tui_causes;
-        CREATE TEMP TABLE tui_causes (fp TEXT PRIMARY KEY, id TEXT, label TEXT);
-        """
-    )
+    # execute, not executescript: this runs inside the caller's transaction (a script
+    # would commit it first).
+    conn.execute("DROP TABLE IF EXISTS temp.tui_causes")
+    conn.execute("CREATE TEMP TABLE tui_causes (fp TEXT PRIMARY KEY, id TEXT, label TEXT)")
     row = conn.execute(
         "SELECT b.body FROM main.snapshot_derived d JOIN main.derived_bodies b"
         " ON b.hash = d.hash WHERE d.snapshot_id = ? AND d.name = ?",
