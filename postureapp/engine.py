@@ -47,6 +47,7 @@ from postureapp.model import (
     k8s_uid,
     utcnow,
 )
+from postureapp.rootcause import DERIVED_NAME, finding_facts, root_causes
 
 log = logging.getLogger(__name__)
 
@@ -392,6 +393,10 @@ class Engine:
         status = snapshot_status(runs)
         if status is not SnapshotStatus.COMPLETE and previous is not None:
             findings.extend(self.carry_forward(findings, runs, previous))
+        # After the carry-forward: a finding lost sight of is unknown for a reason too.
+        derived[DERIVED_NAME] = root_causes(
+            finding_facts(f) for f in findings if f.status is not Status.PASS
+        )
         return Judgement(
             started_at=started_at,
             finished_at=isoformat(utcnow()) or "",

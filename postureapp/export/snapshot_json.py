@@ -13,6 +13,7 @@ from postureapp.checks.registry import REGISTRY, Registry
 from postureapp.export.common import bulk, write_records_json
 from postureapp.governance import controls_of_snapshot
 from postureapp.model import SEVERITY_RANK, Severity, Snapshot, Status, View, isoformat, utcnow
+from postureapp.rootcause import DERIVED_NAME
 from postureapp.store import Store
 from postureapp.store.views import posture_score
 
@@ -119,6 +120,13 @@ def build_document(
     paths = store.derived(snapshot.id, "attack_paths")
     if paths is not None:
         document["attack_paths"] = paths
+    # Added in v1 (additive, issue 16): findings that share one cause (a binding, an IAM
+    # group's policy, a mesh-wide policy, a published Service, a source that could not
+    # be read), as named when the snapshot was judged; left out like attack_paths when
+    # the snapshot was written by a release that did not name them.
+    causes = store.derived(snapshot.id, DERIVED_NAME)
+    if causes is not None:
+        document["root_causes"] = causes
     return document
 
 
@@ -199,6 +207,7 @@ def _changes(store: Store, from_id: int, to_id: int) -> dict[str, Any]:
 # Lists written one element per line (see write_records_json).
 RECORD_KEYS = frozenset(
     {"collector_runs", "resources", "findings", "controls", "checks", "attack_paths"}
+    | {"root_causes"}
     | {"opened", "resolved", "changed"}
 )
 

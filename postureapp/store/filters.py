@@ -39,7 +39,8 @@ term with "-" to exclude it (-bob, -ns:kube-system); quote to keep spaces ("two 
   check:<id>      check id (wildcards allowed)
   scope:<s>       cluster or account/region (wildcards allowed)
   uid:<uid>       one resource
-  exposed:yes     on a path from an internet-facing endpoint (yes | no)"""
+  exposed:yes     on a path from an internet-facing endpoint (yes | no)
+  cause:<id>      the findings of one root cause (z folds rows by cause)"""
 
 _ALIASES = {
     "sev": "sev",
@@ -53,6 +54,7 @@ _ALIASES = {
     "scope": "scope",
     "uid": "uid",
     "exposed": "exposed",
+    "cause": "cause",
 }
 FINDING_KEYS = frozenset(_ALIASES.values())
 # The resource browser (:res) has no findings columns to filter on.
@@ -67,7 +69,7 @@ _KEY = re.compile(r"[A-Za-z]+")
 
 @dataclass(frozen=True, slots=True)
 class Term:
-    key: str  # canonical key: sev, status, ns, kind, provider, check, scope, uid, exposed
+    key: str  # canonical key: sev, status, ns, kind, provider, check, scope, uid, exposed, cause
     value: str
     negate: bool = False
 
@@ -190,6 +192,7 @@ FINDING_COLUMNS: Mapping[str, str] = {
     "check": "check_id",
     "scope": "scope",
     "uid": "resource_uid",
+    "cause": "cause",
 }
 FINDING_WORD_COLUMNS = ("title", "name", "resource_uid", "check_id", "scope")
 

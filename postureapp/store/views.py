@@ -45,6 +45,7 @@ from postureapp.store.filters import (
     like,
     parse_filter,
 )
+from postureapp.store.rootcauses import folded_sql, stage_causes, top_causes
 
 __all__ = [
     "FILTER_HELP",
@@ -174,7 +175,8 @@ class Sort:
 
 ROW_COLUMNS = (
     "rid, fid, fingerprint, check_id, resource_uid, status, severity, severity_rank, view,"
-    " title, first_seen, name, kind, namespace, scope, provider, waiver, exposed, reach"
+    " title, first_seen, name, kind, namespace, scope, provider, waiver, exposed, reach,"
+    " cause, cause_label"
 )
 WAIVER_NONE, WAIVER_LIVE, WAIVER_EXPIRED = 0, 1, 2
 _SEVERITY_BY_RANK = {severity.rank: severity.value for severity in Severity}
@@ -197,6 +199,7 @@ class FindingRows:
         total: int,
         view: str | None = None,
         show_waived: bool = False,
+        affects: dict[int, int] | None = None,
     ) -> None:
         self._queries = queries
         self._conn = queries.conn
@@ -206,6 +209,8 @@ class FindingRows:
         self.total = total  # rows of the view before the filter
         self.view = view
         self.show_waived = show_waived
+        # Folded by root cause: row id -> how many rows its cause stands for (over 1).
+        self.affects = affects
         self._widths: dict[str, int] | None = None
         self._pages: OrderedDict[int, list[dict[str, Any]]] = OrderedDict()
 
@@ -260,6 +265,9 @@ class FindingRows:
         )
         names = [d[0] for d in cursor.description]
         by_id = {row[0]: dict(zip(names, row, strict=True)) for row in cursor}
+        if self.affects is not None:
+            for rid, row in by_id.items():
+                row["affects"] = self.affects.get(rid, 1)
         # A row may be gone only if the table was rebuilt under us; keep positions.
         page = [by_id.get(rid) or _missing_row(rid) for rid in wanted]
         self._pages[number] = page
@@ -362,7 +370,7 @@ class DashboardQueries:
                 waiver_id INTEGER, name TEXT, kind TEXT, namespace TEXT, scope TEXT,
                 provider TEXT, waiver INTEGER NOT NULL DEFAULT 0,
                 exposed INTEGER NOT NULL DEFAULT 0, reach TEXT NOT NULL DEFAULT '',
-                reach_rank INTEGER NOT NULL DEFAULT 0
+                reach_rank INTEGER NOT NULL DEFAULT 0, cause TEXT, cause_label TEXT
             );
             """
         )
@@ -383,6 +391,7 @@ class DashboardQueries:
             self.conn.execute("DROP INDEX IF EXISTS temp.tui_findings_uid")
             self.conn.execute("DELETE FROM temp.tui_findings")
             if latest is not None:
+                stage_causes(self.conn, latest.id)
                 known = [view.value for view in View]
                 for view in [*known, None]:  # None: any view this version does not know
                     self._insert_view(latest.id, view, known)
@@ -482,16 +491,17 @@ class DashboardQueries:
         self.conn.execute(
             "INSERT INTO temp.tui_findings (fid, fingerprint, check_id, resource_uid,"  # noqa: S608
             " status, severity, severity_rank, view, title, first_seen, waiver_id, name,"
-            " kind, namespace, scope, provider)"
+            " kind, namespace, scope, provider, cause, cause_label)"
             " SELECT f.id, f.fingerprint, f.check_id, f.resource_uid, f.status,"
             " f.severity, f.severity_rank, f.view, f.title, f.first_seen, f.waiver_id,"
             " coalesce(r.name, f.resource_uid), coalesce(r.kind, ''),"
             " coalesce(r.namespace, ''), coalesce(r.scope, ''),"
-            " coalesce(r.provider, c.provider, '')"
+            " coalesce(r.provider, c.provider, ''), rc.id, rc.label"
             " FROM main.findings f"
             " LEFT JOIN main.resources r ON r.uid = f.resource_uid"
             " AND r.valid_from <= :s AND (r.valid_to IS NULL OR r.valid_to > :s)"
             " LEFT JOIN main.checks c ON c.id = f.check_id"
+            " LEFT JOIN temp.tui_causes rc ON rc.fp = f.fingerprint"
             f" WHERE f.valid_from <= :s AND (f.valid_to IS NULL OR f.valid_to > :s) AND {where}",
             params,
         )
@@ -603,9 +613,11 @@ class DashboardQueries:
         *,
         show_waived: bool = False,
         checks: Iterable[str] | None = None,
+        fold: bool = False,
     ) -> FindingRows:
         """Rows of ``view`` (``None``: every view) matching ``spec``, ordered by
-        ``sort``, all in SQL; ``checks`` keeps only those checks' findings."""
+        ``sort``, all in SQL; ``checks`` keeps only those checks' findings; ``fold``
+        shows one row per root cause (rows get ``affects``)."""
         params: list[Any] = []
         clauses: list[str] = []
         if view is not None:
@@ -626,7 +638,17 @@ class DashboardQueries:
             + " ORDER BY "
             + sort.sql()
         )
-        ids = array("q", (row[0] for row in self.conn.execute(sql, params)))
+        affects: dict[int, int] | None = None
+        if fold:
+            ids, affects = array("q"), {}
+            for rid, count in self.conn.execute(
+                folded_sql(" AND ".join(clauses) or "1", sort.sql()), params
+            ):
+                ids.append(rid)
+                if count > 1:
+                    affects[rid] = count
+        else:
+            ids = array("q", (row[0] for row in self.conn.execute(sql, params)))
         if checks is not None:
             total = self.conn.execute(
                 f"SELECT count(*) FROM temp.tui_findings WHERE {in_checks}",  # noqa: S608
@@ -634,7 +656,7 @@ class DashboardQueries:
             ).fetchone()[0]
         else:
             total = sum(row[4] for row in self._counts if view is None or row[0] == view)
-        return FindingRows(self, ids, total, view, show_waived)
+        return FindingRows(self, ids, total, view, show_waived, affects)
 
     def row(self, fid: int) -> dict[str, Any] | None:
         """The table row of one finding of the shown snapshot, by finding id."""
@@ -857,8 +879,8 @@ class DashboardQueries:
         return opened, resolved
 
     def overview(self, top: int = 8) -> Overview:
-        """Score, counts, changes since the previous snapshot and the worst findings
-        (the trend is :func:`score_trend`, slower, run off the UI thread)."""
+        """Score, counts, changes since the previous snapshot and the worst risks, one
+        per root cause (the trend is :func:`score_trend`, slower, run off the UI thread)."""
         failing: dict[str, dict[str, int]] = {}
         unknown: dict[str, int] = {}
         for view, status, rank, waiver, number in self._counts:
@@ -868,14 +890,7 @@ class DashboardQueries:
                 by_severity[severity] = by_severity.get(severity, 0) + number
             elif status in ("unknown", "error"):
                 unknown[view] = unknown.get(view, 0) + number
-        cursor = self.conn.execute(
-            f"SELECT {ROW_COLUMNS} FROM temp.tui_findings"  # noqa: S608
-            " WHERE status = 'fail' AND waiver != 1"
-            " ORDER BY severity_rank DESC, first_seen, check_id, name LIMIT ?",
-            (top,),
-        )
-        names = [d[0] for d in cursor.description]
-        risks = [dict(zip(names, row, strict=True)) for row in cursor]
+        risks = top_causes(self.conn, ROW_COLUMNS, top)
         opened, resolved = self.changes_since_previous()
         return Overview(
             snapshot=self.snapshot,

@@ -97,6 +97,14 @@ ACTIONS: tuple[Action, ...] = (
         "findings",
     ),
     Action(
+        "toggle_fold",
+        "findings: fold by root cause",
+        "One row per root cause (a binding, a group policy, a mesh, a published Service)",
+        "z",
+        "",
+        "findings",
+    ),
+    Action(
         "details",
         "findings: open details",
         "Evidence, remediation, history",

@@ -42,7 +42,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("collectors", ("postureapp.collectors",)),
     ("graph", ("postureapp.graph",)),
     ("checks", ("postureapp.checks",)),
-    ("engine", ("postureapp.engine",)),
+    ("engine", ("postureapp.engine", "postureapp.rootcause")),
     ("store", ("postureapp.store", "postureapp.governance")),
     ("poll", ("postureapp.poll", "postureapp.fleet")),
     ("views", ("postureapp.export", "postureapp.tui", "postureapp.serve", "postureapp.demo")),

@@ -42,13 +42,33 @@ def _waiver(row: dict[str, Any]) -> Text:
     return Text("")
 
 
+def _title(row: dict[str, Any]) -> Text:
+    """Folded by root cause, a cause's row names the cause and how many rows it holds."""
+    affects = row.get("affects") or 1
+    if affects > 1 and row.get("cause_label"):
+        # The count first: a long label is cut at the column's edge, the count never.
+        out = Text(f"▸ affects {affects} · ", "bold magenta")
+        out.append_text(fmt.safe(row["cause_label"], "bold"))
+        return out
+    return fmt.safe(row["title"])
+
+
+def open_cause(app: Any, cause: str, label: str) -> None:
+    """The findings of one root cause, across views, on a screen pushed over the current
+    one (escape returns)."""
+    screen = FindingsScreen(None, title=f"ROOT CAUSE: {label}"[:80])
+    screen.filter_text = f"cause:{cause}"
+    app.hold_keys()
+    app.push_screen(screen)
+
+
 def finding_columns(app: Any) -> list[Column]:
     """The columns of the finding tables; ``app.clock`` gives "now" for ages. The title
     gets room first (``vtable.layout``); age, then the waiver flag, go when narrow."""
     return [
         Column("severity", "SEV", 8, lambda r: fmt.severity(r["severity"])),
         Column("status", "STATUS", 7, lambda r: fmt.status(r["status"])),
-        Column("title", "FINDING", 0, lambda r: fmt.safe(r["title"]), min=16, comfort=44, grow=0),
+        Column("title", "FINDING", 0, _title, min=16, comfort=44, grow=0),
         Column(
             "kind",
             "KIND",
@@ -133,6 +153,7 @@ class FindingsScreen(TableScreen):
         self.filter_text = "status:fail" if view is None else ""
         self.sort = Sort()
         self.show_waived = False
+        self.fold = False  # one row per root cause (z)
         self.detail_open = False
         self.rows: FindingRows | None = None
         self._detail_fid: int | None = None
@@ -163,7 +184,12 @@ class FindingsScreen(TableScreen):
         current = self.table.current_row
         keep_fid = focus_fid if focus_fid is not None else (current or {}).get("fid")
         self.rows = self.posture.queries.query(
-            self.view, spec, self.sort, show_waived=self.show_waived, checks=self.checks
+            self.view,
+            spec,
+            self.sort,
+            show_waived=self.show_waived,
+            checks=self.checks,
+            fold=self.fold,
         )
         self.table.set_source(
             self.rows, keep=lambda rows: rows.index_of(keep_fid) if keep_fid is not None else None
@@ -178,7 +204,11 @@ class FindingsScreen(TableScreen):
         bar.append_text(fmt.safe(f" {self.title_text} ", "bold reverse"))
         shown = len(rows) if rows is not None else 0
         total = rows.total if rows is not None else 0
-        bar.append(f"  {shown:,} of {total:,} findings", "bold")
+        if rows is not None and rows.affects is not None:
+            held = len(rows) - len(rows.affects) + sum(rows.affects.values())
+            bar.append(f"  {shown:,} rows for {held:,} of {total:,} findings", "bold")
+        else:
+            bar.append(f"  {shown:,} of {total:,} findings", "bold")
         sort_label = dict(where="scope/namespace").get(self.sort.column, self.sort.column)
         bar.append(f" · sort {sort_label} {'↓' if self.sort.descending else '↑'}", "dim")
         if self.filter_text:
@@ -187,6 +217,8 @@ class FindingsScreen(TableScreen):
         if "status:" not in self.filter_text:
             bar.append(" · passes hidden (status:all)", "dim")
         hidden = self.posture.queries.hidden_waived(self.view) if self.view else 0
+        if self.fold:
+            bar.append(" · folded by root cause (z unfolds, enter expands)", "magenta")
         if self.show_waived:
             bar.append(" · waived shown (W hides)", "cyan")
         elif hidden:
@@ -250,6 +282,10 @@ class FindingsScreen(TableScreen):
         self.show_waived = not self.show_waived
         self.refresh_data()
 
+    def action_toggle_fold(self) -> None:
+        self.fold = not self.fold
+        self.refresh_data()
+
     # -- detail --------------------------------------------------------------------------------
 
     def current_finding(self) -> dict[str, Any] | None:
@@ -259,7 +295,15 @@ class FindingsScreen(TableScreen):
         return self.posture.queries.finding(row["fid"])
 
     def action_details(self) -> None:
-        if self.table.current_row is None:
+        row = self.table.current_row
+        if row is None:
+            return
+        if self.fold and (row.get("affects") or 1) > 1 and row.get("cause"):
+            # Expand: the cause's rows, unfolded, by the filter that names it.
+            self.fold = False
+            self.filter_text = f"cause:{row['cause']}"
+            self.filter_box.value = self.filter_text
+            self.refresh_data(focus_fid=row["fid"])
             return
         self.detail_open = not self.detail_open
         self.query_one("#detail").set_class(self.detail_open, "-open")

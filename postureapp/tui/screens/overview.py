@@ -17,7 +17,7 @@ from postureapp.store.views import ListRows, Overview
 from postureapp.tui import text as fmt
 from postureapp.tui.actions import bindings
 from postureapp.tui.screens.base import DashboardScreen
-from postureapp.tui.screens.findings import _where
+from postureapp.tui.screens.findings import _where, open_cause
 from postureapp.tui.widgets.vtable import Column, VirtualTable
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -121,12 +121,27 @@ def health_text(overview: Overview, last_ok: dict[tuple[str, str], str], now: An
     return out
 
 
+def _risk(row: dict[str, Any]) -> Text:
+    """A root cause is named by its label (data from the estate: escaped), a finding
+    that shares no cause by its title."""
+    if row.get("affects", 1) > 1 and row.get("cause_label"):
+        return fmt.safe(row["cause_label"])
+    return fmt.safe(row["title"])
+
+
+def _affected(row: dict[str, Any]) -> Text:
+    affects = row.get("affects", 1)
+    if affects > 1:
+        return Text(f"affects {affects}", "bold")
+    return fmt.safe(row["name"], "bold")
+
+
 def risk_columns(app: Any) -> list[Column]:
     return [
         Column("severity", "SEV", 8, lambda r: fmt.severity(r["severity"])),
         Column("view", "VIEW", 10, lambda r: Text(r["view"], "dim")),
-        Column("title", "FINDING", 0, lambda r: fmt.safe(r["title"])),
-        Column("name", "RESOURCE", 0, lambda r: fmt.safe(r["name"], "bold")),
+        Column("title", "RISK (ROOT CAUSE)", 0, _risk),
+        Column("name", "RESOURCE", 0, _affected),
         Column("where", "SCOPE/NAMESPACE", 24, _where),
         Column("age", "OPEN", 4, lambda r: Text(fmt.age(r["first_seen"], app.clock())), "right"),
     ]
@@ -156,7 +171,7 @@ class OverviewScreen(DashboardScreen):
                 panel.border_title = "Collector health"
                 yield Static(id="health")
             with Vertical(classes="panel", id="risks-panel") as panel:
-                panel.border_title = "Top risks (enter opens)"
+                panel.border_title = "Top risks by root cause (enter opens)"
                 yield VirtualTable(risk_columns(self.app), empty="no failing findings", id="risks")
 
     def on_mount(self) -> None:
@@ -190,5 +205,11 @@ class OverviewScreen(DashboardScreen):
 
     def action_details(self) -> None:
         row = self.query_one("#risks", VirtualTable).current_row
-        if row is not None:
-            self.posture.switch_view(row["view"], filter_text="", focus_fid=row["fid"])
+        if row is None:
+            return
+        if row.get("affects", 1) > 1 and row.get("cause"):
+            # A cause's findings may span views (a published Service: its endpoint rows
+            # and the identity paths that start at it): one list across views.
+            open_cause(self.app, row["cause"], row.get("cause_label") or "")
+            return
+        self.posture.switch_view(row["view"], filter_text="", focus_fid=row["fid"])

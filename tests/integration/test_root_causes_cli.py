@@ -1,0 +1,71 @@
+"""Root causes through the installed ``posture``: a live collect of the fixture cluster,
+then ``posture export --format json`` carries ``root_causes`` beside untouched v1 fields."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+
+import pytest
+
+from postureapp.export.validation import document_errors
+from postureapp.model import Severity
+from tests.integration.test_cli import posture
+from tests.kube import server_from_fixtures
+
+
+@pytest.fixture(scope="module")
+def collected(tmp_path_factory):
+    """A cache holding one snapshot of the fixture cluster, collected by the CLI."""
+    folder = tmp_path_factory.mktemp("rootcauses")
+    db = folder / "cache.db"
+    with server_from_fixtures() as server:
+        kubeconfig = server.write_kubeconfig(folder / "kubeconfig", context="fx")
+        env = {"KUBECONFIG": str(kubeconfig), "POSTURE_DB": str(db)}
+        result = posture("collect", "--context", "fx", "--allow-partial", env=env)
+    assert result.returncode == 0, result.stderr
+    return db
+
+
+def export(db) -> dict:
+    result = posture("export", "--format", "json", env={"POSTURE_DB": str(db)})
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_export_lists_root_causes_with_their_findings(collected):
+    document = export(collected)
+    assert document_errors(document) == []
+    causes = document["root_causes"]
+    findings = {f["fingerprint"]: f for f in document["findings"]}
+    # the fixture's ClusterRoleBinding to cluster-admin fails seven RBAC checks: one cause
+    (admin,) = [c for c in causes if "ClusterRoleBinding ci-deployer-admin" in c["label"]]
+    assert admin["kind"] == "binding" and admin["count"] == 7 == len(admin["fingerprints"])
+    assert {findings[fp]["resource_uid"] for fp in admin["fingerprints"]} == {
+        "k8s://fx/_/ClusterRoleBinding/ci-deployer-admin"
+    }
+    assert {c["kind"] for c in causes} >= {"binding", "mesh", "netpol", "exposure"}
+    for cause in causes:
+        rows = [findings[fp] for fp in cause["fingerprints"]]  # every one is in the export
+        assert all(row["status"] != "pass" for row in rows)
+        worst = max(rows, key=lambda r: Severity(r["severity"]).rank)["severity"]
+        assert cause["severity"] == worst and cause["count"] == len(rows) >= 2
+    listed = [fp for cause in causes for fp in cause["fingerprints"]]
+    assert len(listed) == len(set(listed))  # a finding has one root cause at most
+
+
+def test_v1_fields_are_unchanged_by_the_addition(collected, tmp_path):
+    """The same snapshot without its stored causes (as an older release wrote it) exports
+    every other field identically, and leaves ``root_causes`` out."""
+    older = tmp_path / "older.db"
+    shutil.copy(collected, older)
+    with sqlite3.connect(older) as conn:
+        conn.execute("DELETE FROM snapshot_derived WHERE name = 'root_causes'")
+    conn.close()
+    with_causes, without = export(collected), export(older)
+    assert "root_causes" not in without
+    for document in (with_causes, without):
+        document.pop("generated_at")
+    assert with_causes.pop("root_causes")
+    assert with_causes == without
