@@ -66,6 +66,8 @@ SHOTS: dict[str, tuple[str, list[Step]]] = {
     "resources": ("resources", [_press("slash"), _type("kind:Service"), _press("enter")]),
     "facts": ("identities", [_press("y")]),
     "context": ("endpoints", [_press("colon"), _type("ctx prod-eu"), _press("enter")]),
+    "fleet": ("overview", [_press("colon"), _type("fleet"), _press("enter")]),
+    "identities-causes": ("identities", [_press("z")]),
 }
 
 
