@@ -71,6 +71,25 @@ class TargetRequest:
     probe: Target | None = None
 
 
+def organization_options(
+    config: Any, flag: bool | None, fleet: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """The organisation target's options from the config (None: no organisation);
+    ``fleet`` adds what ``posture collect --target/--shard`` narrows it to."""
+    if not (flag if flag is not None else config.get("fleet.aws_organization")):
+        return None
+    options = {
+        "role_name": config.get("fleet.aws_role_name"),
+        "include_ous": config.get("fleet.aws_include_ous"),
+        "exclude_ous": config.get("fleet.aws_exclude_ous"),
+        "exclude_accounts": config.get("fleet.aws_exclude_accounts"),
+        **(fleet or {}),
+    }
+    if config.get("fleet.aws_external_id"):
+        options["external_id"] = config.get("fleet.aws_external_id")
+    return options
+
+
 def resolve_targets(request: TargetRequest) -> list[Target]:
     """Turn a request into targets. With nothing named, poll what the environment has:
     the current kube context when a kubeconfig exists, and AWS when the default

@@ -115,7 +115,7 @@ def target_request(
     fleet=None,
 ):
     """A TargetRequest from the options above and the configuration."""
-    from postureapp.collectors.registry import TargetRequest
+    from postureapp.collectors.registry import TargetRequest, organization_options
 
     probe_target = None
     if probe or probe_urls or probe_allow_private or probe_ca_bundle:
@@ -141,23 +141,6 @@ def target_request(
         ),
         organization=organization_options(config, organization, fleet),
     )
-
-
-def organization_options(config, flag: bool | None, fleet: dict | None = None) -> dict | None:
-    """The organisation target's options from the config (None: no organisation);
-    ``fleet`` adds what ``posture collect --target/--shard`` narrows it to."""
-    if not (flag if flag is not None else config.get("fleet.aws_organization")):
-        return None
-    options = {
-        "role_name": config.get("fleet.aws_role_name"),
-        "include_ous": config.get("fleet.aws_include_ous"),
-        "exclude_ous": config.get("fleet.aws_exclude_ous"),
-        "exclude_accounts": config.get("fleet.aws_exclude_accounts"),
-        **(fleet or {}),
-    }
-    if config.get("fleet.aws_external_id"):
-        options["external_id"] = config.get("fleet.aws_external_id")
-    return options
 
 
 def resolve(config, **options: Any) -> list[Target]:

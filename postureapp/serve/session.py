@@ -15,8 +15,13 @@ from typing import Any
 
 def configured_targets(config: Any) -> list[Any]:
     """The targets the configuration names (else the environment's kube context and AWS
-    credentials), as `posture tui` with no target flags would poll."""
-    from postureapp.collectors.registry import TargetRequest, resolve_targets
+    credentials), as `posture tui` with no target flags would poll: the fleet settings
+    (every kube context, an AWS organisation) included."""
+    from postureapp.collectors.registry import (
+        TargetRequest,
+        organization_options,
+        resolve_targets,
+    )
 
     return resolve_targets(
         TargetRequest(
@@ -24,6 +29,8 @@ def configured_targets(config: Any) -> list[Any]:
             kubeconfig=next(iter(config.get("targets.kubeconfig")), None),
             profiles=config.get("targets.aws_profiles"),
             regions=config.get("targets.aws_regions"),
+            all_contexts=bool(config.get("fleet.kube_all_contexts")),
+            organization=organization_options(config, None),
         )
     )
 

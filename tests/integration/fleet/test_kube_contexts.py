@@ -89,3 +89,18 @@ def test_all_contexts_without_a_kubeconfig_is_one_line(tmp_path):
     assert "--all-contexts: cannot read kubeconfig" in ran.stderr
     assert len(ran.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "f.db").exists()
+
+
+def test_a_served_polling_dashboard_polls_every_context_the_config_names(clusters, tmp_path):
+    """`posture serve --allow-poll` builds its targets from the config alone: the fleet
+    settings count there too (it used to poll only the current context)."""
+    from postureapp.config import load_config
+    from postureapp.serve.session import configured_targets
+
+    _, kubeconfig = clusters
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[targets]\nkubeconfig = ["{kubeconfig}"]\n[fleet]\nkube_all_contexts = true\n'
+    )
+    targets = configured_targets(load_config(path))
+    assert sorted(t.name for t in targets if t.provider == "kubernetes") == sorted(CONTEXTS)
