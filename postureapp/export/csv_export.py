@@ -41,6 +41,9 @@ COLUMNS = (
     "remediation",
     "resource_name",
     "posture_score",
+    # The target (kube context, AWS account/region) the resource was collected from:
+    # one cache holds a fleet, and an auditor pivots by it.
+    "scope",
 )
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -84,5 +87,6 @@ def write_csv(document: dict[str, Any], out: IO[str]) -> None:
             finding.get("remediation", ""),
             resources.label(finding["resource_uid"]),
             score,
+            (resources.get(finding["resource_uid"]) or {}).get("scope", ""),
         )
         writer.writerow([cell(value) for value in row])

@@ -160,3 +160,19 @@ def test_html_and_markdown_carry_each_failing_findings_remediation(partial_db):
     fixes = markdown.split("### Remediation", 1)[1].split("###", 1)[0]
     line = next(line for line in fixes.splitlines() if finding["check_id"] in line)
     assert "`resourceNames`" in line and "\\`" not in line  # code spans read as code
+
+
+def test_csv_rows_name_the_target_each_finding_comes_from(tmp_path):
+    """One cache holds a fleet (issue 17): each CSV row carries its resource's scope, the
+    kube context or AWS account/region, as the JSON export's resources say."""
+    from tests.tui.estate import build_cache
+
+    db = tmp_path / "fleet.db"
+    build_cache(db)
+    document = json.loads(export(db, "json").stdout)
+    scopes = {r["uid"]: r["scope"] for r in document["resources"]}
+    rows = list(csv.DictReader(io.StringIO(export(db, "csv").stdout)))
+    assert rows
+    for row in rows:
+        assert row["scope"] == scopes.get(row["resource_uid"], ""), row
+    assert len({row["scope"] for row in rows if row["scope"]}) >= 2
