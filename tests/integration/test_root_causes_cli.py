@@ -15,10 +15,9 @@ from tests.integration.test_cli import posture
 from tests.kube import server_from_fixtures
 
 
-@pytest.fixture(scope="module")
-def collected(tmp_path_factory):
-    """A cache holding one snapshot of the fixture cluster, collected by the CLI."""
-    folder = tmp_path_factory.mktemp("rootcauses")
+def collect_fixture_cluster(folder):
+    """A cache holding one snapshot of the fixture cluster (context ``fx``), collected
+    by the CLI into ``folder``."""
     db = folder / "cache.db"
     with server_from_fixtures() as server:
         kubeconfig = server.write_kubeconfig(folder / "kubeconfig", context="fx")
@@ -26,6 +25,11 @@ def collected(tmp_path_factory):
         result = posture("collect", "--context", "fx", "--allow-partial", env=env)
     assert result.returncode == 0, result.stderr
     return db
+
+
+@pytest.fixture(scope="module")
+def collected(tmp_path_factory):
+    return collect_fixture_cluster(tmp_path_factory.mktemp("rootcauses"))
 
 
 def export(db) -> dict:

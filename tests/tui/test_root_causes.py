@@ -11,8 +11,7 @@ import pytest
 
 from postureapp.tui.screens.findings import FindingsScreen
 from postureapp.tui.screens.overview import OverviewScreen
-from tests.integration.test_cli import posture
-from tests.kube import server_from_fixtures
+from tests.integration.test_root_causes_cli import collect_fixture_cluster
 from tests.tui.test_app import screen_text, settle, table_rows
 
 pytestmark = pytest.mark.anyio
@@ -22,14 +21,7 @@ BINDING = "k8s://fx/_/ClusterRoleBinding/ci-deployer-admin"
 
 @pytest.fixture(scope="module")
 def collected(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tui-rootcauses")
-    db = folder / "cache.db"
-    with server_from_fixtures() as server:
-        kubeconfig = server.write_kubeconfig(folder / "kubeconfig", context="fx")
-        env = {"KUBECONFIG": str(kubeconfig), "POSTURE_DB": str(db)}
-        result = posture("collect", "--context", "fx", "--allow-partial", env=env)
-    assert result.returncode == 0, result.stderr
-    return db
+    return collect_fixture_cluster(tmp_path_factory.mktemp("tui-rootcauses"))
 
 
 async def move_to(pilot, table, predicate) -> dict:
