@@ -43,6 +43,19 @@ async def settle(app, pilot) -> None:
     await pilot.pause()
 
 
+async def settle_until(app, pilot, condition, what: str, timeout: float = 60.0) -> None:
+    """Settle until ``condition()`` holds: a poll, the read it triggers and the repaint
+    after it are separate steps, and a loaded machine may take any of them late."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    await settle(app, pilot)
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"{what}: not within {timeout:.0f}s")
+        await pilot.pause(0.05)
+        await settle(app, pilot)
+
+
 def header_text(app) -> str:
     header = app.screen.query_one(StatusHeader)
     return "\n".join(
