@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -135,9 +136,31 @@ def _digest(*parts: str) -> str:
     return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
 
 
+_K8S_NAME_WITHOUT_SLASH = re.compile(r"(.+)/([^/]+)/([A-Za-z][A-Za-z0-9]*)/([^/]+)")
+_K8S_NAME_WITH_SLASH = re.compile(r"(.+?)/([^/]+)/([A-Za-z][A-Za-z0-9]*)/(.+)")
+
+
 def k8s_uid(cluster: str, kind: str, name: str, namespace: str | None = None) -> str:
     """The stable uid of a Kubernetes object; cluster-scoped objects use ``_``."""
     return f"k8s://{cluster}/{namespace or '_'}/{kind}/{name}"
+
+
+def split_k8s_uid(uid: str) -> tuple[str, str, str, str] | None:
+    """(cluster, namespace or "", kind, name) of a :func:`k8s_uid`, else None.
+
+    A cluster (a kube context's name) may hold a "/", as EKS's ``arn:aws:eks:...:cluster/prod``
+    does, and so may the name of the cluster's own object, which is the cluster's name. A
+    namespace never does and a kind is an identifier, so a uid reads from the right when
+    the name has no "/", else from the left.
+    """
+    if not uid.startswith("k8s://"):
+        return None
+    rest = uid[len("k8s://") :]
+    found = _K8S_NAME_WITHOUT_SLASH.fullmatch(rest) or _K8S_NAME_WITH_SLASH.fullmatch(rest)
+    if found is None:
+        return None
+    cluster, namespace, kind, name = found.groups()
+    return cluster, "" if namespace == "_" else namespace, kind, name
 
 
 @dataclass(slots=True)

@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from postureapp.model import Finding, Severity
+from postureapp.model import Finding, Severity, split_k8s_uid
 
 __all__ = ["DERIVED_NAME", "cause_of", "finding_facts", "root_causes"]
 
@@ -36,7 +36,6 @@ _RANK = {severity.value: severity.rank for severity in Severity}
 # "cannot evaluate: <reason>" (the engine, whole-scope checks) or
 # "cannot evaluate <name>: <reason>" (one node of the identity graph).
 _CANNOT = re.compile(r"^cannot evaluate(?: [^:]*)?: ")
-_K8S = re.compile(r"^k8s://(?P<cluster>[^/]*)/(?P<ns>[^/]*)/(?P<kind>[^/]*)/(?P<name>.*)$")
 _IAM = re.compile(
     r"^arn:aws[\w-]*:iam::(?P<account>\d*):(?P<type>user|group|role)/(?:.*/)?(?P<name>[^/]+)$"
 )
@@ -58,14 +57,6 @@ def finding_facts(finding: Finding) -> dict[str, Any]:
         "detail": finding.detail,
         "evidence": finding.evidence or {},
     }
-
-
-def _k8s(uid: str) -> tuple[str, str, str, str] | None:
-    found = _K8S.match(uid)
-    if found is None:
-        return None
-    namespace = "" if found["ns"] == "_" else found["ns"]
-    return found["cluster"], namespace, found["kind"], found["name"]
 
 
 def _qualified(namespace: str, name: str) -> str:
@@ -111,7 +102,7 @@ def cause_of(finding: Mapping[str, Any]) -> tuple[str, str] | None:
         if not reason:
             return None
         return f"unread:{reason}", f"not judged: {reason}"
-    k8s = _k8s(uid)
+    k8s = split_k8s_uid(uid)
     if check.startswith("k8s-rbac-") and k8s and k8s[2] in ("RoleBinding", "ClusterRoleBinding"):
         cluster, namespace, kind, name = k8s
         label = f"{kind} {_qualified(namespace, name)}"
@@ -159,7 +150,7 @@ def cause_of(finding: Mapping[str, Any]) -> tuple[str, str] | None:
         service = _single(evidence.get("exposed_by")) if check.startswith("probe-") else None
         if service is None and check.startswith("path-exposed-"):
             service = _single(evidence.get("endpoints"))
-    if service is not None and (parts := _k8s(service)) and parts[2] == "Service":
+    if service is not None and (parts := split_k8s_uid(service)) and parts[2] == "Service":
         cluster, namespace, _, name = parts
         label = f"Service {_qualified(namespace, name)} published"
         exposed_by = evidence.get("exposed_by") if service == uid else None

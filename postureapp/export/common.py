@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import IO, Any, ParamSpec, TypeVar
 
-from postureapp.model import Severity
+from postureapp.model import Severity, split_k8s_uid
 from postureapp.text import escape_controls
 
 P = ParamSpec("P")
@@ -88,10 +88,11 @@ def uid_label(uid: str) -> str:
     ``k8s://c/ns/Kind/name`` -> ``Kind ns/name``, ``k8s://c/ns`` -> ``Namespace ns``;
     an ARN -> its resource name (``role/ci`` -> ``ci``, ``secret:team/key`` -> ``team/key``)."""
     if uid.startswith("k8s://"):
-        parts = uid[len("k8s://") :].split("/", 3)
-        if len(parts) == 4 and all(parts):
-            _, namespace, kind, name = parts
-            return f"{kind} {name}" if namespace == "_" else f"{kind} {namespace}/{name}"
+        split = split_k8s_uid(uid)
+        if split is not None:
+            _, namespace, kind, name = split
+            return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
+        parts = uid[len("k8s://") :].split("/")
         if len(parts) == 2 and all(parts) and parts[1] != "_":
             return f"Namespace {parts[1]}"
     elif uid.startswith("arn:"):

@@ -34,6 +34,7 @@ from postureapp.model import (
     Snapshot,
     View,
     isoformat,
+    split_k8s_uid,
     utcnow,
 )
 from postureapp.store.browse import Context, ResourceQueries, contexts
@@ -1032,11 +1033,12 @@ def score_trend(store: Any) -> list[tuple[int, float | None]]:
 def parse_uid(uid: str) -> tuple[str, str, str, str, str]:
     """(kind, name, namespace, scope, provider) from a uid alone."""
     if uid.startswith("k8s://"):
-        parts = uid[len("k8s://") :].split("/")
-        if len(parts) >= 4:
-            cluster, namespace, kind, name = parts[0], parts[1], parts[2], "/".join(parts[3:])
-            return kind, name, "" if namespace == "_" else namespace, cluster, "kubernetes"
-        return "Cluster", parts[0], "", parts[0], "kubernetes"
+        split = split_k8s_uid(uid)
+        if split is not None:
+            cluster, namespace, kind, name = split
+            return kind, name, namespace, cluster, "kubernetes"
+        cluster = uid[len("k8s://") :]
+        return "Cluster", cluster, "", cluster, "kubernetes"
     if uid.startswith("aws://"):
         scope = uid[len("aws://") :]
         return "Account", scope, "", scope, "aws"

@@ -10,19 +10,19 @@ import sqlite3
 import pytest
 
 from postureapp.export.validation import document_errors
-from postureapp.model import Severity
+from postureapp.model import Severity, split_k8s_uid
 from tests.integration.test_cli import posture
 from tests.kube import server_from_fixtures
 
 
-def collect_fixture_cluster(folder):
+def collect_fixture_cluster(folder, context="fx"):
     """A cache holding one snapshot of the fixture cluster (context ``fx``), collected
     by the CLI into ``folder``."""
     db = folder / "cache.db"
     with server_from_fixtures() as server:
-        kubeconfig = server.write_kubeconfig(folder / "kubeconfig", context="fx")
+        kubeconfig = server.write_kubeconfig(folder / "kubeconfig", context=context)
         env = {"KUBECONFIG": str(kubeconfig), "POSTURE_DB": str(db)}
-        result = posture("collect", "--context", "fx", "--allow-partial", env=env)
+        result = posture("collect", "--context", context, "--allow-partial", env=env)
     assert result.returncode == 0, result.stderr
     return db
 
@@ -73,3 +73,25 @@ def test_v1_fields_are_unchanged_by_the_addition(collected, tmp_path):
         document.pop("generated_at")
     assert with_causes.pop("root_causes")
     assert with_causes == without
+
+
+def test_an_eks_context_name_holding_a_slash_keeps_every_cause(collected, tmp_path):
+    """EKS names its kube contexts by the cluster's ARN (``...:cluster/prod``): the "/" in
+    the cluster must not shift namespace, kind and name when a uid is read back."""
+    eks = "arn:aws:eks:eu-west-1:111122223333:cluster/prod"
+    document = export(collect_fixture_cluster(tmp_path, context=eks))
+    assert document_errors(document) == []
+
+    def causes(doc, cluster):
+        return sorted(
+            (c["kind"], c["label"].replace(cluster, "CLUSTER"), c["count"])
+            for c in doc["root_causes"]
+        )
+
+    assert causes(document, eks) == causes(export(collected), "fx")
+    for finding in document["findings"]:
+        uid = finding["resource_uid"]
+        if uid.startswith("k8s://") and finding.get("resource_name"):
+            cluster, _, _, name = split_k8s_uid(uid)
+            assert cluster == eks
+            assert finding["resource_name"] == name

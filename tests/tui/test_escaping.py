@@ -130,6 +130,9 @@ async def test_hostile_target_names_in_the_fleet(make_app):
         # the poll's snapshot, the fleet read of it, then the table's repaint
         await settle_until(app, pilot, lambda: shown in screen_text(app), "the account's name")
         assert MARKUP_NAME in [row.name for row in screen.fleet.rows]
+        # the "/" in the context's name does not split it into a second, made-up target
+        kube_rows = {row.name for row in screen.fleet.rows if row.provider == "kubernetes"}
+        assert kube_rows == {t.name for t in targets if t.provider == "kubernetes"}
         text = screen_text(app)
         table_text = text.split("\n", 3)[-1]  # below the header, which names targets too
         assert MARKUP_NAME in table_text  # as typed, not bold red
