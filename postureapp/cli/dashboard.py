@@ -77,11 +77,13 @@ def demo_command(headless: bool, fmt: str, output: str, interval: int, probe: bo
 
     Starts the project's Kubernetes API test server and moto's AWS server on free
     127.0.0.1 ports, seeds a microservice estate with planted problems, and polls it
-    with the real collectors into a temporary cache. Every few polls the estate changes.
+    with the real collectors into a temporary cache (with --db, a new file that stays
+    afterwards). Every few polls the estate changes.
 
     \b
     Examples:
       posture demo
+      posture demo --db demo.db    # keep the demo's cache: posture --db demo.db --offline
       posture demo --headless --format html -o report.html
       posture demo --no-probe      # without the live endpoint probes
     """
@@ -93,6 +95,12 @@ def demo_command(headless: bool, fmt: str, output: str, interval: int, probe: bo
         ) from None
     from postureapp import demo
 
+    kept = state().db_path  # only --db: $POSTURE_DB names the real cache, never the demo's
+    if kept is not None and kept.exists():
+        raise InputError(
+            f"{kept} exists; the demo writes a made-up estate and never into an existing"
+            " cache: pass --db a new file, or no --db for a temporary cache"
+        )
     if headless:
         check_output(output)
         from postureapp.cli.exporting import write_report
@@ -102,6 +110,6 @@ def demo_command(headless: bool, fmt: str, output: str, interval: int, probe: bo
             with Store(db_path) as store:
                 write_report(store, store.latest(), chosen_format, destination)
 
-        demo.run_headless(state().config, fmt, output, export, probe=probe)
+        demo.run_headless(state().config, fmt, output, export, probe=probe, db_path=kept)
         return
-    demo.run_dashboard(state().config, interval, probe=probe)
+    demo.run_dashboard(state().config, interval, probe=probe, db_path=kept)

@@ -45,10 +45,11 @@ class DemoEnvironment:
     """Starts, seeds and stops the demo's servers; ``targets`` point the collectors at
     them. Use as a context manager."""
 
-    def __init__(self, probe: bool = True) -> None:
+    def __init__(self, probe: bool = True, db_path: Path | None = None) -> None:
         self.probe = probe
         self._sites: Any = None
         self.folder = Path(tempfile.mkdtemp(prefix="posture-demo-"))
+        self._db_path = db_path  # kept after the demo when given (else in the temporary folder)
         self._saved_env: dict[str, str | None] = {}
         self._moto: Any = None
         self._kube: Any = None
@@ -58,7 +59,7 @@ class DemoEnvironment:
 
     @property
     def db_path(self) -> Path:
-        return self.folder / "cache.db"
+        return self._db_path or self.folder / "cache.db"
 
     def __enter__(self) -> DemoEnvironment:
         try:
@@ -236,6 +237,7 @@ def run_headless(
     write: Callable[[Path, str, str], None],
     *,
     probe: bool = True,
+    db_path: Path | None = None,
 ) -> None:
     """Collect once from the demo estate and export the snapshot."""
     from postureapp.poll import run_poll
@@ -243,7 +245,7 @@ def run_headless(
 
     restore = _raise_on_sigterm()
     try:
-        with DemoEnvironment(probe=probe) as demo:
+        with DemoEnvironment(probe=probe, db_path=db_path) as demo:
             print(
                 f"demo: estate up in {demo.folder} {demo.describe()}", file=sys.stderr, flush=True
             )
@@ -259,14 +261,21 @@ def run_headless(
         restore()
 
 
-def run_dashboard(config: Any, interval: int, change_every: int = 3, *, probe: bool = True) -> None:
+def run_dashboard(
+    config: Any,
+    interval: int,
+    change_every: int = 3,
+    *,
+    probe: bool = True,
+    db_path: Path | None = None,
+) -> None:
     """Open the dashboard on the demo estate; the story moves on every few polls."""
     from postureapp.tui import run
 
     restore = _raise_on_sigterm()
     stop = threading.Event()
     try:
-        with DemoEnvironment(probe=probe) as demo:
+        with DemoEnvironment(probe=probe, db_path=db_path) as demo:
 
             def evolve_now_and_then() -> None:
                 while not stop.wait(interval * change_every):

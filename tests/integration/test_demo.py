@@ -189,3 +189,29 @@ def test_a_crash_inside_the_demo_still_stops_everything():
         raise RuntimeError("boom")
     assert not folder.exists()
     assert not any(_listening(port) for port in ports)
+
+
+def test_demo_db_keeps_the_demo_cache_in_a_new_file_and_never_writes_an_existing_one(tmp_path):
+    """``posture demo --db FILE``: the engineer keeps the demo's cache to open it later;
+    a file that exists may be a real cache, so the made-up estate is never written in."""
+    from tests.integration.test_cli import POSTURE, posture
+
+    kept = tmp_path / "demo.db"
+    run = subprocess.run(
+        [*POSTURE, "demo", "--headless", "--db", str(kept), "--format", "json", "-o", "-"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    exported = json.loads(run.stdout)
+    assert kept.exists()
+    again = posture("--db", str(kept), "export", "--format", "json", check=True)
+    assert json.loads(again.stdout)["snapshot"] == exported["snapshot"]
+
+    before = kept.read_bytes()
+    refused = posture("demo", "--headless", "--db", str(kept), "--format", "json")
+    assert refused.returncode == 2
+    assert refused.stderr.count("\n") == 1 and "exists" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert kept.read_bytes() == before
