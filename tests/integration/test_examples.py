@@ -71,6 +71,13 @@ def _file_starts(name: str, start: str):
     return check
 
 
+def _exists(name: str):
+    def check(ran: Ran) -> None:
+        assert (ran.cwd / name).stat().st_size > 0
+
+    return check
+
+
 def _sarif(name: str):
     def check(ran: Ran) -> None:
         assert json.loads((ran.cwd / name).read_text())["version"] == "2.1.0"
@@ -152,6 +159,7 @@ EXAMPLES: dict[str, Spec] = {
     "posture tui --context prod-eu --probe": Spec(dashboard=True),
     "posture demo": Spec(dashboard=True, slow=120),
     "posture demo --no-probe": Spec(dashboard=True, slow=120),
+    "posture demo --db demo.db": Spec(dashboard=True, slow=120, check=_exists("demo.db")),
     "posture demo --headless --format html -o report.html": Spec(
         check=_file_starts("report.html", "<!DOCTYPE html>"), slow=180
     ),
@@ -438,6 +446,8 @@ def _run_dashboard(line: str, home: Path, work: Path, spec: Spec) -> None:
         assert "Traceback" not in screen
         terminal.send("C-q")
         assert terminal.exit_code(timeout=60) == 0, terminal.screen()
+    if spec.check is not None:
+        spec.check(Ran(0, "", "", work, home))
 
 
 def _run_server(line: str, home: Path, work: Path, spec: Spec) -> None:
