@@ -84,8 +84,8 @@ def mapping(owner: str, declared: Mapping[str, Refs] | None) -> dict[str, list[s
         for ref in listed:
             if not isinstance(ref, str) or not framework.reference.fullmatch(ref):
                 raise FrameworkError(
-                    f"{owner}: {ref!r} is not a {framework.edition} reference "
-                    f"(pattern {framework.reference.pattern})"
+                    f"{owner}: {name} reference {ref!r} is malformed "
+                    f"({framework.edition} references match {framework.reference.pattern})"
                 )
         if len(set(listed)) != len(listed):
             raise FrameworkError(f"{owner}: {name} lists a reference twice")
