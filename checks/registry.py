@@ -142,11 +142,14 @@ class Registry:
         self.checks: dict[str, CheckMeta] = {}
         self._controls: dict[str, ControlMeta] = {}
         self._derived: dict[str, ControlMeta] | None = None
+        self._derived_from = (0, 0)
 
     @property
     def controls(self) -> dict[str, ControlMeta]:
         """The controls, each with the checks that declare it, in catalog order."""
-        if self._derived is None:
+        # Some tests fill ``checks`` directly: a change in size also means "derive again".
+        if self._derived is None or self._derived_from != (len(self.checks), len(self._controls)):
+            self._derived_from = (len(self.checks), len(self._controls))
             cited: dict[str, list[str]] = {cid: list(c.checks) for cid, c in self._controls.items()}
             for meta in self.checks.values():
                 for control_id in meta.controls:

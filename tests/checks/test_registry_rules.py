@@ -118,3 +118,14 @@ def test_controls_must_be_a_tuple_of_ids():
         add(Registry(), controls="least-privilege")
     with pytest.raises(ValueError, match="tuple of distinct control ids"):
         add(Registry(), controls=("a", "a"))
+
+
+def test_controls_follow_checks_copied_in_directly():
+    """Tests assemble registries from shipped checks by assigning into ``checks``."""
+    source = Registry()
+    meta = add(source, "k8s-copied-check", controls=("ctl",))
+    registry = Registry()
+    registry.control(id="ctl", title="t", frameworks={"ISO 27001:2022": "A.8.2"})
+    assert registry.controls["ctl"].checks == ()
+    registry.checks[meta.id] = meta
+    assert registry.controls["ctl"].checks == ("k8s-copied-check",)
