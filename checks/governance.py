@@ -2,9 +2,10 @@
 
 Least privilege, audit logging and secrets encryption cannot be judged from one API:
 the cluster shows RBAC but not whether the managed control plane logs audit events;
-AWS shows EKS logging and envelope encryption but not RBAC. A control here cites
-checks of both, so with only one plane polled the other plane's evidence is simply
-absent — the control reports what it saw, and stays *unknown* when it saw nothing.
+AWS shows EKS logging and envelope encryption but not RBAC. Checks of both planes
+name a control here in their ``controls=(...)`` (its evidence list is derived from
+them), so with only one plane polled the other plane's evidence is simply absent — the
+control reports what it saw, and stays *unknown* when it saw nothing.
 """
 
 from postureapp.checks.registry import control
@@ -15,23 +16,6 @@ control(
     description="No workload or person holds admin-equivalent or escalation rights it "
     "does not need; one identity per service keeps a breach's blast radius small.",
     frameworks={"ISO 27001:2022": ["A.5.15", "A.5.18", "A.8.2"], "SOC 2": ["CC6.1", "CC6.3"]},
-    checks=[
-        "k8s-gov-least-privilege",
-        "k8s-rbac-cluster-admin",
-        "k8s-rbac-wildcard",
-        "k8s-rbac-escalation-verbs",
-        "k8s-rbac-secrets-read",
-        "k8s-rbac-anonymous",
-        "aws-iam-admin-policy",
-        "aws-iam-privilege-escalation",
-        "aws-iam-role-external-trust",
-        "aws-iam-unused-user",
-        "aws-iam-root-access-keys",
-        "path-exposed-admin",
-        "path-exposed-secrets",
-        "path-exposed-irsa-admin",
-        "path-irsa-wildcard-sub",
-    ],
 )
 
 control(
@@ -41,12 +25,6 @@ control(
     "default nor one shared with other services, so its rights and its audit trail are "
     "its own.",
     frameworks={"ISO 27001:2022": ["A.5.16", "A.8.2"], "SOC 2": ["CC6.1"]},
-    checks=[
-        "k8s-sa-shared",
-        "k8s-sa-default-used",
-        "aws-iam-unused-role",
-        "path-sa-shared-exposed",
-    ],
 )
 
 control(
@@ -55,7 +33,6 @@ control(
     description="Every API call to the cloud and the cluster's control plane is logged "
     "somewhere the actor cannot erase (non-repudiation).",
     frameworks={"ISO 27001:2022": ["A.8.15", "A.8.16"], "SOC 2": ["CC7.2", "CC7.3"]},
-    checks=["aws-cloudtrail-multi-region", "aws-eks-audit-logs"],
 )
 
 control(
@@ -64,7 +41,6 @@ control(
     description="Kubernetes Secrets are envelope-encrypted with a KMS key, and no "
     "credential sits literally in a pod spec, where secrets encryption does not reach.",
     frameworks={"ISO 27001:2022": ["A.8.24", "A.5.33"], "SOC 2": ["CC6.1", "CC6.7"]},
-    checks=["aws-eks-secrets-encryption", "aws-kms-key-rotation", "k8s-env-literal-secret"],
 )
 
 control(
@@ -73,7 +49,6 @@ control(
     description="Backup plans cover the databases, and someone restored one and says "
     "so (posture attest backup-restore-tested --by ... --expires ...).",
     frameworks={"ISO 27001:2022": ["A.8.13"], "SOC 2": ["A1.2", "A1.3"]},
-    checks=["aws-backup-plan", "aws-rds-backup-protected"],
     needs_attestation=True,
 )
 
@@ -84,12 +59,6 @@ control(
     "API Gateway throttling, ingress-nginx limits, Istio local rate limiting), so brute "
     "force and floods hit a limit instead of the service.",
     frameworks={"ISO 27001:2022": ["A.8.6", "A.8.20"], "SOC 2": ["CC6.6", "A1.1"]},
-    checks=[
-        "aws-alb-rate-limit",
-        "aws-apigw-rest-rate-limit",
-        "aws-apigw-http-rate-limit",
-        "k8s-public-rate-limit",
-    ],
 )
 
 control(
@@ -99,7 +68,6 @@ control(
     "connection-pool limits) and a PodDisruptionBudget; coverage is the share of exposed "
     "services protected.",
     frameworks={"ISO 27001:2022": ["A.8.14", "A.5.30"], "SOC 2": ["A1.1", "A1.2"]},
-    checks=["k8s-cascading-failure"],
 )
 
 control(
@@ -109,13 +77,6 @@ control(
     "retention), distributed tracing (a trace collector, X-Ray on API stages) and the "
     "control plane's api, audit and authenticator logs.",
     frameworks={"ISO 27001:2022": ["A.8.15", "A.8.16"], "SOC 2": ["CC7.2", "CC7.3"]},
-    checks=[
-        "k8s-gov-log-shipping",
-        "k8s-gov-tracing",
-        "aws-log-group-retention",
-        "aws-apigw-tracing",
-        "aws-eks-control-plane-logs",
-    ],
 )
 
 control(
@@ -125,7 +86,6 @@ control(
     "TLS endpoint forwards to its backends in cleartext (bridging without re-encryption); "
     "re-encryption or passthrough (tunnelling) keep the whole path encrypted.",
     frameworks={"ISO 27001:2022": ["A.8.20", "A.8.21", "A.8.24"], "SOC 2": ["CC6.7"]},
-    checks=["aws-elb-tls-termination", "k8s-tls-at-proxy"],
 )
 
 control(
@@ -135,7 +95,6 @@ control(
     "identities from a known issuer (an EKS issuer registered in IAM, the mesh CA), and "
     "trust across domains is explicit. The governance screen lists the domains seen.",
     frameworks={"ISO 27001:2022": ["A.5.16", "A.8.2", "A.8.22"], "SOC 2": ["CC6.1"]},
-    checks=["aws-eks-oidc-provider", "aws-iam-role-external-trust"],
 )
 
 # The two controls below cite probe checks: with `--probe` they carry what an attacker
@@ -147,13 +106,6 @@ control(
     "endpoints (/actuator/env, /debug/pprof/, /.env) are not exposed, and where probes "
     "ran, none answered without credentials.",
     frameworks={"ISO 27001:2022": ["A.8.9", "A.8.20", "A.8.22"], "SOC 2": ["CC6.6"]},
-    checks=[
-        "k8s-admin-ui-exposed",
-        "aws-ec2-sg-admin-ports-open",
-        "aws-eks-public-endpoint",
-        "probe-admin-path-open",
-        "probe-debug-endpoint-exposed",
-    ],
 )
 
 control(
@@ -162,13 +114,4 @@ control(
     description="Every public host is served over TLS 1.2 or later with a trusted, "
     "unexpired certificate, redirects plain HTTP to HTTPS and sends HSTS.",
     frameworks={"ISO 27001:2022": ["A.8.20", "A.8.24"], "SOC 2": ["CC6.7"]},
-    checks=[
-        "k8s-ingress-no-tls",
-        "probe-no-tls",
-        "probe-tls-weak-protocol",
-        "probe-tls-untrusted",
-        "probe-tls-cert-expiry",
-        "probe-no-https-redirect",
-        "probe-hsts-missing",
-    ],
 )

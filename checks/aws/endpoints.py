@@ -103,6 +103,7 @@ def _public_interfaces(inv: Inventory, group: Resource) -> bool:
         "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-53",
         "https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager.html",
     ),
+    controls=("aws-network-exposure", "no-exposed-admin-interfaces"),
 )
 def sg_admin_ports_open(inv: Inventory):
     """Security groups whose ingress admits 0.0.0.0/0 or ::/0 on a port from
@@ -281,6 +282,8 @@ _APIGW_HTTP_REMEDIATION = _APIGW_AUTHORIZERS + (
         "https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-control-access-to-api.html",
         "https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-private-apis.html",
     ),
+    controls=("aws-network-exposure",),
+    no_benchmark="no CIS or FSBP control for unauthenticated REST methods",
 )
 def apigateway_rest_no_auth(inv: Inventory):
     """Methods of non-PRIVATE REST APIs with authorization NONE and no API key required.
@@ -333,6 +336,7 @@ def apigateway_rest_no_auth(inv: Inventory):
         "https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-access-control.html",
         "https://docs.aws.amazon.com/securityhub/latest/userguide/apigateway-controls.html#apigateway-8",
     ),
+    controls=("aws-network-exposure",),
 )
 def apigateway_http_no_auth(inv: Inventory):
     """HTTP API routes with authorization NONE (HTTP APIs have no API keys and are
@@ -430,6 +434,7 @@ def effective_pab(inv: Inventory, bucket: Resource) -> dict[str, bool | None]:
         "https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html",
         "https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-policy-language-overview.html",
     ),
+    controls=("aws-network-exposure",),
 )
 def s3_bucket_public(inv: Inventory):
     """A bucket is public when its policy is public (``GetBucketPolicyStatus``) and
@@ -504,6 +509,7 @@ def s3_bucket_public(inv: Inventory):
         "https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html",
         "https://docs.aws.amazon.com/securityhub/latest/userguide/s3-controls.html#s3-8",
     ),
+    controls=("aws-network-exposure",),
 )
 def s3_public_access_block(inv: Inventory):
     """All four settings must be in effect for each bucket; a setting is in effect when
@@ -557,6 +563,7 @@ def s3_public_access_block(inv: Inventory):
         "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_VPC.WorkingWithRDSInstanceinaVPC.html#USER_VPC.Hiding",
         "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-2",
     ),
+    controls=("aws-network-exposure",),
 )
 def rds_public(inv: Inventory):
     """DB instances with PubliclyAccessible, and DB clusters where the flag is set at
@@ -614,6 +621,7 @@ def rds_public(inv: Inventory):
         "https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html",
         "https://docs.aws.amazon.com/securityhub/latest/userguide/eks-controls.html#eks-1",
     ),
+    controls=("aws-network-exposure", "no-exposed-admin-interfaces"),
 )
 def eks_public_endpoint(inv: Inventory):
     """Clusters whose public API endpoint admits 0.0.0.0/0 (what AWS reports when no

@@ -50,6 +50,7 @@ from postureapp.model import Resource, Severity, Status, View
         "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/receive-cloudtrail-log-files-from-multiple-regions.html",
         "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-validation-intro.html",
     ),
+    controls=("aws-audit-logging", "audit-logging"),
 )
 def cloudtrail_multi_region(inv: Inventory):
     """Per account: at least one multi-region trail that is logging and validates its log
@@ -139,6 +140,7 @@ def cloudtrail_multi_region(inv: Inventory):
         "https://docs.aws.amazon.com/eks/latest/userguide/control-plane-logs.html",
         "https://docs.aws.amazon.com/securityhub/latest/userguide/eks-controls.html#eks-8",
     ),
+    controls=("aws-audit-logging", "audit-logging"),
 )
 def eks_audit_logs(inv: Inventory):
     """Clusters whose control-plane logging does not include ``audit``: without it, who
@@ -189,6 +191,7 @@ def _key(region: Resource) -> tuple[str, str]:
         "https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_settingup.html",
         "https://docs.aws.amazon.com/securityhub/latest/userguide/guardduty-controls.html#guardduty-1",
     ),
+    controls=("aws-threat-detection",),
 )
 def guardduty_enabled(inv: Inventory):
     """Each region read needs a GuardDuty detector with status ENABLED."""
@@ -232,6 +235,7 @@ def guardduty_enabled(inv: Inventory):
     references=(
         "https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-settingup.html",
     ),
+    controls=("aws-threat-detection",),
 )
 def securityhub_enabled(inv: Inventory):
     """Each region read should be subscribed to Security Hub; unknown where the hub's
@@ -274,6 +278,7 @@ def securityhub_enabled(inv: Inventory):
         "https://docs.aws.amazon.com/config/latest/developerguide/gs-console.html",
         "https://docs.aws.amazon.com/securityhub/latest/userguide/config-controls.html#config-1",
     ),
+    controls=("aws-config-recording",),
 )
 def config_recording(inv: Inventory):
     """Each region read needs a recorder that is recording all supported resource types;
@@ -354,6 +359,8 @@ def _db_name(db: Resource) -> str:
         "https://docs.aws.amazon.com/aws-backup/latest/devguide/about-backup-plans.html",
         "https://docs.aws.amazon.com/aws-backup/latest/devguide/assigning-resources.html",
     ),
+    controls=("aws-backups", "backup-restore-tested"),
+    no_benchmark="no CIS or FSBP control for AWS Backup plans",
 )
 def backup_plan(inv: Inventory):
     """Each region read that holds RDS databases needs at least one AWS Backup plan. A
@@ -401,6 +408,7 @@ def backup_plan(inv: Inventory):
         "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithAutomatedBackups.html",
         "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-26",
     ),
+    controls=("aws-backups", "backup-restore-tested"),
 )
 def rds_backup_protected(inv: Inventory):
     """RDS clusters and stand-alone instances must be AWS Backup protected resources.
@@ -459,6 +467,7 @@ def rds_backup_protected(inv: Inventory):
         "https://docs.aws.amazon.com/ebs/latest/userguide/encryption-by-default.html",
         "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html#ec2-7",
     ),
+    controls=("aws-encryption-at-rest",),
 )
 def ebs_default_encryption(inv: Inventory):
     """Each region read must encrypt new EBS volumes by default; unknown where the
@@ -502,6 +511,7 @@ def ebs_default_encryption(inv: Inventory):
         "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.Encryption.html",
         "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-3",
     ),
+    controls=("aws-encryption-at-rest",),
 )
 def rds_storage_encrypted(inv: Inventory):
     """RDS clusters and stand-alone instances must have encrypted storage (Aurora
@@ -536,6 +546,8 @@ def rds_storage_encrypted(inv: Inventory):
     references=(
         "https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-bucket-encryption.html",
     ),
+    controls=("aws-encryption-at-rest",),
+    no_benchmark="no CIS or FSBP control for S3 default encryption (SSE-S3 is on by default)",
 )
 def s3_default_encryption(inv: Inventory):
     """Buckets with no default encryption configuration. (AWS applies SSE-S3 to every
@@ -579,6 +591,7 @@ def s3_default_encryption(inv: Inventory):
         "https://docs.aws.amazon.com/eks/latest/userguide/enable-kms.html",
         "https://docs.aws.amazon.com/securityhub/latest/userguide/eks-controls.html#eks-3",
     ),
+    controls=("aws-encryption-at-rest", "secrets-encryption"),
 )
 def eks_secrets_encryption(inv: Inventory):
     """Clusters without an encryption config covering ``secrets``."""
@@ -619,6 +632,7 @@ def eks_secrets_encryption(inv: Inventory):
     references=(
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/tutorial_users-self-manage-mfa-and-creds.html",
     ),
+    controls=("aws-mfa",),
 )
 def mfa_coverage(inv: Inventory):
     """One result per account: the share of console users (password enabled) with MFA,
@@ -669,7 +683,6 @@ control(
     id="aws-audit-logging",
     title="AWS API and Kubernetes control-plane activity is recorded",
     frameworks={"ISO 27001:2022": ["A.8.15"], "SOC 2": ["CC7.2"], "CIS AWS": ["3.1", "3.2"]},
-    checks=["aws-cloudtrail-multi-region", "aws-eks-audit-logs"],
     description="A multi-region CloudTrail trail with log file validation, and EKS audit logs.",
 )
 
@@ -677,7 +690,6 @@ control(
     id="aws-threat-detection",
     title="Threats are detected in every AWS region",
     frameworks={"ISO 27001:2022": ["A.8.16", "A.5.7"], "SOC 2": ["CC7.2", "CC7.3"]},
-    checks=["aws-guardduty-enabled", "aws-securityhub-enabled"],
     description="GuardDuty and Security Hub are on in every region read.",
 )
 
@@ -685,7 +697,6 @@ control(
     id="aws-config-recording",
     title="AWS resource configuration changes are recorded",
     frameworks={"ISO 27001:2022": ["A.8.9"], "SOC 2": ["CC7.1", "CC8.1"], "CIS AWS": ["3.3"]},
-    checks=["aws-config-recorder-enabled"],
     description="AWS Config records every supported resource type in every region read.",
 )
 
@@ -693,7 +704,6 @@ control(
     id="aws-backups",
     title="AWS databases are backed up outside their own lifecycle",
     frameworks={"ISO 27001:2022": ["A.8.13"], "SOC 2": ["A1.2"]},
-    checks=["aws-backup-plan", "aws-rds-backup-protected"],
     description=(
         "AWS Backup plans exist where databases live and cover every RDS database. A "
         "restore test is a separate, attested control."
@@ -704,13 +714,6 @@ control(
     id="aws-encryption-at-rest",
     title="AWS data is encrypted at rest",
     frameworks={"ISO 27001:2022": ["A.8.24"], "SOC 2": ["CC6.1"], "CIS AWS": ["2.2.1", "2.3.1"]},
-    checks=[
-        "aws-ebs-default-encryption",
-        "aws-rds-storage-encrypted",
-        "aws-s3-default-encryption",
-        "aws-eks-secrets-encryption",
-        "aws-kms-key-rotation",
-    ],
     description="EBS by default, RDS storage, S3 buckets, EKS Secrets; KMS keys rotate.",
 )
 
@@ -722,7 +725,6 @@ control(
         "SOC 2": ["CC6.1"],
         "CIS AWS": ["1.5", "1.10"],
     },
-    checks=["aws-iam-root-mfa", "aws-iam-user-console-mfa", "aws-iam-mfa-coverage"],
     description="The root user and every IAM user with a console password have MFA.",
 )
 
@@ -730,16 +732,6 @@ control(
     id="aws-credential-rotation",
     title="AWS long-lived credentials are rotated and removed when unused",
     frameworks={"ISO 27001:2022": ["A.5.17", "A.5.18"], "SOC 2": ["CC6.1", "CC6.2"]},
-    checks=[
-        "aws-iam-root-access-keys",
-        "aws-iam-access-key-age",
-        "aws-iam-access-key-unused",
-        "aws-iam-user-multiple-active-keys",
-        "aws-secretsmanager-rotation-disabled",
-        "aws-secretsmanager-stale",
-        "aws-acm-certificate-expiry",
-        "aws-iam-server-certificate-expiry",
-    ],
     description="Access keys, Secrets Manager secrets and certificates do not go stale.",
 )
 
@@ -747,15 +739,6 @@ control(
     id="aws-network-exposure",
     title="Nothing in AWS is exposed to the internet by accident",
     frameworks={"ISO 27001:2022": ["A.8.20", "A.8.22"], "SOC 2": ["CC6.6"]},
-    checks=[
-        "aws-ec2-sg-admin-ports-open",
-        "aws-rds-public",
-        "aws-eks-public-endpoint",
-        "aws-s3-bucket-public",
-        "aws-s3-public-access-block",
-        "aws-apigateway-rest-no-auth",
-        "aws-apigateway-http-no-auth",
-    ],
     description=(
         "No admin or data port open to the world, no public database, bucket or "
         "Kubernetes API, no unauthenticated API method. Internet-facing load balancers "

@@ -87,6 +87,7 @@ def _first_per_statement(
         "https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html#iam-1",
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-policy-generation.html",
     ),
+    controls=("least-privilege",),
 )
 def admin_policy(inv: Inventory):
     """Users (with their groups' policies), groups and roles whose identity policies allow
@@ -191,6 +192,8 @@ def admin_policy(inv: Inventory):
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html",
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html",
     ),
+    controls=("least-privilege",),
+    no_benchmark="no CIS or FSBP control for IAM privilege-escalation paths",
 )
 def privilege_escalation(inv: Inventory):
     """Principals whose own policies allow a published escalation method -- Rhino
@@ -234,6 +237,7 @@ def privilege_escalation(inv: Inventory):
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa.html",
         "https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html#iam-5",
     ),
+    controls=("aws-mfa",),
 )
 def user_console_mfa(inv: Inventory):
     """Users whose credential report row shows a console password without MFA. A user
@@ -283,6 +287,7 @@ def user_console_mfa(inv: Inventory):
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/enable-mfa-for-root.html",
         "https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html#iam-9",
     ),
+    controls=("aws-mfa",),
 )
 def root_mfa(inv: Inventory):
     """The root user of each account must have MFA (unknown when neither the credential
@@ -324,6 +329,7 @@ def root_mfa(inv: Inventory):
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user_manage_delete-key.html",
         "https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html#iam-4",
     ),
+    controls=("aws-credential-rotation", "least-privilege"),
 )
 def root_access_keys(inv: Inventory):
     """Root access keys never expire and cannot be limited by any policy."""
@@ -373,6 +379,7 @@ def root_access_keys(inv: Inventory):
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_finding-unused.html",
         "https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html#iam-22",
     ),
+    controls=("least-privilege",),
 )
 def unused_user(inv: Inventory):
     """Users with credentials and no console sign-in or access-key use for more than
@@ -445,6 +452,8 @@ _ROLE_WORDING = DormancyWording(
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_manage_delete.html",
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_access-advisor.html",
     ),
+    controls=("one-identity-per-service",),
+    no_benchmark="no CIS or FSBP control for unused IAM roles",
 )
 def unused_role(inv: Inventory):
     """Roles not assumed for more than ``unused_days``: never used and created before
@@ -487,6 +496,8 @@ def unused_role(inv: Inventory):
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-user_externalid.html",
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html",
     ),
+    controls=("least-privilege", "trust-domains"),
+    no_benchmark="no CIS or FSBP control for cross-account trust without an external id",
 )
 def role_external_trust(inv: Inventory):
     """Trust policies that let ``Principal: {"AWS": "*"}`` (or a ``NotPrincipal``) or

@@ -45,6 +45,7 @@ EKS_TRACE_LOG_TYPES = ("api", "audit", "authenticator")
     references=(
         "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Working-with-log-groups-and-streams.html#SettingLogRetention",
     ),
+    controls=("request-traceability",),
 )
 def log_group_retention(inv: Inventory) -> Iterator[Result]:
     """Each log group's retention must be set ("never expire" fails) and at least
@@ -81,6 +82,7 @@ def log_group_retention(inv: Inventory) -> Iterator[Result]:
     ),
     frameworks={"AWS FSBP": ["APIGateway.3"], "ISO 27001:2022": ["A.8.16"], "SOC 2": ["CC7.2"]},
     references=("https://docs.aws.amazon.com/xray/latest/devguide/xray-services-apigateway.html",),
+    controls=("request-traceability",),
 )
 def apigw_tracing(inv: Inventory) -> Iterator[Result]:
     """Every stage of a REST API should have X-Ray active tracing (HTTP APIs cannot)."""
@@ -116,6 +118,7 @@ def apigw_tracing(inv: Inventory) -> Iterator[Result]:
     ),
     frameworks={"AWS FSBP": ["EKS.8"], "ISO 27001:2022": ["A.8.15", "A.8.16"], "SOC 2": ["CC7.2"]},
     references=("https://docs.aws.amazon.com/eks/latest/userguide/control-plane-logs.html",),
+    controls=("request-traceability",),
 )
 def eks_control_plane_logs(inv: Inventory) -> Iterator[Result]:
     """A request through the cluster is followed in the api, audit and authenticator

@@ -73,6 +73,7 @@ def _acl_verdict(inv: Inventory, arn: str | None) -> tuple[Status | None, str, d
     ),
     frameworks={"AWS FSBP": ["ELB.16"], **RATE_FRAMEWORKS},
     references=(_WAF_RATE,),
+    controls=("rate-limiting",),
 )
 def alb_rate_limit(inv: Inventory) -> Iterator[Result]:
     """Internet-facing application load balancers: the WAF web ACL associated with each
@@ -166,6 +167,8 @@ def _rest_stage(
     ),
     frameworks=RATE_FRAMEWORKS,
     references=(_APIGW_THROTTLE, _WAF_RATE),
+    controls=("rate-limiting",),
+    no_benchmark="no CIS or FSBP control for throttling",
 )
 def apigw_rest_rate_limit(inv: Inventory) -> Iterator[Result]:
     """Every deployed stage of a non-PRIVATE REST API needs its own limit: stage-wide
@@ -233,6 +236,8 @@ def apigw_rest_rate_limit(inv: Inventory) -> Iterator[Result]:
     references=(
         "https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-throttling.html",
     ),
+    controls=("rate-limiting",),
+    no_benchmark="no CIS or FSBP control for throttling",
 )
 def apigw_http_rate_limit(inv: Inventory) -> Iterator[Result]:
     """Every stage of an HTTP or WebSocket API needs default-route throttling; a stage
@@ -321,6 +326,8 @@ def listener_termination(listener: Mapping[str, Any]) -> str:
     references=(
         "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html#target-group-routing-configuration",
     ),
+    controls=("tls-at-proxies",),
+    no_benchmark="no CIS or FSBP control for re-encryption to targets",
 )
 def elb_tls_termination(inv: Inventory) -> Iterator[Result]:
     """Every load balancer with listeners gets a result whose evidence says where TLS

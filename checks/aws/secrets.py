@@ -65,6 +65,7 @@ def _keys(inv: Inventory) -> list[Resource]:
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html#rotating_access_keys_console",
         "https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html#iam-3",
     ),
+    controls=("aws-credential-rotation",),
 )
 def access_key_age(inv: Inventory):
     """Active access keys created more than ``secret_rotation_days`` ago (a key's
@@ -113,6 +114,7 @@ def access_key_age(inv: Inventory):
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_finding-unused.html",
         "https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html#iam-22",
     ),
+    controls=("aws-credential-rotation",),
 )
 def access_key_unused(inv: Inventory):
     """Active keys last used more than ``unused_days`` ago, or never used and created
@@ -160,6 +162,7 @@ _KEY_WORDING = DormancyWording(
     references=(
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html",
     ),
+    controls=("aws-credential-rotation",),
 )
 def user_multiple_active_keys(inv: Inventory):
     """Users with two active access keys (counted from the IAMAccessKey records, which
@@ -219,6 +222,7 @@ _SECRETS_FRAMEWORKS_ISO_SOC = {"ISO 27001:2022": ["A.5.17", "A.8.24"], "SOC 2": 
         "https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets.html",
         "https://docs.aws.amazon.com/securityhub/latest/userguide/secretsmanager-controls.html#secretsmanager-1",
     ),
+    controls=("aws-credential-rotation",),
 )
 def secret_rotation_disabled(inv: Inventory):
     """Secrets with automatic rotation off (secrets scheduled for deletion are skipped)."""
@@ -272,6 +276,7 @@ def _rotation_reference(secret: Resource) -> tuple[str, str, datetime] | None:
         "https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_turn-on-for-other.html",
         "https://docs.aws.amazon.com/securityhub/latest/userguide/secretsmanager-controls.html#secretsmanager-4",
     ),
+    controls=("aws-credential-rotation",),
 )
 def secret_stale(inv: Inventory):
     """Secrets whose last rotation is older than ``secret_rotation_days``; a secret never
@@ -370,6 +375,7 @@ _PENDING = ("PendingDeletion", "PendingReplicaDeletion")
         "https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html",
         "https://docs.aws.amazon.com/securityhub/latest/userguide/kms-controls.html#kms-4",
     ),
+    controls=("aws-encryption-at-rest", "secrets-encryption"),
 )
 def kms_key_rotation(inv: Inventory):
     """Customer-managed keys that support automatic rotation (symmetric, key material
@@ -455,6 +461,7 @@ def _expiry(
         "https://docs.aws.amazon.com/acm/latest/userguide/managed-renewal.html",
         "https://docs.aws.amazon.com/acm/latest/userguide/import-reimport.html",
     ),
+    controls=("aws-credential-rotation",),
 )
 def acm_certificate_expiry(inv: Inventory):
     """Certificates attached to something (``in_use``) that expire within
@@ -490,6 +497,7 @@ def acm_certificate_expiry(inv: Inventory):
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_server-certs.html",
         "https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html#iam-26",
     ),
+    controls=("aws-credential-rotation",),
 )
 def iam_server_certificate_expiry(inv: Inventory):
     """IAM server certificates expiring within ``cert_warning_days`` (medium) or expired

@@ -35,6 +35,8 @@ from postureapp.model import Severity, Status, View
     references=(
         "https://docs.aws.amazon.com/eks/latest/userguide/enable-iam-roles-for-service-accounts.html",
     ),
+    controls=("trust-domains",),
+    no_benchmark="no CIS or FSBP control for EKS issuers registered in IAM",
 )
 def eks_oidc_provider(inv: Inventory) -> Iterator[Result]:
     """Each EKS cluster's ``oidc_issuer`` must match an IAM OIDC provider of the same

@@ -9,7 +9,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from postureapp.checks.kubernetes._common import frameworks
 from postureapp.checks.registry import Result, check
 from postureapp.domain.kubernetes.exposure import ServiceExposure
 from postureapp.domain.kubernetes.objects import (
@@ -181,11 +180,13 @@ Take the admin UI off the outside: make its Service `type: ClusterIP`, remove it
 Ingress/HTTPRoute backends, drop `externalIPs`. Reach it with `kubectl port-forward
 svc/<name> -n <ns> <port>` or through an identity-aware proxy (SSO, MFA) on a separate,
 restricted entry point. Keep its own authentication on regardless.""",
-    frameworks=frameworks(iso=["A.8.20", "A.8.22", "A.8.2"], soc2=["CC6.6", "CC6.1"]),
+    frameworks={"ISO 27001:2022": ["A.8.20", "A.8.22", "A.8.2"], "SOC 2": ["CC6.6", "CC6.1"]},
     references=(
         "https://kubernetes.io/docs/tasks/access-application-cluster/web-ui-dashboard/",
         "https://kubernetes.io/docs/tasks/access-application-cluster/port-forward-access-application-cluster/",
     ),
+    controls=("no-exposed-admin-interfaces",),
+    no_benchmark="no CIS recommendation on exposed admin UIs",
 )
 def admin_ui_exposed(inv: Inventory) -> Iterator[Result]:
     """Services fronting an admin UI (Kubernetes dashboard, Argo CD, Grafana,

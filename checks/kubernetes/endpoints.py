@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from postureapp.checks.kubernetes._common import frameworks
 from postureapp.checks.registry import Result, check
 from postureapp.domain.kubernetes.exposure import (
     OPEN_RANGES,
@@ -62,8 +61,9 @@ Expose HTTP services through the Ingress or Gateway (one audited entry point wit
 and authentication) and make the Service `type: ClusterIP`. If it must stay a load
 balancer, make it internal (e.g. `service.beta.kubernetes.io/aws-load-balancer-scheme:
 internal`) or restrict clients with `spec.loadBalancerSourceRanges: [<office CIDR>]`.""",
-    frameworks=frameworks(iso=["A.8.20", "A.8.22"], soc2=["CC6.6"]),
+    frameworks={"ISO 27001:2022": ["A.8.20", "A.8.22"], "SOC 2": ["CC6.6"]},
     references=(f"{_SVC}#loadbalancer", f"{_SVC}#aws-nlb-support"),
+    no_benchmark="no CIS recommendation on Services exposed by load balancers",
 )
 def load_balancer(inv: Inventory) -> Iterator[Result]:
     """Every Service is judged; type LoadBalancer fails. High by default, medium when
@@ -108,8 +108,9 @@ def load_balancer(inv: Inventory) -> Iterator[Result]:
 Change the Service to `type: ClusterIP` (`kubectl patch svc <name> -n <ns> -p
 '{"spec":{"type":"ClusterIP"}}'`) and reach it through the Ingress or Gateway. A NodePort
 opens the port on every node, past the load balancer's and the Ingress' controls.""",
-    frameworks=frameworks(iso=["A.8.20", "A.8.22"], soc2=["CC6.6"]),
+    frameworks={"ISO 27001:2022": ["A.8.20", "A.8.22"], "SOC 2": ["CC6.6"]},
     references=(f"{_SVC}#type-nodeport",),
+    no_benchmark="no CIS recommendation on NodePort Services",
 )
 def node_port(inv: Inventory) -> Iterator[Result]:
     """Every Service is judged; type NodePort fails (a LoadBalancer's node ports are
@@ -140,8 +141,9 @@ Remove `spec.externalIPs` and use a LoadBalancer or Ingress. Nodes accept traffi
 those addresses, and whoever can set them can intercept another service's traffic
 (CVE-2020-8554); block the field cluster-wide with the DenyServiceExternalIPs admission
 plugin or a policy.""",
-    frameworks=frameworks(iso=["A.8.20", "A.8.22"], soc2=["CC6.6"]),
+    frameworks={"ISO 27001:2022": ["A.8.20", "A.8.22"], "SOC 2": ["CC6.6"]},
     references=(f"{_SVC}#external-ips", "https://github.com/kubernetes/kubernetes/issues/97076"),
+    no_benchmark="no CIS recommendation on externalIPs",
 )
 def external_ips(inv: Inventory) -> Iterator[Result]:
     """Every Service is judged; one with ``spec.externalIPs`` fails."""
@@ -170,8 +172,10 @@ Add a `spec.tls` entry covering every host (`tls: [{hosts: [<host>], secretName:
 <host>-tls}]`), e.g. with cert-manager's `cert-manager.io/cluster-issuer` annotation, and
 give rules without a host one. Redirect plain HTTP to HTTPS at the controller
 (`nginx.ingress.kubernetes.io/force-ssl-redirect: "true"`).""",
-    frameworks=frameworks(iso=["A.8.20", "A.8.24", "A.5.14"], soc2=["CC6.7"]),
+    frameworks={"ISO 27001:2022": ["A.8.20", "A.8.24", "A.5.14"], "SOC 2": ["CC6.7"]},
     references=("https://kubernetes.io/docs/concepts/services-networking/ingress/#tls",),
+    controls=("encryption-in-transit",),
+    no_benchmark="no CIS recommendation on Ingress TLS",
 )
 def ingress_without_tls(inv: Inventory) -> Iterator[Result]:
     """Every Ingress is judged; hosts not covered by ``spec.tls`` fail (``*`` is a rule
@@ -215,8 +219,13 @@ Check that the CNI enforces NetworkPolicy (Calico, Cilium, the VPC CNI's policy 
     provider=PROVIDER,
     requires=("Namespace", "NetworkPolicy"),
     remediation=_NETPOL_REMEDIATION,
-    frameworks=frameworks(cis=["5.3.2"], iso=["A.8.22", "A.8.20"], soc2=["CC6.6"]),
+    frameworks={
+        "ISO 27001:2022": ["A.8.22", "A.8.20"],
+        "CIS Kubernetes": ["5.3.2"],
+        "SOC 2": ["CC6.6"],
+    },
     references=(_NETPOL, f"{_NETPOL}#default-policies"),
+    controls=("k8s-network-segmentation",),
 )
 def netpol_missing(inv: Inventory) -> Iterator[Result]:
     """A namespace (outside kube-system, kube-public, kube-node-lease) with no
@@ -249,8 +258,13 @@ def netpol_missing(inv: Inventory) -> Iterator[Result]:
     provider=PROVIDER,
     requires=("Namespace", "NetworkPolicy"),
     remediation=_NETPOL_REMEDIATION,
-    frameworks=frameworks(cis=["5.3.2"], iso=["A.8.22", "A.8.20"], soc2=["CC6.6"]),
+    frameworks={
+        "ISO 27001:2022": ["A.8.22", "A.8.20"],
+        "CIS Kubernetes": ["5.3.2"],
+        "SOC 2": ["CC6.6"],
+    },
     references=(f"{_NETPOL}#default-deny-all-ingress-traffic",),
+    controls=("k8s-network-segmentation",),
 )
 def netpol_default_deny(inv: Inventory) -> Iterator[Result]:
     """A namespace (outside the control plane's) without a policy that selects every
@@ -284,8 +298,13 @@ Once every client has a sidecar, require mTLS mesh-wide: `kubectl apply -n istio
 PeerAuthentications set to PERMISSIVE/DISABLE (and port-level exceptions), remove
 DestinationRules with `tls.mode: DISABLE`, and label namespaces for injection
 (`kubectl label ns <ns> istio-injection=enabled`, then restart their workloads).""",
-    frameworks=frameworks(iso=["A.8.20", "A.8.21", "A.8.24", "A.5.14"], soc2=["CC6.7", "CC6.6"]),
+    frameworks={
+        "ISO 27001:2022": ["A.8.20", "A.8.21", "A.8.24", "A.5.14"],
+        "SOC 2": ["CC6.7", "CC6.6"],
+    },
     references=(_ISTIO_PA, _ISTIO_MTLS),
+    controls=("k8s-mtls-between-services",),
+    no_benchmark="no CIS recommendation on service-mesh mTLS",
 )
 def mesh_mtls(inv: Inventory) -> Iterator[Result]:
     """With Istio installed: a verdict for the mesh (on the Cluster: the PeerAuthentication
@@ -330,11 +349,13 @@ Encrypt and authenticate service-to-service traffic: install a mesh (Istio: `ist
 install --set profile=minimal`, or ambient mode; Linkerd), label namespaces for
 injection, and enforce STRICT mTLS. Until then, traffic between pods is plaintext and
 any pod can call any service (pair with default-deny NetworkPolicies).""",
-    frameworks=frameworks(iso=["A.8.20", "A.8.21", "A.8.24", "A.5.14"], soc2=["CC6.7"]),
+    frameworks={"ISO 27001:2022": ["A.8.20", "A.8.21", "A.8.24", "A.5.14"], "SOC 2": ["CC6.7"]},
     references=(
         "https://istio.io/latest/docs/concepts/security/#mutual-tls-authentication",
         _ISTIO_MTLS,
     ),
+    controls=("k8s-mtls-between-services",),
+    no_benchmark="no CIS recommendation on service-mesh mTLS",
 )
 def mesh_absent(inv: Inventory) -> Iterator[Result]:
     """On the Cluster: FAIL when discovery found no Istio, PASS when it did, UNKNOWN when

@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from postureapp.checks.kubernetes._common import CIS, ISO, SOC2, frameworks
 from postureapp.checks.registry import Result, check, control
 from postureapp.domain.kubernetes import rbac
 from postureapp.domain.kubernetes.mesh import mesh_verdicts
@@ -55,10 +54,15 @@ Add a default-deny ingress NetworkPolicy (`podSelector: {}`, `policyTypes: [Ingr
 no rules) to each namespace listed, then explicit allow policies per caller; make it
 part of the namespace template (Helm chart, Kyverno generate rule) so new namespaces
 start segmented.""",
-    frameworks=frameworks(cis=["5.3.2"], iso=["A.8.22", "A.8.20"], soc2=["CC6.6"]),
+    frameworks={
+        "ISO 27001:2022": ["A.8.22", "A.8.20"],
+        "CIS Kubernetes": ["5.3.2"],
+        "SOC 2": ["CC6.6"],
+    },
     references=(
         "https://kubernetes.io/docs/concepts/services-networking/network-policies/#default-deny-all-ingress-traffic",
     ),
+    controls=("k8s-network-segmentation",),
 )
 def default_deny_coverage(inv: Inventory) -> Iterator[Result]:
     """Per cluster: the share of namespaces (outside kube-system, kube-public,
@@ -106,8 +110,10 @@ Bring the namespaces listed into the mesh (`kubectl label ns <ns> istio-injectio
 and restart their workloads) and require STRICT mTLS for them (a mesh-wide
 PeerAuthentication `{spec: {mtls: {mode: STRICT}}}` in istio-system, no PERMISSIVE or
 DISABLE overrides). Without Istio, install a mesh first (see k8s-mesh-absent).""",
-    frameworks=frameworks(iso=["A.8.20", "A.8.21", "A.8.24", "A.5.14"], soc2=["CC6.7"]),
+    frameworks={"ISO 27001:2022": ["A.8.20", "A.8.21", "A.8.24", "A.5.14"], "SOC 2": ["CC6.7"]},
     references=("https://istio.io/latest/docs/tasks/security/authentication/mtls-migration/",),
+    controls=("k8s-mtls-between-services",),
+    no_benchmark="no CIS recommendation on service-mesh mTLS",
 )
 def mtls_coverage(inv: Inventory) -> Iterator[Result]:
     """Per cluster: the share of namespaces (outside the control plane's and the mesh
@@ -172,14 +178,17 @@ pod-security.kubernetes.io/enforce=restricted pod-security.kubernetes.io/enforce
 (`baseline` where restricted is not yet possible), and add policy as code for the rest
 (Gatekeeper constraints with `enforcementAction: deny`, or Kyverno policies with
 `validationFailureAction: Enforce`), checked in CI and reviewed like code.""",
-    frameworks=frameworks(
-        cis=["5.2.1"], iso=["A.8.9", "A.8.27", "A.5.36"], soc2=["CC6.8", "CC8.1"]
-    ),
+    frameworks={
+        "ISO 27001:2022": ["A.8.9", "A.8.27", "A.5.36"],
+        "CIS Kubernetes": ["5.2.1"],
+        "SOC 2": ["CC6.8", "CC8.1"],
+    },
     references=(
         "https://kubernetes.io/docs/concepts/security/pod-security-admission/",
         "https://open-policy-agent.github.io/gatekeeper/website/docs/",
         "https://kyverno.io/docs/",
     ),
+    controls=("k8s-admission-policy",),
 )
 def admission_policy(inv: Inventory) -> Iterator[Result]:
     """Per cluster: which admission policy mechanisms enforce something — Pod Security
@@ -274,10 +283,13 @@ Review each identity listed (`kubectl auth can-i --list --as=<user>` or
 binding with a role scoped to what it does, and keep human administration behind
 impersonation or a short-lived group. Waive, with a reason, the one or two platform
 identities that truly need it.""",
-    frameworks=frameworks(
-        cis=["5.1.1", "5.1.3"], iso=["A.8.2", "A.5.15", "A.5.18"], soc2=["CC6.1", "CC6.3"]
-    ),
+    frameworks={
+        "ISO 27001:2022": ["A.8.2", "A.5.15", "A.5.18"],
+        "CIS Kubernetes": ["5.1.1", "5.1.3"],
+        "SOC 2": ["CC6.1", "CC6.3"],
+    },
     references=("https://kubernetes.io/docs/concepts/security/rbac-good-practices/",),
+    controls=("least-privilege", "k8s-least-privilege"),
 )
 def least_privilege(inv: Inventory) -> Iterator[Result]:
     """Per cluster: of all identities — every ServiceAccount, plus every user and group
@@ -340,10 +352,12 @@ Delete the long-lived service-account token Secrets listed (see k8s-secret-legac
 after moving their users to projected tokens or `kubectl create token`; enable the
 LegacyServiceAccountTokenCleanUp behaviour (on by default from 1.29) so unused ones are
 invalidated and removed.""",
-    frameworks=frameworks(iso=["A.5.17", "A.8.5"], soc2=["CC6.1"]),
+    frameworks={"ISO 27001:2022": ["A.5.17", "A.8.5"], "SOC 2": ["CC6.1"]},
     references=(
         "https://kubernetes.io/docs/reference/access-authn-authz/service-accounts-admin/#legacy-serviceaccount-token-cleaner",
     ),
+    controls=("k8s-short-lived-credentials",),
+    no_benchmark="no CIS recommendation on legacy service-account token Secrets",
 )
 def short_lived_credentials(inv: Inventory) -> Iterator[Result]:
     """Per cluster: FAIL while any long-lived service-account token Secret exists."""
@@ -373,8 +387,11 @@ def short_lived_credentials(inv: Inventory) -> Iterator[Result]:
 control(
     id="k8s-network-segmentation",
     title="Network segmentation between services (Kubernetes)",
-    frameworks={ISO: ["A.8.22", "A.8.20"], SOC2: ["CC6.6"], CIS: ["5.3.2"]},
-    checks=["k8s-gov-default-deny-coverage", "k8s-netpol-missing", "k8s-netpol-default-deny"],
+    frameworks={
+        "ISO 27001:2022": ["A.8.22", "A.8.20"],
+        "SOC 2": ["CC6.6"],
+        "CIS Kubernetes": ["5.3.2"],
+    },
     description="Every application namespace denies ingress by default and allows only "
     "the callers each service needs, so one breached service cannot reach all others.",
 )
@@ -382,8 +399,7 @@ control(
 control(
     id="k8s-mtls-between-services",
     title="Mutual TLS between services",
-    frameworks={ISO: ["A.8.20", "A.8.21", "A.8.24", "A.5.14"], SOC2: ["CC6.7"]},
-    checks=["k8s-gov-mtls-coverage", "k8s-mesh-mtls", "k8s-mesh-absent"],
+    frameworks={"ISO 27001:2022": ["A.8.20", "A.8.21", "A.8.24", "A.5.14"], "SOC 2": ["CC6.7"]},
     description="Service-to-service traffic is encrypted and mutually authenticated by "
     "the mesh (STRICT mTLS), not trusted because it comes from inside the network.",
 )
@@ -391,8 +407,11 @@ control(
 control(
     id="k8s-admission-policy",
     title="Admission policy as code",
-    frameworks={ISO: ["A.8.9", "A.8.27"], SOC2: ["CC6.8", "CC8.1"], CIS: ["5.2.1", "5.2.2"]},
-    checks=["k8s-gov-admission-policy", "k8s-pod-privileged", "k8s-pod-host-namespace"],
+    frameworks={
+        "ISO 27001:2022": ["A.8.9", "A.8.27"],
+        "SOC 2": ["CC6.8", "CC8.1"],
+        "CIS Kubernetes": ["5.2.1", "5.2.2"],
+    },
     description="Pod Security admission, Gatekeeper or Kyverno reject unsafe workloads "
     "before they run; privileged and host-namespace pods are the evidence of what "
     "got through.",
@@ -402,23 +421,10 @@ control(
     id="k8s-least-privilege",
     title="Least privilege for Kubernetes identities",
     frameworks={
-        ISO: ["A.8.2", "A.5.15", "A.5.18"],
-        SOC2: ["CC6.1", "CC6.3"],
-        CIS: ["5.1.1", "5.1.2", "5.1.3", "5.1.5", "5.1.8"],
+        "ISO 27001:2022": ["A.8.2", "A.5.15", "A.5.18"],
+        "SOC 2": ["CC6.1", "CC6.3"],
+        "CIS Kubernetes": ["5.1.1", "5.1.2", "5.1.3", "5.1.5", "5.1.8"],
     },
-    checks=[
-        "k8s-gov-least-privilege",
-        "k8s-rbac-cluster-admin",
-        "k8s-rbac-wildcard",
-        "k8s-rbac-secrets-read",
-        "k8s-rbac-pod-exec",
-        "k8s-rbac-create-workloads",
-        "k8s-rbac-escalation-verbs",
-        "k8s-rbac-nodes-proxy",
-        "k8s-rbac-anonymous",
-        "k8s-sa-default-used",
-        "k8s-sa-shared",
-    ],
     description="One identity per service, each bound to only what it uses; no "
     "standing cluster-admin, wildcard or escalation rights, nothing for anonymous users.",
 )
@@ -426,8 +432,7 @@ control(
 control(
     id="k8s-short-lived-credentials",
     title="Short-lived and rotated credentials (Kubernetes)",
-    frameworks={ISO: ["A.5.17", "A.8.5"], SOC2: ["CC6.1"]},
-    checks=["k8s-gov-short-lived-credentials", "k8s-secret-legacy-token", "k8s-secret-stale"],
+    frameworks={"ISO 27001:2022": ["A.5.17", "A.8.5"], "SOC 2": ["CC6.1"]},
     description="Workloads authenticate with projected, expiring tokens; no long-lived "
     "token Secrets; stored secrets are rotated within the threshold.",
 )

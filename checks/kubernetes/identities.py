@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from postureapp.checks.kubernetes._common import frameworks
 from postureapp.checks.registry import Result, check
 from postureapp.domain.kubernetes import rbac
 from postureapp.domain.kubernetes.objects import PROVIDER
@@ -106,10 +105,13 @@ uses, e.g. `kubectl create role deployer -n shop --verb=get,list,patch
 --serviceaccount=shop:ci-deployer`, then `kubectl delete clusterrolebinding <name>` (or
 the rolebinding). Remove `*` on `*` from custom roles. Keep human break-glass access
 behind impersonation or short-lived group membership, not a standing binding.""",
-    frameworks=frameworks(
-        cis=["5.1.1"], iso=["A.8.2", "A.5.15", "A.5.18"], soc2=["CC6.1", "CC6.3"]
-    ),
+    frameworks={
+        "ISO 27001:2022": ["A.8.2", "A.5.15", "A.5.18"],
+        "CIS Kubernetes": ["5.1.1"],
+        "SOC 2": ["CC6.1", "CC6.3"],
+    },
     references=(f"{_RBAC_DOCS}#user-facing-roles", _RBAC_GOOD),
+    controls=("least-privilege", "k8s-least-privilege"),
 )
 def cluster_admin(inv: Inventory) -> Iterator[Result]:
     """A binding to cluster-admin, or to any role with every verb on every resource of
@@ -136,8 +138,13 @@ Replace `*` in the role's `verbs` and `resources` with the explicit lists the su
 uses (`kubectl get role <name> -n <ns> -o yaml`, then edit `rules`). A wildcard also
 grants every resource and verb added later, including CRDs installed after the review.
 `kubectl auth can-i --list --as=system:serviceaccount:<ns>:<sa>` shows what is used.""",
-    frameworks=frameworks(cis=["5.1.3"], iso=["A.8.2", "A.5.15"], soc2=["CC6.3"]),
+    frameworks={
+        "ISO 27001:2022": ["A.8.2", "A.5.15"],
+        "CIS Kubernetes": ["5.1.3"],
+        "SOC 2": ["CC6.3"],
+    },
     references=(f"{_RBAC_GOOD}#least-privilege", _RBAC_DOCS),
+    controls=("least-privilege", "k8s-least-privilege"),
 )
 def wildcard(inv: Inventory) -> Iterator[Result]:
     """A binding whose role has ``*`` among the verbs or the resources of a rule."""
@@ -158,11 +165,16 @@ Remove get/list/watch on `secrets` from the role, or limit `get` to the secrets 
 workload needs with `resourceNames: [<secret>]` in a namespaced Role. Better: mount the
 secret into the pod (or use an external secret store) so the identity needs no RBAC on
 secrets at all. `list` and `watch` return every secret's value, not just names.""",
-    frameworks=frameworks(cis=["5.1.2"], iso=["A.8.2", "A.5.15", "A.8.3"], soc2=["CC6.1"]),
+    frameworks={
+        "ISO 27001:2022": ["A.8.2", "A.5.15", "A.8.3"],
+        "CIS Kubernetes": ["5.1.2"],
+        "SOC 2": ["CC6.1"],
+    },
     references=(
         f"{_RBAC_GOOD}#listing-secrets",
         "https://kubernetes.io/docs/concepts/security/secrets-good-practices/",
     ),
+    controls=("least-privilege", "k8s-least-privilege"),
 )
 def secrets_read(inv: Inventory) -> Iterator[Result]:
     """get, list or watch on secrets, not limited by ``resourceNames``. High when
@@ -189,8 +201,10 @@ Remove `pods/exec` and `pods/attach` from the role (`kubectl edit role <name> -n
 A shell in a pod is that pod's service-account token, mounted secrets and network
 position. Grant it to people just in time (a separate debug role bound for the
 incident) rather than standing, and never to workload service accounts.""",
-    frameworks=frameworks(iso=["A.8.2", "A.5.15", "A.8.18"], soc2=["CC6.1", "CC6.3"]),
+    frameworks={"ISO 27001:2022": ["A.8.2", "A.5.15", "A.8.18"], "SOC 2": ["CC6.1", "CC6.3"]},
     references=(f"{_RBAC_GOOD}#privilege-escalation-risks", _RBAC_DOCS),
+    controls=("k8s-least-privilege",),
+    no_benchmark="no CIS recommendation on pods/exec or pods/attach rights",
 )
 def pod_exec(inv: Inventory) -> Iterator[Result]:
     """create or get on ``pods/exec`` or ``pods/attach`` (get: the WebSocket path)."""
@@ -213,8 +227,13 @@ enforce Pod Security `restricted` (`kubectl label ns <ns>
 pod-security.kubernetes.io/enforce=restricted`) so created pods cannot be privileged.
 Whoever creates a pod can run it as any service account of the namespace and mount
 any of its secrets.""",
-    frameworks=frameworks(cis=["5.1.4"], iso=["A.8.2", "A.5.15"], soc2=["CC6.1", "CC8.1"]),
+    frameworks={
+        "ISO 27001:2022": ["A.8.2", "A.5.15"],
+        "CIS Kubernetes": ["5.1.4"],
+        "SOC 2": ["CC6.1", "CC8.1"],
+    },
     references=(f"{_RBAC_GOOD}#workload-creation", _RBAC_DOCS),
+    controls=("k8s-least-privilege",),
 )
 def create_workloads(inv: Inventory) -> Iterator[Result]:
     """create on pods or on a workload controller (deployments, daemonsets,
@@ -250,8 +269,13 @@ subject give itself more than it was granted: `bind`/`escalate` create bindings 
 beyond its own rights, `impersonate` acts as another user, group or service account
 (`system:masters` included). Where delegation is needed, limit `bind` with
 `resourceNames` to the roles that may be handed out.""",
-    frameworks=frameworks(cis=["5.1.8"], iso=["A.8.2", "A.5.15", "A.5.18"], soc2=["CC6.3"]),
+    frameworks={
+        "ISO 27001:2022": ["A.8.2", "A.5.15", "A.5.18"],
+        "CIS Kubernetes": ["5.1.8"],
+        "SOC 2": ["CC6.3"],
+    },
     references=(f"{_RBAC_DOCS}#privilege-escalation-prevention-and-bootstrapping", _RBAC_GOOD),
+    controls=("least-privilege", "k8s-least-privilege"),
 )
 def escalation_verbs(inv: Inventory) -> Iterator[Result]:
     """bind or escalate on roles/clusterroles, or impersonate on users, groups,
@@ -273,11 +297,16 @@ def escalation_verbs(inv: Inventory) -> Iterator[Result]:
 Remove `nodes/proxy` from the ClusterRole. It reaches the kubelet API of every node,
 which runs commands in any container there without the API server's audit of pod exec.
 Monitoring needs `nodes/metrics` and `nodes/stats` (get), not `nodes/proxy`.""",
-    frameworks=frameworks(cis=["5.1.10"], iso=["A.8.2", "A.5.15"], soc2=["CC6.1"]),
+    frameworks={
+        "ISO 27001:2022": ["A.8.2", "A.5.15"],
+        "CIS Kubernetes": ["5.1.10"],
+        "SOC 2": ["CC6.1"],
+    },
     references=(
         "https://kubernetes.io/docs/reference/access-authn-authz/kubelet-authn-authz/",
         _RBAC_GOOD,
     ),
+    controls=("k8s-least-privilege",),
 )
 def nodes_proxy(inv: Inventory) -> Iterator[Result]:
     """get or create on ``nodes/proxy``; nodes are cluster-scoped, so only
@@ -300,11 +329,13 @@ Remove `system:anonymous`, `system:unauthenticated`, `system:authenticated` and
 <name>`), and bind the role to the specific users, groups or service accounts that need
 it. On a managed cluster every identity of the cloud account that can get a token is
 "authenticated".""",
-    frameworks=frameworks(iso=["A.8.2", "A.5.15", "A.8.5"], soc2=["CC6.1", "CC6.6"]),
+    frameworks={"ISO 27001:2022": ["A.8.2", "A.5.15", "A.8.5"], "SOC 2": ["CC6.1", "CC6.6"]},
     references=(
         f"{_RBAC_DOCS}#discovery-roles",
         "https://kubernetes.io/docs/reference/access-authn-authz/authentication/#anonymous-requests",
     ),
+    controls=("least-privilege", "k8s-least-privilege"),
+    no_benchmark="no CIS recommendation on bindings to anonymous users (1.2.1 is a flag)",
 )
 def anonymous(inv: Inventory) -> Iterator[Result]:
     """A binding whose subjects include ``system:anonymous``, ``system:unauthenticated``,

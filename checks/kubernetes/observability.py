@@ -12,7 +12,6 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 
-from postureapp.checks.kubernetes._common import frameworks
 from postureapp.checks.registry import Result, check
 from postureapp.domain.kubernetes.objects import PROVIDER, cluster_uid, scopes_of
 from postureapp.domain.kubernetes.workloads import specs, workloads
@@ -88,10 +87,12 @@ Run a log shipper as a DaemonSet so every node's container logs reach central st
 before the node (and the evidence) goes away: e.g. `helm install fluent-bit
 fluent/fluent-bit`, AWS for Fluent Bit to CloudWatch Logs, Vector, or the OpenTelemetry
 Collector's filelog receiver.""",
-    frameworks=frameworks(iso=["A.8.15", "A.8.16"], soc2=["CC7.2"]),
+    frameworks={"ISO 27001:2022": ["A.8.15", "A.8.16"], "SOC 2": ["CC7.2"]},
     references=(
         "https://kubernetes.io/docs/concepts/cluster-administration/logging/#using-a-node-logging-agent",
     ),
+    controls=("request-traceability",),
+    no_benchmark="no CIS recommendation on log shipping",
 )
 def log_shipping(inv: Inventory) -> Iterator[Result]:
     """Per cluster: passes when a DaemonSet runs a known log shipper. A shipper run as a
@@ -125,8 +126,10 @@ def log_shipping(inv: Inventory) -> Iterator[Result]:
 Deploy a trace collector and backend (the OpenTelemetry Collector exporting to Jaeger,
 Tempo or AWS X-Ray) and have the services, or the mesh's proxies, propagate trace
 context, so one request can be followed through every service it touched.""",
-    frameworks=frameworks(iso=["A.8.16"], soc2=["CC7.2"]),
+    frameworks={"ISO 27001:2022": ["A.8.16"], "SOC 2": ["CC7.2"]},
     references=("https://opentelemetry.io/docs/collector/deployment/",),
+    controls=("request-traceability",),
+    no_benchmark="no CIS recommendation on tracing",
 )
 def tracing(inv: Inventory) -> Iterator[Result]:
     """Per cluster: passes when any workload runs a known trace collector or backend."""

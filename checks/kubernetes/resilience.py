@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from postureapp.checks.kubernetes._common import frameworks
 from postureapp.checks.registry import Result, check
 from postureapp.domain.kubernetes.exposure import (
     Traffic,
@@ -72,8 +71,10 @@ Limit requests where they enter: on ingress-nginx, annotate the Ingress
 an EnvoyFilter inserting `envoy.filters.http.local_ratelimit` for the ingress gateway or
 the service's pods (workloadSelector). Brute force and floods then hit a limit, not the
 service.""",
-    frameworks=frameworks(iso=["A.8.6", "A.8.20"], soc2=["CC6.6", "A1.1"]),
+    frameworks={"ISO 27001:2022": ["A.8.6", "A.8.20"], "SOC 2": ["CC6.6", "A1.1"]},
     references=(_NGINX_RATE, _ISTIO_RATE),
+    controls=("rate-limiting",),
+    no_benchmark="no CIS recommendation on rate limits",
 )
 def public_rate_limit(inv: Inventory) -> Iterator[Result]:
     """Public Ingresses pass with a positive ingress-nginx ``limit-rps``, ``limit-rpm`` or
@@ -208,11 +209,13 @@ Re-encrypt from the proxy to the pods (ingress-nginx:
 `service.beta.kubernetes.io/aws-load-balancer-backend-protocol: ssl`), put the backends in
 a mesh with STRICT mTLS, or pass TLS through to the pods
 (`nginx.ingress.kubernetes.io/ssl-passthrough: "true"`).""",
-    frameworks=frameworks(iso=["A.8.20", "A.8.21", "A.8.24"], soc2=["CC6.7"]),
+    frameworks={"ISO 27001:2022": ["A.8.20", "A.8.21", "A.8.24"], "SOC 2": ["CC6.7"]},
     references=(
         "https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/annotations/#backend-protocol",
         "https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/service/annotations/#ssl-cert",
     ),
+    controls=("tls-at-proxies",),
+    no_benchmark="no CIS recommendation on TLS between proxies and backends",
 )
 def tls_at_proxy(inv: Inventory) -> Iterator[Result]:
     """Every Ingress, LoadBalancer Service and Gateway gets a result whose evidence says
@@ -280,11 +283,13 @@ Give each exposed service an Istio DestinationRule with `trafficPolicy.outlierDe
 dependency does not exhaust its callers; and a PodDisruptionBudget
 (`kubectl create pdb <svc> --selector app=<svc> --min-available 1`) so node drains never
 take every replica at once.""",
-    frameworks=frameworks(iso=["A.8.14", "A.5.30"], soc2=["A1.1", "A1.2"]),
+    frameworks={"ISO 27001:2022": ["A.8.14", "A.5.30"], "SOC 2": ["A1.1", "A1.2"]},
     references=(
         "https://istio.io/latest/docs/tasks/traffic-management/circuit-breaking/",
         "https://kubernetes.io/docs/tasks/run-application/configure-pdb/",
     ),
+    controls=("cascading-failure-protection",),
+    no_benchmark="no CIS recommendation on circuit breakers or disruption budgets",
 )
 def cascading_failure(inv: Inventory) -> Iterator[Result]:
     """One result per exposed Service (public LoadBalancer, public Ingress or HTTPRoute

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
-from postureapp.checks.kubernetes._common import frameworks
 from postureapp.checks.registry import Result, check
 from postureapp.dates import day, when
 from postureapp.domain.kubernetes.objects import PROVIDER, qualified
@@ -45,11 +44,13 @@ or `kubectl create token <sa> -n <ns> --duration=1h` for a pipeline. Then delete
 Secret: `kubectl delete secret <name> -n <ns>`, and remove it from the ServiceAccount's
 `secrets` list. The `kubernetes.io/legacy-token-last-used` label shows whether anything
 still uses it; the LegacyServiceAccountTokenCleanUp feature deletes unused ones.""",
-    frameworks=frameworks(iso=["A.5.17", "A.8.5"], soc2=["CC6.1"]),
+    frameworks={"ISO 27001:2022": ["A.5.17", "A.8.5"], "SOC 2": ["CC6.1"]},
     references=(
         "https://kubernetes.io/docs/concepts/configuration/secret/#serviceaccount-token-secrets",
         "https://kubernetes.io/docs/reference/access-authn-authz/service-accounts-admin/#legacy-serviceaccount-token-cleaner",
     ),
+    controls=("k8s-short-lived-credentials",),
+    no_benchmark="no CIS recommendation on legacy service-account token Secrets",
 )
 def legacy_token(inv: Inventory) -> Iterator[Result]:
     """Every Secret is judged; a service-account token Secret fails. It never expires,
@@ -124,8 +125,10 @@ the new value in a new Secret (`kubectl create secret generic <name>-v2 -n <ns>
 operator (External Secrets, Vault Secrets Operator) own the Secret so rotation is
 routine. Age is read from the creation time: a value replaced in place with `kubectl
 apply` still looks old here, so waive the finding with the rotation date if you do that.""",
-    frameworks=frameworks(iso=["A.5.17", "A.8.24"], soc2=["CC6.1"]),
+    frameworks={"ISO 27001:2022": ["A.5.17", "A.8.24"], "SOC 2": ["CC6.1"]},
     references=(_SECRETS_GOOD, "https://kubernetes.io/docs/concepts/configuration/secret/"),
+    controls=("k8s-short-lived-credentials",),
+    no_benchmark="no CIS recommendation on Secret rotation",
 )
 def stale_secret(inv: Inventory) -> Iterator[Result]:
     """Secrets created more than ``secret_rotation_days`` ago. Not judged: service-
@@ -179,11 +182,12 @@ then its CertificateRequest, Order and Challenge (`kubectl get
 certificaterequests,orders,challenges -n <ns>`); fix the issuer or DNS/HTTP-01 solver,
 and force a renewal with `cmctl renew <name> -n <ns>`. Set `renewBefore` so renewal
 starts well before the warning window.""",
-    frameworks=frameworks(iso=["A.8.24", "A.5.17"], soc2=["CC6.7", "CC7.1"]),
+    frameworks={"ISO 27001:2022": ["A.8.24", "A.5.17"], "SOC 2": ["CC6.7", "CC7.1"]},
     references=(
         "https://cert-manager.io/docs/usage/certificate/",
         "https://cert-manager.io/docs/troubleshooting/",
     ),
+    no_benchmark="no CIS recommendation on certificate expiry",
 )
 def certificate_expiry(inv: Inventory) -> Iterator[Result]:
     """cert-manager Certificates: expired is high, expiring within ``cert_warning_days``
@@ -243,11 +247,16 @@ Move the value into a Secret and reference it: `kubectl create secret generic <a
 value: it sits in the workload spec, its revision history and every backup of etcd,
 readable by anyone who can get pods or deployments, and is not covered by secrets
 encryption at rest.""",
-    frameworks=frameworks(cis=["5.4.1"], iso=["A.5.17", "A.8.12", "A.8.24"], soc2=["CC6.1"]),
+    frameworks={
+        "ISO 27001:2022": ["A.5.17", "A.8.12", "A.8.24"],
+        "CIS Kubernetes": ["5.4.1"],
+        "SOC 2": ["CC6.1"],
+    },
     references=(
         "https://kubernetes.io/docs/tasks/inject-data-application/distribute-credentials-secure/",
         _SECRETS_GOOD,
     ),
+    controls=("secrets-encryption",),
 )
 def env_literal_secret(inv: Inventory) -> Iterator[Result]:
     """Containers whose ``env`` holds a literal value that looks like a credential (the

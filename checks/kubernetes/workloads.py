@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from postureapp.checks.kubernetes._common import frameworks
 from postureapp.checks.registry import Result, check
 from postureapp.domain.kubernetes import rbac
 from postureapp.domain.kubernetes.objects import PROVIDER
@@ -55,8 +54,13 @@ Create a ServiceAccount per service (`kubectl create serviceaccount <service> -n
 set `spec.template.spec.serviceAccountName: <service>` on the workload, and bind only
 what that service needs to it. Then make the default one inert: `kubectl patch
 serviceaccount default -n <ns> -p '{"automountServiceAccountToken": false}'`.""",
-    frameworks=frameworks(cis=["5.1.5"], iso=["A.5.16", "A.8.2"], soc2=["CC6.1", "CC6.2"]),
+    frameworks={
+        "ISO 27001:2022": ["A.5.16", "A.8.2"],
+        "CIS Kubernetes": ["5.1.5"],
+        "SOC 2": ["CC6.1", "CC6.2"],
+    },
     references=(_SA_DOCS, _SA_TASK),
+    controls=("one-identity-per-service", "k8s-least-privilege"),
 )
 def default_service_account(inv: Inventory) -> Iterator[Result]:
     """A workload whose pods name no service account (or ``default``). Every pod of
@@ -96,8 +100,10 @@ Give each workload its own ServiceAccount (`kubectl create serviceaccount <workl
 EKS, its own IAM role (`eks.amazonaws.com/role-arn`). One identity per service keeps a
 breach of one service from carrying every other service's permissions, and keeps the
 audit trail attributable.""",
-    frameworks=frameworks(iso=["A.5.16", "A.8.2", "A.5.15"], soc2=["CC6.1", "CC6.3"]),
+    frameworks={"ISO 27001:2022": ["A.5.16", "A.8.2", "A.5.15"], "SOC 2": ["CC6.1", "CC6.3"]},
     references=(_SA_DOCS, f"{_RBAC_GOOD}#least-privilege"),
+    controls=("one-identity-per-service", "k8s-least-privilege"),
+    no_benchmark="no CIS recommendation on ServiceAccounts shared between workloads",
 )
 def shared_service_account(inv: Inventory) -> Iterator[Result]:
     """One finding per ServiceAccount, listing the workloads that run as it (from their
@@ -190,7 +196,11 @@ Opt out: set `automountServiceAccountToken: false` on its ServiceAccount (`kubec
 serviceaccount <sa> -n <ns> -p '{"automountServiceAccountToken": false}'`) or in the pod
 template. A workload that is meant to call the API gets a Role bound to its own
 ServiceAccount, which makes this check pass.""",
-    frameworks=frameworks(cis=["5.1.6"], iso=["A.8.2", "A.5.17"], soc2=["CC6.1"]),
+    frameworks={
+        "ISO 27001:2022": ["A.8.2", "A.5.17"],
+        "CIS Kubernetes": ["5.1.6"],
+        "SOC 2": ["CC6.1"],
+    },
     references=(f"{_SA_TASK}#opt-out-of-api-credential-automounting", _SA_DOCS),
 )
 def automount_token(inv: Inventory) -> Iterator[Result]:
@@ -278,10 +288,13 @@ from every container, init and ephemeral ones included; start from `capabilities
 node-level agent. Enforce it: `kubectl label ns <ns>
 pod-security.kubernetes.io/enforce=baseline` (or `restricted`). Each of these is root on
 the node, or close to it.""",
-    frameworks=frameworks(
-        cis=["5.2.2", "5.2.9", "5.2.11"], iso=["A.8.2", "A.8.9"], soc2=["CC6.1", "CC6.8"]
-    ),
+    frameworks={
+        "ISO 27001:2022": ["A.8.2", "A.8.9"],
+        "CIS Kubernetes": ["5.2.2", "5.2.9", "5.2.11"],
+        "SOC 2": ["CC6.1", "CC6.8"],
+    },
     references=(f"{_PSS}#baseline", _PSA),
+    controls=("k8s-admission-policy",),
 )
 def privileged(inv: Inventory) -> Iterator[Result]:
     """A workload with a privileged-equivalent container in its template or its pods,
@@ -339,10 +352,13 @@ Remove `hostNetwork`, `hostPID` and `hostIPC` from the pod template; expose port
 through a Service instead of the host's network. Node agents that truly need them
 (node-exporter, CNI) belong in a dedicated namespace with Pod Security `privileged`
 and a waiver; everything else gets `pod-security.kubernetes.io/enforce=baseline`.""",
-    frameworks=frameworks(
-        cis=["5.2.3", "5.2.4", "5.2.5"], iso=["A.8.2", "A.8.9", "A.8.22"], soc2=["CC6.1"]
-    ),
+    frameworks={
+        "ISO 27001:2022": ["A.8.2", "A.8.9", "A.8.22"],
+        "CIS Kubernetes": ["5.2.3", "5.2.4", "5.2.5"],
+        "SOC 2": ["CC6.1"],
+    },
     references=(f"{_PSS}#baseline", _PSA),
+    controls=("k8s-admission-policy",),
 )
 def host_namespace(inv: Inventory) -> Iterator[Result]:
     """A workload (template or pods) with hostNetwork (sees every interface of the node,

@@ -14,13 +14,7 @@ from postureapp.graph import Graph, Path, exposed_workloads, graph_of, paths_of
 from postureapp.inventory import Inventory
 
 PROVIDER = "paths"
-ISO = "ISO 27001:2022"
-SOC2 = "SOC 2"
 MAX_PATHS = 5  # in a finding's evidence; the first is the worst
-
-
-def frameworks(iso: list[str], soc2: list[str]) -> dict[str, list[str]]:
-    return {ISO: iso, SOC2: soc2}
 
 
 class Facts:

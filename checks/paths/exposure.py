@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from postureapp.checks.paths._common import PROVIDER, Facts, evidence, facts, frameworks
+from postureapp.checks.paths._common import PROVIDER, Facts, evidence, facts
 from postureapp.checks.registry import Result, check
 from postureapp.graph.model import ADMIN, READ_SECRETS, SERVICE_ACCOUNT, WORKLOAD, Path
 from postureapp.inventory import Inventory
@@ -85,8 +85,12 @@ annotation at a role scoped to its own resources instead of one with `*` on `*`,
 take the endpoint off the internet (internal load balancer, Ingress with
 authentication). A breach of an exposed service must not become a breach of the
 cluster or the account.""",
-    frameworks=frameworks(["A.8.2", "A.5.15", "A.8.20"], ["CC6.1", "CC6.3", "CC6.6"]),
+    frameworks={
+        "ISO 27001:2022": ["A.8.2", "A.5.15", "A.8.20"],
+        "SOC 2": ["CC6.1", "CC6.3", "CC6.6"],
+    },
     references=_REFS,
+    controls=("least-privilege",),
 )
 def exposed_admin(inv: Inventory) -> Iterator[Result]:
     """An internet-facing endpoint reaches a workload whose service account (through
@@ -111,8 +115,9 @@ Scope the workload's secret access to the secrets it uses: a Role with `resource
 instead of get/list on all secrets; an IAM policy naming its own secret ARNs or SSM
 parameter paths instead of `*`. Better, mount only its own secrets and give it no API
 access to secrets at all (`automountServiceAccountToken: false`).""",
-    frameworks=frameworks(["A.8.2", "A.5.15", "A.5.33"], ["CC6.1", "CC6.6"]),
+    frameworks={"ISO 27001:2022": ["A.8.2", "A.5.15", "A.5.33"], "SOC 2": ["CC6.1", "CC6.6"]},
     references=_REFS,
+    controls=("least-privilege",),
 )
 def exposed_secrets(inv: Inventory) -> Iterator[Result]:
     """An internet-facing workload whose identity can read any Kubernetes Secret of a
@@ -138,8 +143,9 @@ Replace the role's AdministratorAccess (or any `"Action": "*", "Resource": "*"`
 statement) with a policy naming the actions and resources the service uses (IAM Access
 Analyzer can generate one from CloudTrail), and give each service its own role whose
 trust policy names only its service account.""",
-    frameworks=frameworks(["A.8.2", "A.5.15", "A.5.18"], ["CC6.1", "CC6.3"]),
+    frameworks={"ISO 27001:2022": ["A.8.2", "A.5.15", "A.5.18"], "SOC 2": ["CC6.1", "CC6.3"]},
     references=_REFS,
+    controls=("least-privilege",),
 )
 def exposed_irsa_admin(inv: Inventory) -> Iterator[Result]:
     """The cross-plane special case on-call asks about first: the exposed workload's
@@ -163,8 +169,9 @@ def exposed_irsa_admin(inv: Inventory) -> Iterator[Result]:
 Give the exposed workload its own service account (and its own IAM role): a breach of
 the internet-facing service otherwise carries every right the internal workload
 needs, and the audit trail cannot tell them apart.""",
-    frameworks=frameworks(["A.5.16", "A.8.2"], ["CC6.1"]),
+    frameworks={"ISO 27001:2022": ["A.5.16", "A.8.2"], "SOC 2": ["CC6.1"]},
     references=("https://kubernetes.io/docs/concepts/security/service-accounts/",),
+    controls=("one-identity-per-service",),
 )
 def shared_exposed(inv: Inventory) -> Iterator[Result]:
     """Each service account used by an internet-exposed workload: fails when an internal

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from postureapp.checks.paths._common import PROVIDER, facts, frameworks
+from postureapp.checks.paths._common import PROVIDER, facts
 from postureapp.checks.registry import Result, check
 from postureapp.graph import trust as irsa
 from postureapp.inventory import Inventory
@@ -22,10 +22,11 @@ Name the one service account in the trust policy: a `StringEquals` condition on
 `<issuer>:sub` = `system:serviceaccount:<namespace>:<name>` (and `<issuer>:aud` =
 `sts.amazonaws.com`). Without a `sub` condition, or with a wildcard in it, any pod that
 can run as any matching service account of the cluster gets the role.""",
-    frameworks=frameworks(["A.5.15", "A.8.2", "A.5.18"], ["CC6.1", "CC6.3"]),
+    frameworks={"ISO 27001:2022": ["A.5.15", "A.8.2", "A.5.18"], "SOC 2": ["CC6.1", "CC6.3"]},
     references=(
         "https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html",
     ),
+    controls=("least-privilege",),
 )
 def irsa_wildcard_sub(inv: Inventory) -> Iterator[Result]:
     """Each role trusting a cluster's OIDC issuer for web identity (an EKS issuer,

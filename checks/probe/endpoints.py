@@ -40,6 +40,7 @@ from postureapp.model import Severity, Status, View
     "an anonymous client must get.",
     frameworks=EXPOSURE,
     references=(OWASP_MISCONFIG,),
+    controls=("no-exposed-admin-interfaces",),
 )
 def admin_path_open(inv: Inventory) -> Iterator[Result]:
     """``/admin``, ``/console`` or ``/actuator`` answered 200 to an anonymous GET."""
@@ -64,6 +65,7 @@ def admin_path_open(inv: Inventory) -> Iterator[Result]:
         OWASP_MISCONFIG,
         "https://kubernetes.io/docs/reference/access-authn-authz/authentication/#anonymous-requests",
     ),
+    controls=("no-exposed-admin-interfaces",),
 )
 def debug_endpoint_exposed(inv: Inventory) -> Iterator[Result]:
     """Environment dumps, profilers, server status, ``.env`` files, metrics and the
@@ -95,7 +97,7 @@ _VERSION = re.compile(r"\d+\.\d+")
     requires=REQUIRES,
     remediation="Drop X-Powered-By and version numbers from Server (nginx server_tokens off, "
     "Express app.disable('x-powered-by')).",
-    frameworks={"ISO 27001:2022": ["A.8.9"]},
+    frameworks={"ISO 27001:2022": ["A.8.9"], "SOC 2": ["CC7.1"]},
 )
 def banner_disclosure(inv: Inventory) -> Iterator[Result]:
     """A versioned ``Server`` header or any ``X-Powered-By`` tells an attacker which

@@ -46,6 +46,7 @@ def _tls_probes(inv: Inventory) -> Iterator[tuple[Resource, dict[str, Any]] | Re
     remediation="Renew the certificate and automate renewal (cert-manager, ACM); alert well "
     "before the warning threshold.",
     frameworks=CRYPTO,
+    controls=("encryption-in-transit",),
 )
 def cert_expiry(inv: Inventory) -> Iterator[Result]:
     """The certificate served: expired (high) or expiring within
@@ -106,6 +107,7 @@ def _days(moment: datetime, now: datetime) -> int:
     "configured with) whose SANs name the host; clients that accept it anyway can be "
     "intercepted.",
     frameworks=CRYPTO,
+    controls=("encryption-in-transit",),
 )
 def untrusted(inv: Inventory) -> Iterator[Result]:
     """TLS verification (chain and hostname) failed against the trusted roots."""
@@ -158,6 +160,7 @@ def untrusted(inv: Inventory) -> Iterator[Result]:
     "ingress-nginx: ssl-protocols).",
     frameworks=CRYPTO,
     references=("https://datatracker.ietf.org/doc/html/rfc8996",),
+    controls=("encryption-in-transit",),
 )
 def weak_protocol(inv: Inventory) -> Iterator[Result]:
     """The protocol the endpoint negotiated with a modern client is older than TLS 1.2."""
@@ -221,6 +224,7 @@ def _cleartext(inv: Inventory) -> Iterator[tuple[Resource, Result | None, bool]]
     remediation="Terminate TLS on the load balancer or ingress (ACM, cert-manager) and "
     "redirect plain HTTP to HTTPS.",
     frameworks=CRYPTO,
+    controls=("encryption-in-transit",),
 )
 def no_tls(inv: Inventory) -> Iterator[Result]:
     """A plain-HTTP endpoint answers without redirecting to HTTPS, and its host has no
@@ -260,6 +264,7 @@ def no_tls(inv: Inventory) -> Iterator[Result]:
     remediation="Answer every plain-HTTP request with a redirect to HTTPS (ALB: a redirect "
     "action on the HTTP listener; ingress-nginx: ssl-redirect) and send HSTS.",
     frameworks=CRYPTO,
+    controls=("encryption-in-transit",),
 )
 def no_https_redirect(inv: Inventory) -> Iterator[Result]:
     """A host serves HTTPS, but its plain-HTTP endpoint answers instead of redirecting,
@@ -297,6 +302,7 @@ _MAX_AGE = re.compile(r"max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
     "(max-age=15768000) on every HTTPS response.",
     frameworks=CRYPTO,
     references=("https://datatracker.ietf.org/doc/html/rfc6797",),
+    controls=("encryption-in-transit",),
 )
 def hsts_missing(inv: Inventory) -> Iterator[Result]:
     """An HTTPS endpoint answered without a Strict-Transport-Security max-age above 0."""
