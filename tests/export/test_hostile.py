@@ -146,6 +146,60 @@ def test_csv_cannot_drive_a_terminal(hostile_document):
     assert "line one\nline two\n| --- |" in text
 
 
+# Whatever write_csv checks a whole row for before writing it as it is (issue 14).
+_CELL_PAYLOADS = (
+    "=1+1",
+    "+1",
+    "-1",
+    "@A1",
+    "\tlead",
+    "\rlead",
+    "a\r\nb",
+    "mid\x1bdle",
+    "line\u2028sep",
+    "\u202eRLO",
+    "\u061calm",
+    "\u241e=after the row separator",
+    "x\u241e=inside",
+    "nbsp\u00a0space",
+    "tab\tinside",
+    "plain",
+    "",
+)
+_DIRECT = (
+    "fingerprint",
+    "check_id",
+    "severity",
+    "status",
+    "view",
+    "title",
+    "detail",
+    "first_seen",
+    "remediation",
+)
+
+
+def test_csv_rows_are_escaped_cell_by_cell_wherever_the_payload_sits(golden_document):
+    """write_csv skips per-cell escaping for rows it proves clean; each payload in each
+    column (first and last included) must come out as cell() makes it."""
+    from postureapp.export.csv_export import cell
+
+    findings = []
+    for number, (column, payload) in enumerate(
+        (column, payload) for column in _DIRECT for payload in _CELL_PAYLOADS
+    ):
+        finding = dict(golden_document["findings"][number % len(golden_document["findings"])])
+        finding[column] = payload
+        findings.append(finding)
+    document = dict(golden_document, findings=findings)
+    _, *rows = _csv_rows(document)
+    assert len(rows) == len(findings)
+    for row, finding in zip(rows, findings, strict=True):
+        named = dict(zip(COLUMNS, row, strict=True))
+        for column in _DIRECT:
+            assert named[column] == cell(finding[column]).replace("\r\n", "\n"), column
+
+
 def test_csv_one_row_per_finding_in_document_order(golden_document):
     _, *rows = _csv_rows(golden_document)
     assert [row[0] for row in rows] == [f["fingerprint"] for f in golden_document["findings"]]
