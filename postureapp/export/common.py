@@ -116,6 +116,10 @@ def one_line(text: str) -> str:
     """Line breaks become spaces (a table cell or a summary stays on its line); other
     control characters and bidi overrides are spelled out (``\\x1b``, ``\\u202e``; the
     set is :data:`postureapp.text.UNSAFE`, the one the dashboard escapes)."""
+    if text.isprintable():
+        # Nothing to do (the usual case, and exports call this per cell): every line
+        # break and every character of UNSAFE is one str.isprintable() rejects.
+        return text
     return escape_controls(re.sub(r"\r\n|[\r\n\u2028\u2029]", " ", text))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from typing import Any
 
 # Rows of one snapshot: versions that started at or before it and had not ended (the
@@ -37,14 +38,31 @@ def decode_all(texts: list[str]) -> list[Any]:
     return values
 
 
+# Rows are read and decoded this many at a time: the tuples and JSON texts of a whole
+# snapshot, held beside the records built from them, would raise the peak memory.
+CHUNK = 5000
+
+
+def chunks(cursor: sqlite3.Cursor, column: int) -> Iterator[tuple[list[tuple], list[Any]]]:
+    """The cursor's rows, a chunk at a time, with the JSON in ``column`` decoded."""
+    while rows := cursor.fetchmany(CHUNK):
+        yield rows, decode_all([row[column] for row in rows])
+
+
 def resource_rows(conn: sqlite3.Connection, snapshot_id: int) -> list[dict[str, Any]]:
     """The snapshot's resources as ``Store.resources`` gives them (ordered by uid)."""
-    rows = conn.execute(
+    cursor = conn.execute(
         "SELECT uid, provider, scope, kind, name, namespace, attrs, created_at, first_seen"  # noqa: S608
         f" FROM resources WHERE {_AT} ORDER BY uid",
         {"s": snapshot_id},
-    ).fetchall()
-    attrs = decode_all([row[6] for row in rows])
+    )
+    resources: list[dict[str, Any]] = []
+    for rows, attrs in chunks(cursor, 6):
+        resources.extend(_resources(rows, attrs))
+    return resources
+
+
+def _resources(rows: list[tuple], attrs: list[Any]) -> list[dict[str, Any]]:
     return [
         {
             "uid": uid,
@@ -80,7 +98,9 @@ FINDINGS_SQL = (
 )
 
 
-def finding_rows(conn: sqlite3.Connection, snapshot_id: int) -> list[tuple]:
-    """The snapshot's findings, worst first, as tuples in ``FINDINGS_SQL``'s column
-    order with the evidence (column 8) still JSON text."""
-    return conn.execute(FINDINGS_SQL, {"s": snapshot_id}).fetchall()
+def finding_chunks(
+    conn: sqlite3.Connection, snapshot_id: int
+) -> Iterator[tuple[list[tuple], list[Any]]]:
+    """The snapshot's findings, worst first, a chunk at a time: tuples in
+    ``FINDINGS_SQL``'s column order, and their evidence decoded."""
+    return chunks(conn.execute(FINDINGS_SQL, {"s": snapshot_id}), 8)

@@ -12,7 +12,7 @@ from typing import IO, Any
 
 from postureapp.checks.registry import REGISTRY, Registry
 from postureapp.export.common import bulk, write_records_json
-from postureapp.export.rows import decode_all, finding_rows, resource_rows
+from postureapp.export.rows import finding_chunks, resource_rows
 from postureapp.governance import controls_of_snapshot
 from postureapp.model import SEVERITY_RANK, Severity, Snapshot, Status, View, isoformat, utcnow
 from postureapp.rootcause import DERIVED_NAME
@@ -120,12 +120,17 @@ def _findings(
     """The snapshot's findings, worst first, each with its check's remediation and
     frameworks and whether a live waiver covers it now (``Store.findings`` plus the
     catalog and the waivers, built in one pass)."""
-    rows = finding_rows(store.db.conn, snapshot_id)
-    evidence = decode_all([row[8] for row in rows])
     # Most exports have no waiver in force: skip the per-finding match then.
     match = store.waiver_matcher(now) if _any_live_waiver(store, now) else None
+    findings: list[dict[str, Any]] = []
+    for rows, evidence in finding_chunks(store.db.conn, snapshot_id):
+        _add_findings(findings, rows, evidence, catalog, match)
+    return findings
+
+
+def _add_findings(findings, rows, evidence, catalog, match) -> None:
+    """Append one chunk of finding rows (see _findings) as the document's records."""
     empty: dict[str, Any] = {}
-    findings = []
     append = findings.append
     for (fp, check_id, uid, status, severity, view, title, detail, _, first_seen), ev in zip(
         rows, evidence, strict=True
@@ -158,7 +163,6 @@ def _findings(
                 },
             }
         )
-    return findings
 
 
 def _any_live_waiver(store: Store, now: datetime) -> bool:

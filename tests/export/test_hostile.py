@@ -328,3 +328,13 @@ def test_attrs_do_not_leak_into_other_formats(fmt, hostile_document):
 
 def test_json_carries_attrs_by_contract(hostile_document):
     assert CANARY in render("json", hostile_document)
+
+
+def test_every_unsafe_character_is_unprintable():
+    """CSV rows and one_line() skip escaping for text that str.isprintable() accepts
+    (issue 14): that is only sound while every character the exports escape, and every
+    line break one_line() joins, is one it rejects."""
+    unsafe = UNSAFE.findall("".join(map(chr, range(0x110000))))
+    assert len(unsafe) > 60
+    assert not [c for c in unsafe if c.isprintable()]
+    assert not [c for c in "\r\n\u2028\u2029\x85\t" if c.isprintable()]
