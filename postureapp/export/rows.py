@@ -53,7 +53,9 @@ def resource_rows(conn: sqlite3.Connection, snapshot_id: int) -> list[dict[str, 
     """The snapshot's resources as ``Store.resources`` gives them (ordered by uid)."""
     cursor = conn.execute(
         "SELECT uid, provider, scope, kind, name, namespace, attrs, created_at, first_seen"  # noqa: S608
-        f" FROM resources WHERE {_AT} ORDER BY uid",
+        # "+uid": sorting the snapshot's rows is cheaper than walking the uid index and
+        # looking each row up in the table (0.15 s against 0.21 s at 50,000 rows).
+        f" FROM resources WHERE {_AT} ORDER BY +uid",
         {"s": snapshot_id},
     )
     resources: list[dict[str, Any]] = []
