@@ -176,7 +176,7 @@ def compact_encoder(separators: tuple[str, str] = (", ", ": ")) -> Callable[[Any
         encoder = make(
             None,
             reference.default,
-            json.encoder.encode_basestring,  # type: ignore[attr-defined]
+            json.encoder.encode_basestring,
             None,
             separators[1],
             separators[0],
