@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import IO, Any
 
 from postureapp.export.common import ResourceIndex, bulk
@@ -75,12 +76,23 @@ def write_csv(document: dict[str, Any], out: IO[str]) -> None:
 
     The caller opens files with ``newline=""`` so the csv module controls line ends.
     """
-    writer = csv.writer(out, lineterminator="\r\n")
+    lines: list[str] = []
+    writer = csv.writer(SimpleNamespace(write=lines.append), lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    writer.writerows(_rows(document))
+    for row in _rows(document):
+        if type(row) is str:
+            lines.append(row)
+        else:
+            writer.writerow(row)
+        if len(lines) >= 1000:
+            out.write("".join(lines))
+            lines.clear()
+    out.write("".join(lines))
 
 
-def _rows(document: dict[str, Any]) -> Iterator[list[str] | tuple[str, ...]]:
+def _rows(document: dict[str, Any]) -> Iterator[str | list[str] | tuple[str, ...]]:
+    """Each finding's cells for the csv writer, or, for a row that needs neither
+    escaping nor quoting, its line as the csv writer would write it."""
     resources = ResourceIndex(document)
     value = document_score(document)["value"]
     score = "" if value is None else f"{value:.1f}"
@@ -120,5 +132,9 @@ def _rows(document: dict[str, Any]) -> Iterator[list[str] | tuple[str, ...]]:
         joined = _SEPARATOR + _SEPARATOR.join(row)
         if not joined.isprintable() or formula(joined):
             yield [cell(value) for value in row]
+        elif "," in joined or '"' in joined:
+            yield row  # the csv writer quotes it
         else:
-            yield row
+            # What the csv writer makes of cells with no delimiter, quote or line break
+            # (minimal quoting; a row of one empty cell is the one other case quoted).
+            yield ",".join(row) + "\r\n"

@@ -165,6 +165,8 @@ _CELL_PAYLOADS = (
     "tab\tinside",
     "plain",
     "",
+    "a, comma",
+    'a "quote"',
 )
 _DIRECT = (
     "fingerprint",
@@ -192,12 +194,54 @@ def test_csv_rows_are_escaped_cell_by_cell_wherever_the_payload_sits(golden_docu
         finding[column] = payload
         findings.append(finding)
     document = dict(golden_document, findings=findings)
+    assert render("csv", document) == _csv_cell_by_cell(document)
     _, *rows = _csv_rows(document)
     assert len(rows) == len(findings)
     for row, finding in zip(rows, findings, strict=True):
         named = dict(zip(COLUMNS, row, strict=True))
         for column in _DIRECT:
             assert named[column] == cell(finding[column]).replace("\r\n", "\n"), column
+
+
+def _csv_cell_by_cell(document) -> str:
+    """The CSV as write_csv wrote it before its fast paths: every cell through cell(),
+    every row through the csv module."""
+    from postureapp.export.csv_export import cell
+    from postureapp.export.snapshot_json import document_score
+
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    resources = ResourceIndex(document)
+    value = document_score(document)["value"]
+    score = "" if value is None else f"{value:.1f}"
+    for finding in document["findings"]:
+        waiver = finding.get("waiver") or {}
+        row = (
+            finding["fingerprint"],
+            finding["check_id"],
+            finding["severity"],
+            finding["status"],
+            finding["view"],
+            finding["resource_uid"],
+            finding["title"],
+            finding["detail"],
+            "true" if finding["waived"] else "false",
+            waiver.get("reason", "") if finding["waived"] else "",
+            finding["first_seen"],
+            finding.get("remediation", ""),
+            resources.label(finding["resource_uid"]),
+            score,
+            (resources.get(finding["resource_uid"]) or {}).get("scope", ""),
+        )
+        writer.writerow([cell(value) for value in row])
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("which", ["golden_document", "hostile_document"])
+def test_csv_is_byte_for_byte_the_cell_by_cell_csv(which, request):
+    document = request.getfixturevalue(which)
+    assert render("csv", document) == _csv_cell_by_cell(document)
 
 
 def test_csv_one_row_per_finding_in_document_order(golden_document):
