@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import gc
 import json
+import json.encoder
 import re
 from collections.abc import Callable, Iterator
 from typing import IO, Any, ParamSpec, TypeVar
@@ -116,6 +117,10 @@ def one_line(text: str) -> str:
     """Line breaks become spaces (a table cell or a summary stays on its line); other
     control characters and bidi overrides are spelled out (``\\x1b``, ``\\u202e``; the
     set is :data:`postureapp.text.UNSAFE`, the one the dashboard escapes)."""
+    if text.isprintable():
+        # Nothing to do (the usual case, and exports call this per cell): every line
+        # break and every character of UNSAFE is one str.isprintable() rejects.
+        return text
     return escape_controls(re.sub(r"\r\n|[\r\n\u2028\u2029]", " ", text))
 
 
@@ -157,7 +162,40 @@ def describe_run(run: dict[str, Any]) -> str:
     return one_line(text)
 
 
-_encode = json.JSONEncoder(ensure_ascii=False).encode  # the C encoder (no indent)
+def compact_encoder(separators: tuple[str, str] = (", ", ": ")) -> Callable[[Any], str]:
+    """``json.JSONEncoder(ensure_ascii=False, separators=separators).encode``, the same
+    text, without the set-up that method repeats on every call (it builds a new C
+    encoder each time: most of the cost of encoding one small record, and exports
+    encode one per finding)."""
+    reference = json.JSONEncoder(ensure_ascii=False, separators=separators)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # an interpreter without the C accelerator
+        return reference.encode
+    try:
+        # The arguments JSONEncoder.iterencode gives it; markers=None: JSON-like data
+        # has no cycles (one would end in RecursionError rather than ValueError).
+        encoder = make(
+            None,
+            reference.default,
+            json.encoder.encode_basestring,
+            None,
+            separators[1],
+            separators[0],
+            False,
+            False,
+            True,
+        )
+    except TypeError:  # another signature in some future release: the plain way
+        return reference.encode
+    join = "".join
+
+    def encode(value: Any) -> str:
+        return join(encoder(value, 0))
+
+    return encode
+
+
+_encode = compact_encoder()  # the C encoder (no indent)
 
 # JSON leaves these raw inside strings, yet many line readers (Python's str.splitlines,
 # JavaScript) break lines at them: one record would read as two broken lines.
@@ -204,15 +242,19 @@ def _emit(value: Any, out: IO[str], depth: int, records: frozenset[str], key: st
         and (key in records or any(isinstance(item, dict | list) for item in value))
     ):
         out.write("[\n")
-        last = len(value) - 1
-        flat = key in records
-        for index, item in enumerate(value):
-            out.write(pad)
-            if flat:
-                out.write(_compact(item))
-            else:
+        if key in records:
+            # A thousand records a write, each encoded by one call to the C encoder.
+            between = ",\n" + pad
+            for start in range(0, len(value), 1000):
+                chunk = between.join(map(_encode, value[start : start + 1000]))
+                out.write(pad + no_line_breakers(chunk))
+                out.write(",\n" if start + 1000 < len(value) else "\n")
+        else:
+            last = len(value) - 1
+            for index, item in enumerate(value):
+                out.write(pad)
                 _emit(item, out, depth + 1, records, None)
-            out.write(",\n" if index < last else "\n")
+                out.write(",\n" if index < last else "\n")
         out.write(" " * depth + "]")
     else:
         out.write(_compact(value))

@@ -546,6 +546,8 @@ def script_json(value: Any) -> str:
 
 def _text(value: str, limit: int = NAME_LIMIT) -> str:
     """Outside text for a cell: at most about ``limit`` characters, on one line, inert."""
+    if len(value) <= limit and value.isprintable():
+        return value  # the usual cell, which neither call below would change
     return one_line(shorten(value, limit))
 
 

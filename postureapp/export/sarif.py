@@ -193,8 +193,15 @@ def pseudo_path(uid: str) -> str:
     ``k8s://prod/shop/Pod/web`` -> ``posture/k8s/prod/shop/Pod/web``;
     ``arn:aws:iam::123:role/x`` -> ``posture/arn/aws/iam/_/123/role/x``.
     """
-    parts = re.split(r"://|[:/]", uid)
+    parts = _SPLIT(uid)
+    if _PLAIN(uid):  # nothing quote() would change (most uids): skip it per part
+        return "posture/" + "/".join(part or "_" for part in parts)
     return "posture/" + "/".join(quote(part, safe="") if part else "_" for part in parts)
+
+
+_SPLIT = re.compile(r"://|[:/]").split
+# Characters quote(part, safe="") leaves as they are, and the separators split off.
+_PLAIN = re.compile(r"[A-Za-z0-9_.~:/-]*").fullmatch
 
 
 def _invocation(document: dict[str, Any]) -> dict[str, Any]:

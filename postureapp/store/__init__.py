@@ -31,6 +31,7 @@ from postureapp.store.database import (
     describe_database_error,
     write_transaction,
 )
+from postureapp.store.diffing import changed_states
 from postureapp.store.triage import TriageMixin
 from postureapp.store.writer import WriteStats, write_snapshot
 
@@ -318,8 +319,8 @@ class Store(TriageMixin):
         for snapshot_id in (from_id, to_id):
             if self.snapshot(snapshot_id) is None:
                 raise LookupError(f"no snapshot {snapshot_id} in the cache")
-        before = self.finding_states(from_id)
-        after = self.finding_states(to_id)
+        # Only rows in one snapshot and not the other can differ (store/diffing.py).
+        before, after = changed_states(self.db.conn, from_id, to_id)
         result = Diff(from_id=from_id, to_id=to_id)
         for fp, now in after.items():
             then = before.get(fp)

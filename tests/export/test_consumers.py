@@ -188,6 +188,9 @@ def test_sarif_pseudo_paths_have_no_uri_scheme():
     assert pseudo_path("k8s://prod/shop/Pod/web") == "posture/k8s/prod/shop/Pod/web"
     assert pseudo_path("arn:aws:iam::1:role/x") == "posture/arn/aws/iam/_/1/role/x"
     assert pseudo_path("<x y>") == "posture/%3Cx%20y%3E"
+    # Plain uids skip quote(); anything quote() would change still goes through it.
+    assert pseudo_path("k8s://c/ns/Pod/a~b.c_d-e") == "posture/k8s/c/ns/Pod/a~b.c_d-e"
+    assert pseudo_path("k8s://c/ns/Pod/caf\u00e9%") == "posture/k8s/c/ns/Pod/caf%C3%A9%25"
 
 
 # -- OCSF with py-ocsf-models ---------------------------------------------------------

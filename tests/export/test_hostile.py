@@ -146,6 +146,104 @@ def test_csv_cannot_drive_a_terminal(hostile_document):
     assert "line one\nline two\n| --- |" in text
 
 
+# Whatever write_csv checks a whole row for before writing it as it is (issue 14).
+_CELL_PAYLOADS = (
+    "=1+1",
+    "+1",
+    "-1",
+    "@A1",
+    "\tlead",
+    "\rlead",
+    "a\r\nb",
+    "mid\x1bdle",
+    "line\u2028sep",
+    "\u202eRLO",
+    "\u061calm",
+    "\u241e=after the row separator",
+    "x\u241e=inside",
+    "nbsp\u00a0space",
+    "tab\tinside",
+    "plain",
+    "",
+    "a, comma",
+    'a "quote"',
+)
+_DIRECT = (
+    "fingerprint",
+    "check_id",
+    "severity",
+    "status",
+    "view",
+    "title",
+    "detail",
+    "first_seen",
+    "remediation",
+)
+
+
+def test_csv_rows_are_escaped_cell_by_cell_wherever_the_payload_sits(golden_document):
+    """write_csv skips per-cell escaping for rows it proves clean; each payload in each
+    column (first and last included) must come out as cell() makes it."""
+    from postureapp.export.csv_export import cell
+
+    findings = []
+    for number, (column, payload) in enumerate(
+        (column, payload) for column in _DIRECT for payload in _CELL_PAYLOADS
+    ):
+        finding = dict(golden_document["findings"][number % len(golden_document["findings"])])
+        finding[column] = payload
+        findings.append(finding)
+    document = dict(golden_document, findings=findings)
+    assert render("csv", document) == _csv_cell_by_cell(document)
+    _, *rows = _csv_rows(document)
+    assert len(rows) == len(findings)
+    for row, finding in zip(rows, findings, strict=True):
+        named = dict(zip(COLUMNS, row, strict=True))
+        for column in _DIRECT:
+            assert named[column] == cell(finding[column]).replace("\r\n", "\n"), column
+
+
+def _csv_cell_by_cell(document) -> str:
+    """The CSV as write_csv wrote it before its fast paths: every cell through cell(),
+    every row through the csv module."""
+    from postureapp.export.csv_export import cell
+    from postureapp.export.snapshot_json import document_score
+
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    resources = ResourceIndex(document)
+    value = document_score(document)["value"]
+    score = "" if value is None else f"{value:.1f}"
+    for finding in document["findings"]:
+        waiver = finding.get("waiver") or {}
+        row = (
+            finding["fingerprint"],
+            finding["check_id"],
+            finding["severity"],
+            finding["status"],
+            finding["view"],
+            finding["resource_uid"],
+            finding["title"],
+            finding["detail"],
+            "true" if finding["waived"] else "false",
+            waiver.get("reason", "") if finding["waived"] else "",
+            finding["first_seen"],
+            finding.get("remediation", ""),
+            resources.label(finding["resource_uid"]),
+            score,
+            (resources.get(finding["resource_uid"]) or {}).get("scope", ""),
+        )
+        writer.writerow([cell(value) for value in row])
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("which", ["golden_document", "hostile_document"])
+def test_csv_is_byte_for_byte_the_cell_by_cell_csv(which, request):
+    document = request.getfixturevalue(which)
+    assert render("csv", document) == _csv_cell_by_cell(document)
+
+
 def test_csv_one_row_per_finding_in_document_order(golden_document):
     _, *rows = _csv_rows(golden_document)
     assert [row[0] for row in rows] == [f["fingerprint"] for f in golden_document["findings"]]
@@ -274,3 +372,13 @@ def test_attrs_do_not_leak_into_other_formats(fmt, hostile_document):
 
 def test_json_carries_attrs_by_contract(hostile_document):
     assert CANARY in render("json", hostile_document)
+
+
+def test_every_unsafe_character_is_unprintable():
+    """CSV rows and one_line() skip escaping for text that str.isprintable() accepts
+    (issue 14): that is only sound while every character the exports escape, and every
+    line break one_line() joins, is one it rejects."""
+    unsafe = UNSAFE.findall("".join(map(chr, range(0x110000))))
+    assert len(unsafe) > 60
+    assert not [c for c in unsafe if c.isprintable()]
+    assert not [c for c in "\r\n\u2028\u2029\x85\t" if c.isprintable()]
