@@ -12,6 +12,13 @@ matching rows (8 bytes a row); rows themselves are fetched a page at a time by i
 (``WHERE rid IN (...)``) and kept in a small LRU. Fetching a page costs the same at row
 40,000 as at row 0, which ``LIMIT ... OFFSET`` with a sort does not (a deep OFFSET sorts
 and skips everything before it: 117 ms at row 30,000 of 50,000, against 0.2 ms).
+
+The copy takes most of a second on 100,000 findings, so the dashboard's first frame
+does not wait for it: :meth:`DashboardQueries.preview` reads the shown snapshot and its
+counts (score, open findings by view and severity) straight from the cache in one
+scan, the overview paints them, and :meth:`DashboardQueries.reload` builds the table
+right after (``ready`` says when it is there). The console script starts both in a
+thread (:class:`Loading`) before it imports Textual, so they go on while it starts.
 """
 
 from __future__ import annotations
@@ -20,11 +27,13 @@ import bisect
 import fnmatch
 import json
 import sqlite3
+import threading
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from postureapp.model import (
@@ -309,7 +318,7 @@ class Overview:
     unknown: dict[str, int]  # view -> unknown/error findings
     opened: int | None  # since the previous snapshot (None without one)
     resolved: int | None
-    top_risks: list[dict[str, Any]]
+    top_risks: list[dict[str, Any]] | None  # None: not read yet (``DashboardQueries.ready``)
 
 
 @dataclass
@@ -352,6 +361,7 @@ class DashboardQueries:
         # The context shown (a cluster, an account, an account/region; None: all). The
         # TEMP tables hold only its rows, so every view, count and score follows it.
         self.scope: str | None = None
+        self.ready = False  # the rows table is built (False after a preview, until reload)
         self.browse = ResourceQueries(self)
         self.conn.execute("PRAGMA temp_store = MEMORY")
         self._create_table()
@@ -376,11 +386,40 @@ class DashboardQueries:
             """
         )
 
+    def preview(self) -> None:
+        """Before the first frame: the newest snapshot and the counts behind the score
+        and the overview, read from the cache in one scan of its findings, without
+        building the rows table (:meth:`reload` must follow; until then ``ready`` is
+        False, the rows are empty and :meth:`overview` has no top risks)."""
+        latest = self.store.latest()
+        self.snapshot = latest
+        self.previous = self.store.previous(latest.id) if latest else None
+        self.generation += 1
+        self.ready = False
+        self._aws_scopes = []
+        self._counts = []
+        if latest is None:
+            return
+        flag, params = _waiver_flag_sql(self.conn, self.store.waivers(), self.clock())
+        self._counts = self.conn.execute(
+            f"SELECT view, status, severity_rank, {flag}, count(*) FROM main.findings"  # noqa: S608
+            f" WHERE {_AT} GROUP BY 1, 2, 3, 4",
+            params | {"s": latest.id},
+        ).fetchall()
+
+    def take_preview(self, snapshot: Any, previous: Any, counts: list[Any]) -> None:
+        """A preview made elsewhere (:class:`Loading`), as if by :meth:`preview`."""
+        self.snapshot, self.previous = snapshot, previous
+        self.generation += 1
+        self.ready = False
+        self._aws_scopes = []
+        self._counts = counts
+
     def reload(self, force: bool = False) -> bool:
         """Show the newest snapshot; return True when it changed (views must refresh)."""
         latest = self.store.latest()
         shown = self.snapshot.id if self.snapshot else None
-        if not force and self.generation and shown == (latest.id if latest else None):
+        if not force and self.ready and shown == (latest.id if latest else None):
             return False
         self.snapshot = latest
         self.previous = self.store.previous(latest.id) if latest else None
@@ -414,6 +453,7 @@ class DashboardQueries:
                     {"scope": self.scope},
                 )
         self.apply_waivers()
+        self.ready = True
         return True
 
     def contexts(self) -> list[Context]:
@@ -891,7 +931,7 @@ class DashboardQueries:
                 by_severity[severity] = by_severity.get(severity, 0) + number
             elif status in ("unknown", "error"):
                 unknown[view] = unknown.get(view, 0) + number
-        risks = top_causes(self.conn, ROW_COLUMNS, top)
+        risks = top_causes(self.conn, ROW_COLUMNS, top) if self.ready else None
         opened, resolved = self.changes_since_previous()
         return Overview(
             snapshot=self.snapshot,
@@ -993,6 +1033,104 @@ class DashboardQueries:
             return found
         oldest = self.conn.execute("SELECT id FROM main.snapshots ORDER BY id LIMIT 1").fetchone()
         return self.store.snapshot(oldest[0]) if oldest else None
+
+
+class Loading:
+    """A :class:`DashboardQueries` on a Store of its own, previewed then reloaded in a
+    thread started before the dashboard is (while Python imports Textual, SQLite reads:
+    its statements release the GIL). The dashboard takes the preview's counts for its
+    first frame (:meth:`counts`), then the whole object (:meth:`result`); from then on it
+    is used from the dashboard's thread only."""
+
+    def __init__(self, path: Path | str, clock: Callable[[], datetime] = utcnow) -> None:
+        self._previewed = threading.Event()
+        self._done = threading.Event()
+        self._queries: DashboardQueries | None = None
+        self._preview: tuple[Any, Any, list[Any]] | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(Path(path), clock), name="posture-rows", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, path: Path, clock: Callable[[], datetime]) -> None:
+        from postureapp.store import Store
+
+        store = None
+        try:
+            if not path.exists():  # never create a cache: the dashboard says what to do
+                raise FileNotFoundError(path)
+            store = Store(path)
+            queries = DashboardQueries(store, clock=clock)
+            queries.preview()
+            self._preview = (queries.snapshot, queries.previous, list(queries._counts))
+            self._previewed.set()
+            queries.reload(force=True)
+            self._queries = queries
+        except BaseException as error:  # the dashboard reads the cache itself instead
+            self._error = error
+            if store is not None:
+                store.close()
+        finally:
+            self._previewed.set()
+            self._done.set()
+
+    def counts(self, timeout: float | None = None) -> tuple[Any, Any, list[Any]] | None:
+        """(snapshot, previous, counts) of the preview, waiting for it; None if it
+        failed."""
+        self._previewed.wait(timeout)
+        return self._preview
+
+    def result(self, timeout: float | None = None) -> DashboardQueries | None:
+        """The reloaded queries (their ``store`` is the caller's to close), waiting for
+        them; None if loading failed."""
+        self._done.wait(timeout)
+        return self._queries
+
+    def discard(self) -> None:
+        """Close what was loaded (the dashboard did not take it)."""
+        self._done.wait()
+        if self._queries is not None:
+            self._queries.store.close()
+            self._queries = None
+
+
+def _waiver_flag_sql(
+    conn: sqlite3.Connection, waivers: list[Any], now: datetime
+) -> tuple[str, dict[str, Any]]:
+    """An SQL expression over ``main.findings`` giving each finding the waiver flag that
+    :meth:`DashboardQueries.apply_waivers` gives its row (live wins over expired), and
+    its parameters; resource globs are matched by ``fnmatchcase``, as there."""
+    if not waivers:
+        return "0", {}
+    live = [w for w in waivers if not w.is_expired(now)]
+    expired = [w for w in waivers if w.is_expired(now)]
+    globs = [w for w in waivers if not w.fingerprint and w.check_id]
+
+    def flag(fingerprint: str, check_id: str, uid: str) -> int:
+        for value, group in ((WAIVER_LIVE, live), (WAIVER_EXPIRED, expired)):
+            for waiver in group:
+                if waiver.fingerprint:
+                    if waiver.fingerprint == fingerprint:
+                        return value
+                elif waiver.check_id == check_id and fnmatch.fnmatchcase(
+                    uid, waiver.resource_glob or "*"
+                ):
+                    return value
+        return WAIVER_NONE
+
+    conn.create_function("tui_waiver_flag", 3, flag, deterministic=True)
+    # The function is called only for rows a waiver may cover.
+    params = {
+        "wfps": json.dumps(sorted({w.fingerprint for w in waivers if w.fingerprint})),
+        "wchecks": json.dumps(sorted({w.check_id for w in globs})),
+    }
+    sql = (
+        "CASE WHEN fingerprint IN (SELECT value FROM json_each(:wfps))"
+        " OR check_id IN (SELECT value FROM json_each(:wchecks))"
+        " THEN tui_waiver_flag(fingerprint, check_id, resource_uid) ELSE 0 END"
+    )
+    return sql, params
 
 
 def score_trend(store: Any) -> list[tuple[int, float | None]]:

@@ -37,6 +37,10 @@ def run(
     Raises:
         StoreError: the cache cannot be opened (raised before the screen is taken).
     """
+    from postureapp.store.views import Loading
+
+    # Read the cache in a thread while Textual is imported and started (issue 14).
+    loading = Loading(db_path)
     from postureapp.tui.app import PostureApp
 
     app = PostureApp(
@@ -46,6 +50,7 @@ def run(
         offline=offline,
         interval=interval,
         expected_unknown=expected_unknown,
+        loading=loading,
     )
     app.run()
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import gc
 import getpass
+import importlib
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import App
@@ -29,9 +30,8 @@ from textual.timer import Timer
 
 from postureapp.config import SETTINGS, Config
 from postureapp.model import Attestation, Target, Waiver, utcnow
-from postureapp.poll import PollResult
 from postureapp.store import Store
-from postureapp.store.views import DashboardQueries, HeaderInfo, score_trend
+from postureapp.store.views import DashboardQueries, HeaderInfo, Loading, score_trend
 from postureapp.tui.actions import VIEWS, bindings
 from postureapp.tui.commands import ActionCommands, ContextCommands
 from postureapp.tui.graphs import GraphMixin
@@ -40,13 +40,11 @@ from postureapp.tui.messages import DiffComputed, TrendComputed, TriageSaved
 from postureapp.tui.navigation import NavigationMixin
 from postureapp.tui.polling import Poller, PollingMixin
 from postureapp.tui.screens.base import DashboardScreen
-from postureapp.tui.screens.changes import ChangesScreen
-from postureapp.tui.screens.findings import FindingsScreen
-from postureapp.tui.screens.fleet import FleetScreen
-from postureapp.tui.screens.governance import GovernanceScreen
 from postureapp.tui.screens.overview import OverviewScreen
-from postureapp.tui.screens.resources import ResourcesScreen
 from postureapp.tui.widgets.header import HeaderState, StatusHeader
+
+if TYPE_CHECKING:
+    from postureapp.poll import PollResult
 
 DARK = Theme(
     name="posture-dark",
@@ -76,6 +74,17 @@ LIGHT = Theme(
     panel="#E6EBF1",
     dark=False,
 )
+
+
+def _screen(module: str, name: str, *args: Any) -> Callable[[], Any]:
+    """A mode's screen, its module imported when the mode is first shown: start-up
+    imports only the first view's screen."""
+
+    def make() -> Any:
+        screen_class = getattr(importlib.import_module(f"postureapp.tui.screens.{module}"), name)
+        return screen_class(*args)
+
+    return make
 
 
 def default_config() -> Config:
@@ -121,6 +130,8 @@ class PostureApp(GraphMixin, PollingMixin, NavigationMixin, KeyRouter, App[None]
             seconds of scrolling. Left off in tests, where apps come and go.
         allow_write: waive, note and attest are offered; off for a dashboard served to
             a browser without ``--allow-write`` (those actions are hidden and refused).
+        loading: the cache already being read in a thread (:class:`Loading`, started
+            before Textual was imported); the app takes its preview and its rows.
     """
 
     CSS_PATH = Path(__file__).with_name("posture.tcss")  # absolute: subclasses live elsewhere
@@ -129,13 +140,13 @@ class PostureApp(GraphMixin, PollingMixin, NavigationMixin, KeyRouter, App[None]
     COMMANDS: ClassVar[set[Any]] = {ActionCommands, ContextCommands}
     MODES: ClassVar[dict[str, Any]] = {
         "overview": OverviewScreen,
-        "identities": lambda: FindingsScreen("identities"),
-        "endpoints": lambda: FindingsScreen("endpoints"),
-        "secrets": lambda: FindingsScreen("secrets"),
-        "governance": GovernanceScreen,
-        "changes": ChangesScreen,
-        "fleet": FleetScreen,
-        "resources": ResourcesScreen,
+        "identities": _screen("findings", "FindingsScreen", "identities"),
+        "endpoints": _screen("findings", "FindingsScreen", "endpoints"),
+        "secrets": _screen("findings", "FindingsScreen", "secrets"),
+        "governance": _screen("governance", "GovernanceScreen"),
+        "changes": _screen("changes", "ChangesScreen"),
+        "fleet": _screen("fleet", "FleetScreen"),
+        "resources": _screen("resources", "ResourcesScreen"),
     }
 
     def __init__(
@@ -154,6 +165,7 @@ class PostureApp(GraphMixin, PollingMixin, NavigationMixin, KeyRouter, App[None]
         freeze_gc: bool = False,
         expected_unknown: Mapping[str, str] | None = None,
         allow_write: bool = True,
+        loading: Loading | None = None,
     ) -> None:
         super().__init__()
         self.db_path = Path(db_path)
@@ -162,12 +174,7 @@ class PostureApp(GraphMixin, PollingMixin, NavigationMixin, KeyRouter, App[None]
         self.offline = offline or targets is None or not self.targets
         self.interval = interval or self.config.get("poll.interval_seconds")
         self.poller = poller or self._default_poller
-        if registry is None:
-            import postureapp.checks  # noqa: F401  (registers the shipped catalog)
-            from postureapp.checks.registry import REGISTRY
-
-            registry = REGISTRY
-        self.registry = registry
+        self._catalog = registry
         self.clock = clock or utcnow
         self.user = _current_user() if user is None else user
         if initial_view not in VIEWS:
@@ -181,6 +188,7 @@ class PostureApp(GraphMixin, PollingMixin, NavigationMixin, KeyRouter, App[None]
         # Opened here, in the thread that runs the app, and only used from it.
         self.store = Store(self.db_path)
         self.queries = DashboardQueries(self.store, clock=self.clock)
+        self._loading = loading
         self.header_info: HeaderInfo | None = None
         self.data_generation = 0
         self.trend_points: list[tuple[int, float | None]] = []
@@ -203,20 +211,75 @@ class PostureApp(GraphMixin, PollingMixin, NavigationMixin, KeyRouter, App[None]
         self.register_theme(LIGHT)
         self.theme = DARK.name
 
+    @property
+    def registry(self) -> Any:
+        """The check and control catalog, imported when a screen first needs it (the
+        shipped catalog imports every check module: not needed for a first frame)."""
+        if self._catalog is None:
+            import postureapp.checks  # noqa: F401  (registers the shipped catalog)
+            from postureapp.checks.registry import REGISTRY
+
+            self._catalog = REGISTRY
+        return self._catalog
+
     # -- lifecycle -----------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.queries.reload(force=True)
-        self.header_info = self.queries.header(self.targets)
-        self.data_generation += 1
-        self.ensure_graph()
+        # The overview's first frame needs counts, not rows: it is painted from a preview
+        # (one scan) and the rows table, most of a second on 100,000 findings, is built
+        # right after, while keys typed meanwhile wait (issue 14). A finding table needs
+        # its rows before its first frame.
+        preview = self.initial_view == "overview" and self.queries.scope is None
+        if preview:
+            self._preview()
+            self.header_info = self.queries.header(self.targets)
+            self.data_generation += 1
+        else:
+            self._finish_loading(release=False)
         self.hold_keys()  # keys typed while the first view comes up wait for it
         self.switch_mode(self.initial_view)
         self.set_interval(1.0, self._refresh_headers)
+        if preview:
+            self.call_after_refresh(self._finish_loading)
         if self.freeze_gc:
             self.call_after_refresh(_freeze_startup_objects)
         if not self.offline:
             self.start_poll()
+
+    def _preview(self) -> None:
+        loaded = self._loading.counts() if self._loading is not None else None
+        if loaded is None:
+            self.queries.preview()
+        else:
+            self.queries.take_preview(*loaded)
+
+    def _finish_loading(self, release: bool = True) -> None:
+        """After the first frame: the rows table the preview skipped (built by the
+        loading thread, else here), then the keys typed meanwhile."""
+        loading, self._loading = self._loading, None
+        if not self.queries.ready:  # (a poll that finished first has built it)
+            loaded = loading.result() if loading is not None else None
+            if loaded is not None and loaded.clock is self.clock and self.queries.scope is None:
+                self.store.close()
+                self.store, self.queries = loaded.store, loaded
+                self.queries.reload()  # nothing to do unless a snapshot was written since
+            else:
+                if loaded is not None:
+                    loading.discard()  # type: ignore[union-attr]
+                self.queries.reload(force=True)
+            self.header_info = self.queries.header(self.targets)
+            self.data_generation += 1
+            self.ensure_graph()
+            if release:
+                self._sync_screens()
+        elif loading is not None:
+            loading.discard()
+        if release:
+            self.release_keys()
+
+    def release_keys(self) -> None:
+        if self.queries.ready:  # else ``_finish_loading`` releases them
+            super().release_keys()
 
     def on_unmount(self) -> None:
         self.store.close()
@@ -308,6 +371,8 @@ class PostureApp(GraphMixin, PollingMixin, NavigationMixin, KeyRouter, App[None]
 
     @on(DiffComputed)
     def _diff_computed(self, message: DiffComputed) -> None:
+        from postureapp.tui.screens.changes import ChangesScreen
+
         for screen in self.screen_stack:
             if isinstance(screen, ChangesScreen):
                 screen.show_diff(message)

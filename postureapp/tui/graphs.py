@@ -20,7 +20,6 @@ from postureapp.store import Store
 from postureapp.store.views import DashboardQueries
 from postureapp.tui.host import AppMixin
 from postureapp.tui.messages import GraphBuilt
-from postureapp.tui.screens.blast import BlastRadius
 
 
 class GraphMixin(AppMixin):
@@ -101,10 +100,14 @@ class GraphMixin(AppMixin):
         shown = self.queries.snapshot
         if shown is None or shown.id != message.snapshot_id:
             return
+        from postureapp.tui.screens.blast import BlastRadius  # the graph's own imports
+
         for screen in self.screen_stack:
             if isinstance(screen, BlastRadius):
                 screen.show(message.graph, message.error)
 
     def show_blast_radius(self, uid: str, title: str = "") -> None:
         """Open the blast-radius tree from one resource."""
+        from postureapp.tui.screens.blast import BlastRadius
+
         self.push_screen(BlastRadius(uid, title))

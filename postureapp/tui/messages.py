@@ -3,12 +3,13 @@ handlers decide what to update. Workers never touch widgets."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from postureapp.poll import PollResult
-from postureapp.store import Diff
+if TYPE_CHECKING:
+    from postureapp.poll import PollResult
+    from postureapp.store import Diff
 
 
 class PollStarted(Message):

@@ -15,20 +15,24 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.timer import Timer
 from textual.worker import get_current_worker
 
-from postureapp.engine import ProgressCallback
 from postureapp.model import CollectorRun, RunStatus, SnapshotStatus, Target
-from postureapp.poll import PollResult
 from postureapp.store import Store
 from postureapp.tui.messages import PollFailed, PollFinished, PollProgressed
 from postureapp.tui.widgets.header import expected_partial
 
-Poller = Callable[[Store, ProgressCallback], PollResult]
+if TYPE_CHECKING:
+    # The poll (the engine, the collectors, the check catalog) is imported when a poll
+    # runs: an offline dashboard never pays for it.
+    from postureapp.engine import ProgressCallback
+    from postureapp.poll import PollResult
+
+Poller = Callable[[Store, "ProgressCallback"], "PollResult"]
 
 
 def failure_signature(run: CollectorRun) -> tuple[str, ...]:

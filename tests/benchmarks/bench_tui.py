@@ -247,7 +247,10 @@ def run_process(path: Path, wanted: bytes, typed: bytes = b"") -> dict[str, floa
                 raise TimeoutError(f"{wanted!r} never shown; screen: {_text(output)[-500:]!r}")
             if not select.select([master], [], [], 1.0)[0]:
                 continue
-            chunk = os.read(master, 1 << 16)  # OSError (EIO) if it died: raise
+            try:
+                chunk = os.read(master, 1 << 16)
+            except OSError:  # EIO: the process is gone
+                raise RuntimeError(f"posture died: {_text(output)[-2000:]!r}") from None
             now = time.perf_counter() - began
             first_byte = now if first_byte is None else first_byte
             if typed and _ALT_SCREEN in output + chunk and _ALT_SCREEN not in output:

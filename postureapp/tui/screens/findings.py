@@ -15,7 +15,6 @@ from textual.widgets import OptionList
 from postureapp.store.views import WAIVER_EXPIRED, WAIVER_LIVE, FindingRows, Sort
 from postureapp.tui import text as fmt
 from postureapp.tui.actions import bindings
-from postureapp.tui.markdown import finding_markdown
 from postureapp.tui.screens.modals import MarkdownView, NoteForm, WaiverForm
 from postureapp.tui.screens.table import TableScreen
 from postureapp.tui.widgets.bar import TextBar
@@ -377,6 +376,8 @@ class FindingsScreen(TableScreen):
         finding = self.current_finding()
         if finding is None:
             return
+        from postureapp.tui.markdown import finding_markdown  # the exporters' helpers
+
         markdown = finding_markdown(finding, self.posture.clock())
         self.app.copy_to_clipboard(markdown)
         self.app.push_screen(MarkdownView(markdown))

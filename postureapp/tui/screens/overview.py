@@ -187,9 +187,13 @@ class OverviewScreen(DashboardScreen):
         last_ok = app.header_info.last_ok if app.header_info else {}
         self.query_one("#health", Static).update(health_text(overview, last_ok, app.clock()))
         risks = self.query_one("#risks", VirtualTable)
-        risks.set_source(ListRows(overview.top_risks, app.data_generation))
+        risks.empty_message = (
+            "reading the cache…" if overview.top_risks is None else "no failing findings"
+        )
+        risks.set_source(ListRows(overview.top_risks or [], app.data_generation))
         self.show_trend()
-        app.ensure_trend()
+        if app.queries.ready:  # the trend's scan waits until the first frame is up
+            app.ensure_trend()
 
     def show_trend(self) -> None:
         points = [value for _, value in self.posture.trend_points if value is not None]
