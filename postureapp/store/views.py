@@ -362,6 +362,8 @@ class DashboardQueries:
         # TEMP tables hold only its rows, so every view, count and score follows it.
         self.scope: str | None = None
         self.ready = False  # the rows table is built (False after a preview, until reload)
+        # (snapshot id, previous id) -> (opened, resolved): two scans, once per pair
+        self._changes: dict[tuple[int, int], tuple[int | None, int | None]] = {}
         self.browse = ResourceQueries(self)
         self.conn.execute("PRAGMA temp_store = MEMORY")
         self._create_table()
@@ -406,14 +408,18 @@ class DashboardQueries:
             f" WHERE {_AT} GROUP BY 1, 2, 3, 4",
             params | {"s": latest.id},
         ).fetchall()
+        self.changes_since_previous()  # the overview shows it too; the thread reads it
 
-    def take_preview(self, snapshot: Any, previous: Any, counts: list[Any]) -> None:
+    def take_preview(
+        self, snapshot: Any, previous: Any, counts: list[Any], changes: dict[Any, Any]
+    ) -> None:
         """A preview made elsewhere (:class:`Loading`), as if by :meth:`preview`."""
         self.snapshot, self.previous = snapshot, previous
         self.generation += 1
         self.ready = False
         self._aws_scopes = []
         self._counts = counts
+        self._changes.update(changes)
 
     def reload(self, force: bool = False) -> bool:
         """Show the newest snapshot; return True when it changed (views must refresh)."""
@@ -423,6 +429,10 @@ class DashboardQueries:
             return False
         self.snapshot = latest
         self.previous = self.store.previous(latest.id) if latest else None
+        # Counts of changes stay valid for the same pair of snapshots only.
+        pair = (latest.id, self.previous.id) if latest and self.previous else None
+        known = self._changes.get(pair) if pair is not None else None
+        self._changes = {pair: known} if pair is not None and known is not None else {}
         self.generation += 1
         self.rebuilds += 1
         self._ranges = {}
@@ -898,6 +908,13 @@ class DashboardQueries:
         rules of ``Store.diff``, reading only the versions that changed in between."""
         if self.snapshot is None or self.previous is None:
             return None, None
+        key = (self.snapshot.id, self.previous.id)
+        if key not in self._changes:
+            self._changes[key] = self._count_changes()
+        return self._changes[key]
+
+    def _count_changes(self) -> tuple[int, int]:
+        assert self.snapshot is not None and self.previous is not None
         params = {"s": self.snapshot.id, "p": self.previous.id}
         opened = self.conn.execute(
             "SELECT count(*) FROM main.findings a"
@@ -1046,7 +1063,7 @@ class Loading:
         self._previewed = threading.Event()
         self._done = threading.Event()
         self._queries: DashboardQueries | None = None
-        self._preview: tuple[Any, Any, list[Any]] | None = None
+        self._preview: tuple[Any, ...] | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(
             target=self._run, args=(Path(path), clock), name="posture-rows", daemon=True
@@ -1063,7 +1080,12 @@ class Loading:
             store = Store(path)
             queries = DashboardQueries(store, clock=clock)
             queries.preview()
-            self._preview = (queries.snapshot, queries.previous, list(queries._counts))
+            self._preview = (
+                queries.snapshot,
+                queries.previous,
+                list(queries._counts),
+                dict(queries._changes),
+            )
             self._previewed.set()
             queries.reload(force=True)
             self._queries = queries
@@ -1075,9 +1097,9 @@ class Loading:
             self._previewed.set()
             self._done.set()
 
-    def counts(self, timeout: float | None = None) -> tuple[Any, Any, list[Any]] | None:
-        """(snapshot, previous, counts) of the preview, waiting for it; None if it
-        failed."""
+    def counts(self, timeout: float | None = None) -> tuple[Any, ...] | None:
+        """What :meth:`DashboardQueries.take_preview` takes, waiting for it; None if
+        it failed."""
         self._previewed.wait(timeout)
         return self._preview
 

@@ -88,12 +88,13 @@ def test_loading_in_a_thread_gives_the_preview_then_the_rows(cache):
     path, _ = cache
     _add_glob_waivers(path)
     loading = Loading(path, clock)
-    snapshot, previous, counts = loading.counts(timeout=60)
+    snapshot, previous, counts, changes = loading.counts(timeout=60)
     queries = loading.result(timeout=60)
     assert queries is not None and queries.ready
     try:
         assert (snapshot.id, previous.id) == (queries.snapshot.id, queries.previous.id)
         assert sorted(counts) == sorted(queries._counts)
+        assert changes == {(snapshot.id, previous.id): queries.changes_since_previous()}
         assert len(queries.query("identities", parse_filter(""), Sort())) > 0
     finally:
         queries.store.close()
