@@ -11,7 +11,9 @@ Figures (budgets from issues 6 and 14):
   are all in it. Median of :data:`PROCESS_RUNS` processes; ``process_first_byte_s`` is
   when the process first wrote anything (Textual's set-up sequences), and
   ``process_peak_rss_mb`` the median peak RSS of those processes (they quit at once
-  with ctrl+q once painted);
+  with ctrl+q once painted); ``process_first_paint_cpu_s``, the CPU time the process
+  had used by its first frame (both its threads: on a busy machine, the part of the
+  wall-clock figure that is its own work);
 * ``process_identities_s``: the same, with ``:identities`` and enter typed as soon as
   the dashboard takes the terminal (before its first frame), up to the Identities
   table's first frame (its bar's real "N of M findings"): the first paint of a finding
@@ -258,6 +260,7 @@ def run_process(path: Path, wanted: bytes, typed: bytes = b"") -> dict[str, floa
             output += chunk
             if wanted in _text(output):
                 painted = now
+                cpu = _cpu_seconds(process.pid)
         os.write(master, b"\x11")  # ctrl+q
         rss = _reap(process, master)
     finally:
@@ -265,7 +268,13 @@ def run_process(path: Path, wanted: bytes, typed: bytes = b"") -> dict[str, floa
             process.kill()
             process.wait()
         os.close(master)
-    return {"painted_s": painted, "first_byte_s": first_byte, "peak_rss_mb": rss}
+    return {"painted_s": painted, "first_byte_s": first_byte, "peak_rss_mb": rss, "cpu_s": cpu}
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time a running process has used so far, all its threads (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _text(output: bytes) -> bytes:
@@ -299,6 +308,7 @@ def measure_processes(path: Path) -> dict[str, float]:
         "process_first_paint_s": statistics.median(r["painted_s"] for r in overview),
         "process_first_paint_runs_s": [round(r["painted_s"], 3) for r in overview],
         "process_first_byte_s": statistics.median(r["first_byte_s"] for r in overview),
+        "process_first_paint_cpu_s": statistics.median(r["cpu_s"] for r in overview),
         "process_identities_s": statistics.median(r["painted_s"] for r in identities),
         "process_peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in overview),
     }
