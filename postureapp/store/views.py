@@ -410,16 +410,30 @@ class DashboardQueries:
             f" WHERE {_AT} GROUP BY 1, 2, 3, 4",
             params | {"s": latest.id},
         ).fetchall()
+        # The header's account/region scopes (the rows table takes those of its rows).
+        self._aws_scopes = [
+            row[0]
+            for row in self.conn.execute(
+                f"SELECT DISTINCT scope FROM main.resources WHERE {_AT}"  # noqa: S608
+                " AND provider = 'aws' AND scope != '' ORDER BY scope",
+                {"s": latest.id},
+            )
+        ]
         self.changes_since_previous()  # the overview shows it too; the thread reads it
 
     def take_preview(
-        self, snapshot: Any, previous: Any, counts: list[Any], changes: dict[Any, Any]
+        self,
+        snapshot: Any,
+        previous: Any,
+        counts: list[Any],
+        changes: dict[Any, Any],
+        aws_scopes: list[str],
     ) -> None:
         """A preview made elsewhere (:class:`Loading`), as if by :meth:`preview`."""
         self.snapshot, self.previous = snapshot, previous
         self.generation += 1
         self.ready = False
-        self._aws_scopes = []
+        self._aws_scopes = aws_scopes
         self._counts = counts
         self._changes.update(changes)
 
@@ -1087,6 +1101,7 @@ class Loading:
                 queries.previous,
                 list(queries._counts),
                 dict(queries._changes),
+                list(queries._aws_scopes),
             )
             self._previewed.set()
             _yield_cpu()  # the first frame needs the CPU more than this copy does

@@ -72,6 +72,7 @@ def test_the_preview_counts_what_the_rows_table_counts(cache):
         queries.preview()
         assert not queries.ready
         preview = sorted(queries._counts)
+        header = queries.header()
         score, overview = queries.score(), queries.overview()
         assert overview.top_risks is None  # not read yet: never "no failing findings"
         queries.reload(force=True)
@@ -79,6 +80,7 @@ def test_the_preview_counts_what_the_rows_table_counts(cache):
         assert sorted(queries._counts) == preview
         assert {row[3] for row in preview} == {0, 1, 2}  # none, live and expired waivers
         assert queries.score() == score
+        assert queries.header() == header  # the same targets named, before and after
         after = queries.overview()
         assert (after.failing, after.unknown) == (overview.failing, overview.unknown)
         assert after.top_risks
@@ -88,12 +90,13 @@ def test_loading_in_a_thread_gives_the_preview_then_the_rows(cache):
     path, _ = cache
     _add_glob_waivers(path)
     loading = Loading(path, clock)
-    snapshot, previous, counts, changes = loading.counts(timeout=60)
+    snapshot, previous, counts, changes, aws_scopes = loading.counts(timeout=60)
     queries = loading.result(timeout=60)
     assert queries is not None and queries.ready
     try:
         assert (snapshot.id, previous.id) == (queries.snapshot.id, queries.previous.id)
         assert sorted(counts) == sorted(queries._counts)
+        assert aws_scopes == queries._aws_scopes and aws_scopes
         assert changes == {(snapshot.id, previous.id): queries.changes_since_previous()}
         assert len(queries.query("identities", parse_filter(""), Sort())) > 0
     finally:
