@@ -447,8 +447,8 @@ class DashboardQueries:
         self.previous = self.store.previous(latest.id) if latest else None
         # Counts of changes stay valid for the same pair of snapshots only.
         pair = (latest.id, self.previous.id) if latest and self.previous else None
-        known = self._changes.get(pair) if pair is not None else None
-        self._changes = {pair: known} if pair is not None and known is not None else {}
+        counted = self._changes.get(pair) if pair is not None else None
+        self._changes = {pair: counted} if pair is not None and counted is not None else {}
         self.generation += 1
         self.rebuilds += 1
         self._ranges = {}
