@@ -18,24 +18,21 @@ does not wait for it: :meth:`DashboardQueries.preview` reads the shown snapshot 
 counts (score, open findings by view and severity) straight from the cache in one
 scan, the overview paints them, and :meth:`DashboardQueries.reload` builds the table
 right after (``ready`` says when it is there). The console script starts both in a
-thread (:class:`Loading`) before it imports Textual, so they go on while it starts.
+thread (:class:`postureapp.store.loading.Loading`) before it imports Textual, so they
+go on while it starts.
 """
 
 from __future__ import annotations
 
 import bisect
-import contextlib
 import fnmatch
 import json
-import os
 import sqlite3
-import threading
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from postureapp.model import (
@@ -1066,81 +1063,6 @@ class DashboardQueries:
             return found
         oldest = self.conn.execute("SELECT id FROM main.snapshots ORDER BY id LIMIT 1").fetchone()
         return self.store.snapshot(oldest[0]) if oldest else None
-
-
-class Loading:
-    """A :class:`DashboardQueries` on a Store of its own, previewed then reloaded in a
-    thread started before the dashboard is (while Python imports Textual, SQLite reads:
-    its statements release the GIL). The dashboard takes the preview's counts for its
-    first frame (:meth:`counts`), then the whole object (:meth:`result`); from then on it
-    is used from the dashboard's thread only."""
-
-    def __init__(self, path: Path | str, clock: Callable[[], datetime] = utcnow) -> None:
-        self._previewed = threading.Event()
-        self._done = threading.Event()
-        self._queries: DashboardQueries | None = None
-        self._preview: tuple[Any, ...] | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(
-            target=self._run, args=(Path(path), clock), name="posture-rows", daemon=True
-        )
-        self._thread.start()
-
-    def _run(self, path: Path, clock: Callable[[], datetime]) -> None:
-        from postureapp.store import Store
-
-        store = None
-        try:
-            if not path.exists():  # never create a cache: the dashboard says what to do
-                raise FileNotFoundError(path)
-            store = Store(path)
-            queries = DashboardQueries(store, clock=clock)
-            queries.preview()
-            self._preview = (
-                queries.snapshot,
-                queries.previous,
-                list(queries._counts),
-                dict(queries._changes),
-                list(queries._aws_scopes),
-            )
-            self._previewed.set()
-            _yield_cpu()  # the first frame needs the CPU more than this copy does
-            queries.reload(force=True)
-            self._queries = queries
-        except BaseException as error:  # the dashboard reads the cache itself instead
-            self._error = error
-            if store is not None:
-                store.close()
-        finally:
-            self._previewed.set()
-            self._done.set()
-
-    def counts(self, timeout: float | None = None) -> tuple[Any, ...] | None:
-        """What :meth:`DashboardQueries.take_preview` takes, waiting for it; None if
-        it failed."""
-        self._previewed.wait(timeout)
-        return self._preview
-
-    def result(self, timeout: float | None = None) -> DashboardQueries | None:
-        """The reloaded queries (their ``store`` is the caller's to close), waiting for
-        them; None if loading failed."""
-        self._done.wait(timeout)
-        return self._queries
-
-    def discard(self) -> None:
-        """Close what was loaded (the dashboard did not take it)."""
-        self._done.wait()
-        if self._queries is not None:
-            self._queries.store.close()
-            self._queries = None
-
-
-def _yield_cpu(niceness: int = 10) -> None:
-    """Lower this thread's CPU priority (Linux: a thread has its own nice value), so
-    that on a busy machine the dashboard's own start-up goes first; on an idle one
-    nothing changes. Best effort: elsewhere it does nothing."""
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
 
 
 def _waiver_flag_sql(

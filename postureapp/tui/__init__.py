@@ -37,7 +37,7 @@ def run(
     Raises:
         StoreError: the cache cannot be opened (raised before the screen is taken).
     """
-    from postureapp.store.views import Loading
+    from postureapp.store.loading import Loading
 
     # Read the cache in a thread while Textual is imported and started (issue 14).
     loading = Loading(db_path)

@@ -31,7 +31,8 @@ from textual.timer import Timer
 from postureapp.config import SETTINGS, Config
 from postureapp.model import Attestation, Target, Waiver, utcnow
 from postureapp.store import Store
-from postureapp.store.views import DashboardQueries, HeaderInfo, Loading, score_trend
+from postureapp.store.loading import Loading
+from postureapp.store.views import DashboardQueries, HeaderInfo, score_trend
 from postureapp.tui.actions import VIEWS, bindings
 from postureapp.tui.commands import ActionCommands, ContextCommands
 from postureapp.tui.graphs import GraphMixin

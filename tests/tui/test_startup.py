@@ -14,7 +14,8 @@ from pathlib import Path
 
 from postureapp.model import Waiver
 from postureapp.store import Store
-from postureapp.store.views import DashboardQueries, Loading, Sort, parse_filter
+from postureapp.store.loading import Loading
+from postureapp.store.views import DashboardQueries, Sort, parse_filter
 from tests.terminal import Terminal
 from tests.tui.estate import clock
 
@@ -114,7 +115,7 @@ import asyncio, json, sys
 from pathlib import Path
 import postureapp.cli as cli
 cli._group.cli.get_command(None, "tui")  # what `posture tui` imports to run
-from postureapp.store.views import Loading
+from postureapp.store.loading import Loading
 loading = Loading(Path(sys.argv[1]))
 from postureapp.tui.app import PostureApp
 
