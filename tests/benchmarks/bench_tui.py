@@ -79,7 +79,9 @@ POSTURE = Path(sys.executable).with_name("posture")
 _ESCAPES = re.compile(
     rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|P[^\x1b]*\x1b\\|[@-Z\\-_])"
 )
-_ALT_SCREEN = b"\x1b[?1049h"
+# Textual writes this (focus reporting on) once its terminal is in raw mode: keys typed
+# before it would meet the line discipline (an Enter there arrives as ctrl+j).
+_RAW_MODE = b"\x1b[?1004h"
 
 
 def build(path: str) -> None:
@@ -260,7 +262,7 @@ def run_process(path: Path, wanted: bytes, typed: bytes = b"") -> dict[str, floa
                 raise RuntimeError(f"posture died: {_text(output)[-2000:]!r}") from None
             now = time.perf_counter() - began
             first_byte = now if first_byte is None else first_byte
-            if typed and _ALT_SCREEN in output + chunk and _ALT_SCREEN not in output:
+            if typed and _RAW_MODE in output + chunk and _RAW_MODE not in output:
                 os.write(master, typed)
             output += chunk
             if wanted in _text(output):

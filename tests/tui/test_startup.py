@@ -183,9 +183,9 @@ def test_keys_typed_before_the_first_frame_land(cache, tmp_path):
     path, _ = cache
     env = {**os.environ, "PATH": f"{POSTURE.parent}{os.pathsep}{os.environ['PATH']}"}
     with Terminal(f"posture --offline --db {path}", cwd=tmp_path, env=env) as terminal:
-        # As soon as the dashboard has the terminal (keys typed earlier meet the shell's
-        # line editing, not the dashboard: an Enter there is a ctrl+j).
-        _wait_for_alternate_screen(terminal)
+        # As soon as the dashboard has the terminal in raw mode (keys typed earlier meet
+        # the line discipline, not the dashboard: an Enter there arrives as ctrl+j).
+        _wait_for_raw_mode(terminal)
         terminal.send(":identities", "Enter")
         screen = terminal.wait_for("IDENTITIES")
         assert " findings" in screen and "Posture score" not in screen
@@ -193,17 +193,19 @@ def test_keys_typed_before_the_first_frame_land(cache, tmp_path):
         assert terminal.exit_code() == 0, terminal.screen()
 
 
-def _wait_for_alternate_screen(terminal: Terminal, timeout: float = 90) -> None:
+def _wait_for_raw_mode(terminal: Terminal, timeout: float = 90) -> None:
+    """Until the pane shows the alternate screen with the cursor hidden: Textual hides
+    it right after it puts the terminal in raw mode."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         shown = subprocess.run(
-            [*terminal._tmux(), "display-message", "-p", "#{alternate_on}"],
+            [*terminal._tmux(), "display-message", "-p", "#{alternate_on}#{cursor_flag}"],
             capture_output=True,
             text=True,
             check=False,
             timeout=30,
         ).stdout.strip()
-        if shown == "1":
+        if shown == "10":
             return
         time.sleep(0.02)
     raise AssertionError(f"the dashboard never took the terminal:\n{terminal.screen()}")
