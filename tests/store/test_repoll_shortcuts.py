@@ -207,3 +207,15 @@ def test_a_repoll_through_the_emulator_stores_a_one_attribute_change(store, tmp_
         [after] = _privileged_verdicts(store, fourth.snapshot_id, name)
         assert after != before  # its detail no longer names the privileged flag
         assert _privileged_verdicts(store, third.snapshot_id, name) == [before]
+
+
+def test_evidence_the_digest_cannot_read_falls_back_to_row_by_row(store) -> None:
+    import datetime
+
+    odd = _finding("a", {"seen": datetime.date(2026, 11, 1)})  # canonical JSON: str()
+    assert findings_digest({odd.fingerprint: odd}, {}) is None
+    _write(store, [odd])
+    assert store.db.execute("SELECT findings_digest FROM snapshots").fetchone()[0] is None
+    assert _changes(_write(store, [copy.deepcopy(odd)])) == (0, 0, 0)
+    later = _finding("a", {"seen": datetime.date(2026, 11, 2)})
+    assert _changes(_write(store, [later])) == (0, 1, 0)
