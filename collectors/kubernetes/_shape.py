@@ -118,8 +118,12 @@ class Obj:
         raise self.wrong(key, value, "a string")
 
     def text(self, key: str, default: str = "") -> str:
-        value = self.opt_str(key)
-        return default if value is None else value
+        value = self.data.get(key)  # opt_str inlined: the most called reader
+        if value is None:
+            return default
+        if isinstance(value, str):
+            return value
+        raise self.wrong(key, value, "a string")
 
     def req_str(self, key: str) -> str:
         value = self.opt_str(key)
@@ -135,7 +139,10 @@ class Obj:
 
     def flag(self, key: str) -> bool:
         """A boolean whose unset value is false (hostNetwork, privileged...)."""
-        return self.opt_bool(key) is True
+        value = self.data.get(key)
+        if value is None or isinstance(value, bool):
+            return value is True
+        raise self.wrong(key, value, "a boolean")
 
     def opt_int(self, key: str) -> int | None:
         value = self.data.get(key)
@@ -182,8 +189,15 @@ class Obj:
 
     def objs(self, key: str) -> list[Obj]:
         """A list of objects; a null or a scalar in it is malformed."""
+        items = self.data.get(key)
+        if not items:  # unset, null, or an empty list: the common case, checked first
+            if items is None or isinstance(items, list):
+                return []
+            raise self.wrong(key, items, "a list")
+        if not isinstance(items, list):
+            raise self.wrong(key, items, "a list")
         found = []
-        for index, item in enumerate(self._list(key)):
+        for index, item in enumerate(items):
             if not (type(item) is dict or isinstance(item, Mapping)):
                 raise Shape(f"{self.where(key)}[{index}] is {describe(item)}, expected an object")
             found.append(Obj(item, (key, index), self))
