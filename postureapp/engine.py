@@ -31,7 +31,7 @@ from postureapp.collectors.base import (
     abandon_signal,
     needs_inventory,
 )
-from postureapp.gcpause import gc_paused
+from postureapp.collectors.gcpause import gc_paused
 from postureapp.graph import derived_facts
 from postureapp.inventory import ALL_KINDS, Inventory
 from postureapp.model import (
@@ -374,7 +374,7 @@ class Engine:
             raise ValueError("no targets to poll")
         started_at = isoformat(utcnow()) or ""
         # The collected estate stays alive until it is judged: resuming the cyclic
-        # collector between the two would walk all of it (see postureapp.gcpause).
+        # collector between the two would walk all of it (see postureapp.collectors.gcpause).
         with gc_paused():
             outcomes = self.collect(targets, progress)
             runs = [outcome.run for outcome in outcomes]
@@ -395,7 +395,7 @@ class Engine:
         # Checks build indexes, the identity graph and ~100,000 findings over an estate
         # that is already one large heap: with the cyclic collector on, its full
         # collections cost 2 s of the 4 s of judging on the benchmark cluster, for
-        # data that reference counting frees (see postureapp.gcpause).
+        # data that reference counting frees (see postureapp.collectors.gcpause).
         with gc_paused():
             inventory = self.inventory(resources, runs)
             findings = self.judge_inventory(inventory)

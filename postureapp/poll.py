@@ -16,10 +16,10 @@ from typing import IO
 import postureapp.checks  # noqa: F401  (imports the catalog into the registry)
 from postureapp.checks.registry import REGISTRY, Registry
 from postureapp.collectors.base import Collector
+from postureapp.collectors.gcpause import gc_paused
 from postureapp.collectors.registry import default_collectors
 from postureapp.config import Config
 from postureapp.engine import Engine, Judgement, PreviousFailures, ProgressCallback
-from postureapp.gcpause import gc_paused
 from postureapp.model import CollectorRun, SnapshotStatus, Status, Target
 from postureapp.store import Store
 from postureapp.store.writer import WriteStats
@@ -73,8 +73,8 @@ class Poller:
         """Collect, judge and write one snapshot; return what happened."""
         began = time.perf_counter()
         # One pause from reading the last snapshot's failures to the last row written
-        # (see postureapp.gcpause); the judgement is dropped inside it, so the collector
-        # resumes on a small heap.
+        # (see postureapp.collectors.gcpause); the judgement is dropped inside it, so the
+        # collector resumes on a small heap.
         with gc_paused():
             last = self.store.latest()
             previous = (
@@ -95,7 +95,7 @@ class Poller:
     ) -> PollResult:
         """Write a judgement as one snapshot, with the waivers in force now; ``within``
         runs in the snapshot's transaction (see :meth:`Store.write_snapshot`)."""
-        with gc_paused():  # serialising 100,000 rows: see postureapp.gcpause
+        with gc_paused():  # serialising 100,000 rows: see postureapp.collectors.gcpause
             return self._write(judgement, began, within)
 
     def _write(

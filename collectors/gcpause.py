@@ -1,4 +1,6 @@
-"""Pause CPython's cyclic garbage collector over the bulk phases of a poll.
+"""Pause CPython's cyclic garbage collector over the bulk phases of a poll (here, at the
+collectors' layer, because the collectors pause it too and the engine and the poll
+above them share its counter).
 
 A poll of a large cluster parses, normalises, judges and writes millions of small
 dicts, lists and strings that all live until the snapshot is written. Every few
