@@ -90,6 +90,14 @@ class Inventory:
             self._derived[key] = build(self)
         return self._derived[key]
 
+    def release(self) -> None:
+        """Forget the derived values and narrowed views: they refer back to this
+        inventory, and the cycle would keep the whole index alive until a collection."""
+        for narrowed in self._narrowed.values():
+            narrowed.release()
+        self._narrowed.clear()
+        self._derived.clear()
+
     def setting(self, name: str, default: Any = None) -> Any:
         return self.settings.get(name, default)
 

@@ -16,6 +16,7 @@ from typing import IO
 import postureapp.checks  # noqa: F401  (imports the catalog into the registry)
 from postureapp.checks.registry import REGISTRY, Registry
 from postureapp.collectors.base import Collector
+from postureapp.collectors.gcpause import gc_paused
 from postureapp.collectors.registry import default_collectors
 from postureapp.config import Config
 from postureapp.engine import Engine, Judgement, PreviousFailures, ProgressCallback
@@ -71,14 +72,20 @@ class Poller:
     ) -> PollResult:
         """Collect, judge and write one snapshot; return what happened."""
         began = time.perf_counter()
-        last = self.store.latest()
-        previous = (
-            PreviousFailures(last.id, list(self.store.failing_with_scope(last.id)))
-            if last is not None
-            else None
-        )
-        judgement = self.engine.run(targets, previous, progress)
-        return self.write(judgement, began)
+        # One pause from reading the last snapshot's failures to the last row written
+        # (see postureapp.collectors.gcpause); the judgement is dropped inside it, so the
+        # collector resumes on a small heap.
+        with gc_paused():
+            last = self.store.latest()
+            previous = (
+                PreviousFailures(last.id, list(self.store.failing_with_scope(last.id)))
+                if last is not None
+                else None
+            )
+            judgement = self.engine.run(targets, previous, progress)
+            result = self.write(judgement, began)
+            del judgement
+        return result
 
     def write(
         self,
@@ -88,6 +95,15 @@ class Poller:
     ) -> PollResult:
         """Write a judgement as one snapshot, with the waivers in force now; ``within``
         runs in the snapshot's transaction (see :meth:`Store.write_snapshot`)."""
+        with gc_paused():  # serialising 100,000 rows: see postureapp.collectors.gcpause
+            return self._write(judgement, began, within)
+
+    def _write(
+        self,
+        judgement: Judgement,
+        began: float | None,
+        within: Callable[[sqlite3.Connection, int], None] | None,
+    ) -> PollResult:
         matcher = self.store.waiver_matcher()
         waiver_ids = {}
         for finding in judgement.findings:

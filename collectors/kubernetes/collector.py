@@ -346,7 +346,7 @@ class _Collection:
     def _version(self, api_client: client.ApiClient) -> ClusterVersion | None:
         what = f"GET {self.server}/version"
         try:
-            data = self.requester.get_json(client.VersionApi(api_client).get_code, what)
+            data = self.requester.get_json(kapi.getter(api_client, "/version/"), what)
         except kapi.Unauthorized as exc:
             self._set_fatal(self._unauthorized(exc))
             return None
@@ -367,7 +367,7 @@ class _Collection:
     def _discover(self, api_client: client.ApiClient) -> _Discovery:
         try:
             data = self.requester.get_json(
-                client.ApisApi(api_client).get_api_versions, f"GET {self.server}/apis"
+                kapi.getter(api_client, "/apis/"), f"GET {self.server}/apis"
             )
             groups = _group_versions(data)
         except kapi.Unauthorized as exc:
@@ -382,7 +382,7 @@ class _Collection:
             for spec in OPTIONAL_KINDS:
                 self._unknown(spec.kind, f"API discovery failed: {exc}")
             return _Discovery(None, [])
-        custom = client.CustomObjectsApi(api_client)
+        custom = api_client
         resources_by_gv: dict[tuple[str, str], set[str] | None] = {}
         optional = []
         unknown_products = set()
@@ -416,7 +416,7 @@ class _Collection:
 
     def _resources(
         self,
-        custom: client.CustomObjectsApi,
+        custom: client.ApiClient,
         group: str,
         version: str,
         cache: dict[tuple[str, str], set[str] | None],
@@ -427,7 +427,7 @@ class _Collection:
 
     def _elsewhere(
         self,
-        custom: client.CustomObjectsApi,
+        custom: client.ApiClient,
         spec: KindSpec,
         served: list[str],
         cache: dict[tuple[str, str], set[str] | None],
@@ -450,11 +450,13 @@ class _Collection:
         return True
 
     def _group_resources(
-        self, custom: client.CustomObjectsApi, group: str, version: str
+        self, custom: client.ApiClient, group: str, version: str
     ) -> set[str] | None:
         try:
             data = self.requester.get_json(
-                partial(custom.get_api_resources, group, version),
+                kapi.getter(
+                    custom, "/apis/{group}/{version}", {"group": group, "version": version}
+                ),
                 f"GET {self.server}/apis/{group}/{version}",
             )
         except kapi.Unauthorized as exc:
@@ -475,24 +477,24 @@ class _Collection:
     ) -> list[tuple[str, str, Callable[[], Any]]]:
         """(label, kind, work) for every list to make; labels are unique."""
         tasks: list[tuple[str, str, Callable[[], Any]]] = []
-        apis: dict[str, Any] = {}
         for spec in BUILTIN_KINDS:
             if spec is _SECRET_SPEC or not discovery.lists(spec):
                 continue
-            api_name, method = spec.list_method or ("", "")
-            api = apis.setdefault(api_name, getattr(client, api_name)(api_client))
-            tasks.append(
-                (spec.kind, spec.kind, partial(self._list_kind, spec, getattr(api, method), None))
+            call = kapi.getter(
+                api_client, *kapi.list_path(spec.group, spec.versions[0], spec.plural)
             )
-        core = apis.setdefault("CoreV1Api", client.CoreV1Api(api_client))
-        tasks.append(("Secret", "Secret", partial(self._list_secrets, core, None)))
+            tasks.append((spec.kind, spec.kind, partial(self._list_kind, spec, call, None)))
+        tasks.append(("Secret", "Secret", partial(self._list_secrets, api_client, None)))
         for secret_type in SECRET_TYPES:
             tasks.append(
-                (f"Secret:{secret_type}", "Secret", partial(self._list_secrets, core, secret_type))
+                (
+                    f"Secret:{secret_type}",
+                    "Secret",
+                    partial(self._list_secrets, api_client, secret_type),
+                )
             )
-        custom = client.CustomObjectsApi(api_client)
         for spec, version in discovery.optional:
-            call = partial(custom.list_cluster_custom_object, spec.group, version, spec.plural)
+            call = kapi.getter(api_client, *kapi.list_path(spec.group, version, spec.plural))
             tasks.append((spec.kind, spec.kind, partial(self._list_kind, spec, call, version)))
         # Big lists first, so the pool is not left waiting on one long tail.
         weight = {"Pod": 0, "Secret": 1, "RoleBinding": 2, "ServiceAccount": 3, "Service": 4}
@@ -528,20 +530,19 @@ class _Collection:
         return found
 
     def _list_secrets(
-        self, core: client.CoreV1Api, secret_type: str | None
+        self, api_client: client.ApiClient, secret_type: str | None
     ) -> list[Resource] | set[tuple[str, str]]:
         """The metadata-only secrets list (``secret_type`` None: every secret, as
         resources) or one type's server-side filtered list (the set of (namespace, name))."""
         what = "list secrets (metadata only)" + (f", type={secret_type}" if secret_type else "")
         scope = self.scope
 
-        def call(**kwargs: Any) -> Any:
-            # A fresh headers dict per request: the client adds auth headers to it.
-            return core.list_secret_for_all_namespaces(
-                _headers={"Accept": METADATA_LIST_ACCEPT},
-                field_selector=f"type={secret_type}" if secret_type else None,
-                **kwargs,
-            )
+        call = kapi.getter(
+            api_client,
+            *kapi.list_path("", "v1", "secrets"),
+            accept=METADATA_LIST_ACCEPT,
+            field_selector=f"type={secret_type}" if secret_type else None,
+        )
 
         malformed: list[str] = []
 

@@ -53,7 +53,7 @@ from postureapp.collectors.kubernetes import (
     normalise_pods,
     normalise_traffic,
 )
-from postureapp.collectors.kubernetes._shape import Obj, Shape, describe
+from postureapp.collectors.kubernetes._shape import Obj, Shape, describe, is_object
 from postureapp.collectors.kubernetes.kinds import CLUSTER_KIND
 from postureapp.collectors.kubernetes.normalise_objects import (
     OTHER_SECRET_TYPE,
@@ -166,10 +166,10 @@ def _object_facts(meta: Obj, api_version: str) -> dict[str, Any]:
 def normalise(scope: str, kind: str, obj: Any, api_version: str) -> Resource:
     """One object as a Resource. Raises :class:`MalformedObject` when it does not have
     the Kubernetes shape (see the module docstring)."""
-    if not isinstance(obj, Mapping):
+    if not is_object(obj):
         raise MalformedObject(f"a {kind} item is {describe(obj)}, expected an object")
     meta = obj.get("metadata")
-    if not isinstance(meta, Mapping) or not meta.get("name"):
+    if not is_object(meta) or not meta.get("name"):
         raise MalformedObject(f"a {kind} item has no metadata.name")
     label = _label(kind, meta)
     try:

@@ -278,6 +278,7 @@ class KubeBuilder:
         for uid, node in accounts.items():
             by_namespace[(node.facts["scope"], node.facts["namespace"])].append(uid)
             by_scope[node.facts["scope"]].append(uid)
+        known = {scope: set(uids) for scope, uids in by_scope.items()}  # once, not per binding
         bindings = [
             *self.inv.of(PROVIDER, "ClusterRoleBinding"),
             *self.inv.of(PROVIDER, "RoleBinding"),
@@ -299,7 +300,7 @@ class KubeBuilder:
                 grant.binding.namespace if grant.role_kind == "Role" else None,
             )
             holders = [
-                *_subject_accounts(grant, scope, by_namespace, by_scope),
+                *_subject_accounts(grant, scope, by_namespace, by_scope, known),
                 *self._people(grant, scope),
             ]
             for account in holders:
@@ -340,6 +341,7 @@ def _subject_accounts(
     scope: str,
     by_namespace: dict[tuple[str, str], list[str]],
     by_scope: dict[str, list[str]],
+    known: dict[str, set[str]],
 ) -> list[str]:
     """The graph's service accounts a binding's subjects include (groups too)."""
     found: list[str] = []
@@ -360,11 +362,8 @@ def _subject_accounts(
         elif subject.kind == "Group" and subject.name.startswith("system:serviceaccounts:"):
             namespace = subject.name.split(":", 2)[2]
             found.extend(by_namespace.get((scope, namespace), []))
-    return [uid for uid in dict.fromkeys(found) if uid in _known(by_scope, scope)]
-
-
-def _known(by_scope: dict[str, list[str]], scope: str) -> set[str]:
-    return set(by_scope.get(scope, []))
+    accounts = known.get(scope, set())
+    return [uid for uid in dict.fromkeys(found) if uid in accounts]
 
 
 def _grant_permissions(grant: rbac.Grant) -> list[Permission]:

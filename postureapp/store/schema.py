@@ -15,7 +15,7 @@ from sqlite_utils.migrations import Migrations
 
 # Bumped with every migration; a cache whose user_version is higher was written by a
 # newer postureapp and is refused rather than "upgraded" backwards.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Stamped in the file header at creation (``PRAGMA application_id``, "Post"): how a
 # postureapp cache is told from any other SQLite file before anything is written to it.
@@ -213,3 +213,12 @@ def _fleet_merge(db: Database) -> None:
         );
         """
     )
+
+
+@migrations(name="0004_findings_digest")
+def _findings_digest(db: Database) -> None:
+    """One digest of every finding's state per snapshot (see ``writer.findings_digest``):
+    a poll whose findings are all as the last snapshot recorded them compares one value
+    instead of reading back and re-hashing a hundred thousand rows. NULL on snapshots
+    written before it, which therefore never match."""
+    db.executescript("ALTER TABLE snapshots ADD COLUMN findings_digest TEXT;")
