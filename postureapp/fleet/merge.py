@@ -36,6 +36,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from postureapp.collectors.gcpause import gc_paused
 from postureapp.config import Config
 from postureapp.engine import PreviousFailures
 from postureapp.errors import InputError, PostureError
@@ -237,7 +238,29 @@ class Merger:
             if latest is not None
             else None
         )
-        judgement = self.poller.engine.conclude(started_at, runs, resources, previous)
+        # One pause over judging and writing, as a poll has (see collectors/gcpause.py):
+        # between the two, a full collection would walk the whole judgement for nothing.
+        with gc_paused():
+            judgement = self.poller.engine.conclude(started_at, runs, resources, previous)
+            written = self._write(judgement, parts, won, latest, targets, started_at)
+        result.snapshot_id = written.snapshot_id
+        result.status = written.status
+        result.runs = judgement.runs
+        result.resources = written.resources
+        result.findings = written.findings
+        result.merged = [p.ref.location for p in parts if id(p) in won]
+        result.superseded = [p.ref.location for p in parts if id(p) not in won]
+        return result
+
+    def _write(
+        self,
+        judgement: Any,
+        parts: list[Part],
+        won: set[int],
+        latest: Snapshot | None,
+        targets: list[TargetRecord],
+        started_at: str,
+    ) -> Any:
         part_records = [
             PartRecord(
                 digest=part.digest,
@@ -256,15 +279,7 @@ class Merger:
         def within(conn: Any, snapshot_id: int) -> None:
             records.record(conn, snapshot_id, base_id, part_records, targets, started_at)
 
-        written = self.poller.write(judgement, within=within)
-        result.snapshot_id = written.snapshot_id
-        result.status = written.status
-        result.runs = judgement.runs
-        result.resources = written.resources
-        result.findings = written.findings
-        result.merged = [p.ref.location for p in parts if id(p) in won]
-        result.superseded = [p.ref.location for p in parts if id(p) not in won]
-        return result
+        return self.poller.write(judgement, within=within)
 
     def _carry(
         self,
