@@ -19,7 +19,9 @@ from postureapp.tui.widgets.header import StatusHeader
 if TYPE_CHECKING:
     from postureapp.tui.app import PostureApp
 
-COMMAND_PLACEHOLDER = "view (identities, endpoints…) · ctx [name] · res · iso · soc2 · cis · q"
+COMMAND_PLACEHOLDER = (
+    "view (identities, endpoints…) · fleet · ctx [name] · res · iso · soc2 · cis · q"
+)
 
 
 class DashboardScreen(Screen):
