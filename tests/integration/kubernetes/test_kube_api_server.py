@@ -230,3 +230,21 @@ def test_die(kube_server) -> None:
     assert kube_server.dead
     with pytest.raises(OSError):  # and nothing answers any more (refused or reset)
         get(kube_server, "/version")
+
+
+def test_a_client_hanging_up_mid_answer_prints_nothing_over_the_demo(capsys):
+    """socketserver prints a traceback when a handler fails; a client that hung up (a
+    poll cancelled, a timeout) is normal and would scribble over the demo's dashboard."""
+    with KubeAPIServer([]) as server:
+        httpd = server._httpd
+        for hang_up in (BrokenPipeError(32, "Broken pipe"), ConnectionResetError(104, "reset")):
+            try:
+                raise hang_up
+            except ConnectionError:
+                httpd.handle_error(None, ("127.0.0.1", 1))
+        assert capsys.readouterr().err == ""
+        try:
+            raise ValueError("a real fault in the emulator")
+        except ValueError:
+            httpd.handle_error(None, ("127.0.0.1", 1))
+        assert "a real fault in the emulator" in capsys.readouterr().err
