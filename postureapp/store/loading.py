@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -89,5 +90,7 @@ def _yield_cpu(niceness: int = 10) -> None:
     """Lower this thread's CPU priority (Linux: a thread has its own nice value), so
     that on a busy machine the dashboard's own start-up goes first; on an idle one
     nothing changes. Best effort: elsewhere it does nothing."""
+    if not sys.platform.startswith("linux"):
+        return  # elsewhere a thread id is not a process id: it could name another process
     with contextlib.suppress(AttributeError, OSError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
