@@ -8,12 +8,26 @@ a public bucket, a publicly accessible database, a Kubernetes API open to every 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from postureapp.checks.registry import Result, check
 from postureapp.config import DEFAULT_ADMIN_PORTS
 from postureapp.domain.aws.scopes import PROVIDER
 from postureapp.domain.text import listing, plural
+from postureapp.facts import facts_of
+from postureapp.facts.aws import (
+    ApiGatewayHttpApiFacts,
+    ApiGatewayRestApiFacts,
+    EKSClusterFacts,
+    LoadBalancerFacts,
+    NetworkInterfaceFacts,
+    RDSClusterFacts,
+    RDSInstanceFacts,
+    S3BucketFacts,
+    SecurityGroupFacts,
+)
+from postureapp.facts.aws_services import IpRule, RDSEndpoint
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, View
 
@@ -30,7 +44,7 @@ def _admin_ports(inv: Inventory) -> list[int]:
     return sorted({int(p) for p in ports if isinstance(p, int) and not isinstance(p, bool)})
 
 
-def _ports(rule: dict[str, Any]) -> str:
+def _ports(rule: IpRule) -> str:
     low, high = rule.get("from_port"), rule.get("to_port")
     if rule.get("protocol") == "all":
         return "all traffic"
@@ -44,7 +58,7 @@ def world_open_admin_rules(group: Resource, admin_ports: list[int]) -> list[dict
     """Ingress rules open to 0.0.0.0/0 or ::/0 that include an admin port: protocol tcp,
     udp or all (ICMP and other protocols carry no ports), port ranges included."""
     found = []
-    for rule in group.attrs.get("ingress") or []:
+    for rule in facts_of(group, SecurityGroupFacts).get("ingress") or []:
         if rule.get("protocol") not in _PORT_PROTOCOLS:
             continue
         sources = [c for c in rule.get("cidrs_v4") or [] if c == WORLD_V4]
@@ -71,9 +85,10 @@ def world_open_admin_rules(group: Resource, admin_ports: list[int]) -> list[dict
 def _public_interfaces(inv: Inventory, group: Resource) -> bool:
     """Whether a network interface using the group has a public IP (when interfaces
     were read; otherwise False and the severity is not raised)."""
-    group_id = group.attrs.get("group_id")
+    group_id = facts_of(group, SecurityGroupFacts).get("group_id")
     for eni in inv.of(PROVIDER, "NetworkInterface", group.scope):
-        if group_id in (eni.attrs.get("security_groups") or []) and eni.attrs.get("public_ip"):
+        eni_facts = facts_of(eni, NetworkInterfaceFacts)
+        if group_id in (eni_facts.get("security_groups") or []) and eni_facts.get("public_ip"):
             return True
     return False
 
@@ -116,8 +131,9 @@ def sg_admin_ports_open(inv: Inventory):
     Whether it is attached is unknown when network interfaces could not be read."""
     admin_ports = _admin_ports(inv)
     for group in sorted(inv.of(PROVIDER, "SecurityGroup"), key=lambda r: r.uid):
+        group_facts = facts_of(group, SecurityGroupFacts)
         rules = world_open_admin_rules(group, admin_ports)
-        name = f'security group "{group.name}" ({group.attrs.get("group_id")})'
+        name = f'security group "{group.name}" ({group_facts.get("group_id")})'
         if not rules:
             yield Result(group, Status.PASS, f"{name}: no admin port open to the internet")
             continue
@@ -127,7 +143,7 @@ def sg_admin_ports_open(inv: Inventory):
             for rule in rules
         )
         evidence: dict[str, Any] = {"rules": rules}
-        used_by = group.attrs.get("used_by")
+        used_by = group_facts.get("used_by")
         if used_by is None:
             yield Result(
                 group,
@@ -196,22 +212,23 @@ def elb_internet_facing(inv: Inventory):
     HTTP listener that does not redirect is high. Internal ones pass. A public load
     balancer whose listeners could not be read stays medium and says so."""
     for lb in sorted(inv.of(PROVIDER, "LoadBalancer"), key=lambda r: r.uid):
-        kind = lb.attrs.get("type") or "load balancer"
+        lb_facts = facts_of(lb, LoadBalancerFacts)
+        kind = lb_facts.get("type") or "load balancer"
         name = f'{kind} load balancer "{lb.name}"'
-        if not lb.attrs.get("internet_facing"):
+        if not lb_facts.get("internet_facing"):
             yield Result(lb, Status.PASS, f"{name} is internal")
             continue
-        listeners = lb.attrs.get("listeners")
+        listeners = lb_facts.get("listeners")
         evidence: dict[str, Any] = {
-            "scheme": lb.attrs.get("scheme"),
-            "dns_name": lb.attrs.get("dns_name"),
+            "scheme": lb_facts.get("scheme"),
+            "dns_name": lb_facts.get("dns_name"),
         }
         if listeners is None:
             evidence["listeners_read"] = False
             yield Result(
                 lb,
                 Status.FAIL,
-                f"{name} is internet-facing ({lb.attrs.get('dns_name')}); its listeners "
+                f"{name} is internet-facing ({lb_facts.get('dns_name')}); its listeners "
                 "could not be read, so plain HTTP is not ruled out",
                 evidence,
             )
@@ -230,7 +247,7 @@ def elb_internet_facing(inv: Inventory):
             yield Result(
                 lb,
                 Status.FAIL,
-                f"{name} is internet-facing ({lb.attrs.get('dns_name')}) and serves plain "
+                f"{name} is internet-facing ({lb_facts.get('dns_name')}) and serves plain "
                 f"HTTP without a redirect on port {ports}",
                 evidence,
                 severity=Severity.HIGH,
@@ -239,7 +256,7 @@ def elb_internet_facing(inv: Inventory):
             yield Result(
                 lb,
                 Status.FAIL,
-                f"{name} is internet-facing ({lb.attrs.get('dns_name')}); listeners: "
+                f"{name} is internet-facing ({lb_facts.get('dns_name')}); listeners: "
                 f"{served or 'none'}",
                 evidence,
             )
@@ -291,11 +308,12 @@ def apigateway_rest_no_auth(inv: Inventory):
     resource policy, if any, is mentioned (it may restrict callers; it is not evaluated).
     Unknown when the API's methods could not be read."""
     for api in sorted(inv.of(PROVIDER, "ApiGatewayRestApi"), key=lambda r: r.uid):
-        name = f'REST API "{api.name}" ({api.attrs.get("api_id")})'
-        if "PRIVATE" in (api.attrs.get("endpoint_types") or []):
+        api_facts = facts_of(api, ApiGatewayRestApiFacts)
+        name = f'REST API "{api.name}" ({api_facts.get("api_id")})'
+        if "PRIVATE" in (api_facts.get("endpoint_types") or []):
             yield Result(api, Status.PASS, f"{name} is PRIVATE (reachable from VPC endpoints only)")
             continue
-        methods = api.attrs.get("methods")
+        methods = api_facts.get("methods")
         if methods is None:
             yield Result(api, Status.UNKNOWN, f"{name}: its methods could not be read")
             continue
@@ -313,13 +331,13 @@ def apigateway_rest_no_auth(inv: Inventory):
             f"{name} is reachable from the internet and {plural(len(open_methods), 'method')} "
             f"need no authentication: {listing(open_methods, 8)}"
         )
-        if api.attrs.get("policy"):
+        if api_facts.get("policy"):
             detail += " (a resource policy is attached and may restrict callers)"
         yield Result(
             api,
             Status.FAIL,
             detail,
-            {"methods": open_methods[:20], "endpoint_types": api.attrs.get("endpoint_types")},
+            {"methods": open_methods[:20], "endpoint_types": api_facts.get("endpoint_types")},
         )
 
 
@@ -343,9 +361,10 @@ def apigateway_http_no_auth(inv: Inventory):
     always public); OPTIONS routes are skipped. For WebSocket APIs only ``$connect`` can
     carry authorization, so only it is judged (NONE and no API key fails)."""
     for api in sorted(inv.of(PROVIDER, "ApiGatewayHttpApi"), key=lambda r: r.uid):
-        protocol = api.attrs.get("protocol_type") or "HTTP"
-        name = f'{protocol} API "{api.name}" ({api.attrs.get("api_id")})'
-        routes = api.attrs.get("routes")
+        api_facts = facts_of(api, ApiGatewayHttpApiFacts)
+        protocol = api_facts.get("protocol_type") or "HTTP"
+        name = f'{protocol} API "{api.name}" ({api_facts.get("api_id")})'
+        routes = api_facts.get("routes")
         if routes is None:
             yield Result(api, Status.UNKNOWN, f"{name}: its routes could not be read")
             continue
@@ -395,8 +414,9 @@ def _account_pab(inv: Inventory, bucket: Resource) -> dict[str, Any] | None:
 def effective_pab(inv: Inventory, bucket: Resource) -> dict[str, bool | None]:
     """Each public-access-block setting in effect: on when either the bucket or the
     account sets it; None when neither level says on and one could not be read."""
-    unread = bucket.attrs.get("unread") or {}
-    own = bucket.attrs.get("public_access_block")
+    bucket_facts = facts_of(bucket, S3BucketFacts)
+    unread = bucket_facts.get("unread") or {}
+    own: Mapping[str, object] | None = bucket_facts.get("public_access_block")
     if own is None and "public_access_block" not in unread:
         own = dict.fromkeys(PAB_SETTINGS, False)  # none set
     account = _account_pab(inv, bucket)
@@ -446,8 +466,9 @@ def s3_bucket_public(inv: Inventory):
         name = f'bucket "{bucket.name}"'
         reasons: list[str] = []
         unknown: list[str] = []
-        public_policy = bucket.attrs.get("policy_is_public")
-        grants = bucket.attrs.get("acl_public_grants")
+        bucket_facts = facts_of(bucket, S3BucketFacts)
+        public_policy = bucket_facts.get("policy_is_public")
+        grants = bucket_facts.get("acl_public_grants")
         acl_text = ", ".join(f"{g.get('permission')} to {g.get('grantee')}" for g in grants or [])
         for exposed, blocker, text, what in (
             (public_policy, "restrict_public_buckets", "its bucket policy is public", "policy"),
@@ -570,9 +591,10 @@ def rds_public(inv: Inventory):
     cluster level (Multi-AZ DB clusters); Aurora clusters carry it per instance, so their
     instances are judged instead."""
     for db in sorted(inv.of(PROVIDER, "RDSInstance"), key=lambda r: r.uid):
-        name = f'DB instance "{db.name}" ({db.attrs.get("engine")})'
-        if db.attrs.get("publicly_accessible"):
-            endpoint = db.attrs.get("endpoint") or {}
+        db_facts = facts_of(db, RDSInstanceFacts)
+        name = f'DB instance "{db.name}" ({db_facts.get("engine")})'
+        if db_facts.get("publicly_accessible"):
+            endpoint: RDSEndpoint | dict[str, Any] = db_facts.get("endpoint") or {}
             address = endpoint.get("address")
             where = f" at {address}:{endpoint.get('port')}" if address else ""
             yield Result(
@@ -584,16 +606,17 @@ def rds_public(inv: Inventory):
         else:
             yield Result(db, Status.PASS, f"{name} is not publicly accessible")
     for cluster in sorted(inv.of(PROVIDER, "RDSCluster"), key=lambda r: r.uid):
-        public = cluster.attrs.get("publicly_accessible")
+        cluster_facts = facts_of(cluster, RDSClusterFacts)
+        public = cluster_facts.get("publicly_accessible")
         if public is None:
             continue  # set per member instance (Aurora): judged above
-        name = f'DB cluster "{cluster.name}" ({cluster.attrs.get("engine")})'
+        name = f'DB cluster "{cluster.name}" ({cluster_facts.get("engine")})'
         if public:
             yield Result(
                 cluster,
                 Status.FAIL,
-                f"{name} is publicly accessible at {cluster.attrs.get('endpoint')}",
-                {"publicly_accessible": True, "endpoint": cluster.attrs.get("endpoint")},
+                f"{name} is publicly accessible at {cluster_facts.get('endpoint')}",
+                {"publicly_accessible": True, "endpoint": cluster_facts.get("endpoint")},
             )
         else:
             yield Result(cluster, Status.PASS, f"{name} is not publicly accessible")
@@ -628,17 +651,18 @@ def eks_public_endpoint(inv: Inventory):
     CIDR restriction is set). A public endpoint limited to listed CIDRs passes and names
     them; a private-only endpoint passes."""
     for cluster in sorted(inv.of(PROVIDER, "EKSCluster"), key=lambda r: r.uid):
+        cluster_facts = facts_of(cluster, EKSClusterFacts)
         name = f'EKS cluster "{cluster.name}"'
-        if not cluster.attrs.get("endpoint_public_access"):
+        if not cluster_facts.get("endpoint_public_access"):
             yield Result(cluster, Status.PASS, f"{name}: API endpoint is private")
             continue
-        cidrs = sorted(cluster.attrs.get("public_access_cidrs") or [])
+        cidrs = sorted(cluster_facts.get("public_access_cidrs") or [])
         world = [c for c in cidrs if c in (WORLD_V4, WORLD_V6)]
         if world:
             yield Result(
                 cluster,
                 Status.FAIL,
-                f"{name}: API endpoint {cluster.attrs.get('endpoint')} is public and open to "
+                f"{name}: API endpoint {cluster_facts.get('endpoint')} is public and open to "
                 f"{' and '.join(world)}",
                 {"endpoint_public_access": True, "public_access_cidrs": cidrs},
             )
