@@ -8,6 +8,8 @@ the account hang on its ``IAMAccount`` (or that resource's uid when IAM was not 
 
 from __future__ import annotations
 
+from typing import cast
+
 from postureapp.checks.registry import Result, check, control
 from postureapp.domain.aws.scopes import (
     PROVIDER,
@@ -19,6 +21,23 @@ from postureapp.domain.aws.scopes import (
     regions,
 )
 from postureapp.domain.text import listing
+from postureapp.facts import facts_of
+from postureapp.facts.aws import (
+    BackupPlanFacts,
+    BackupProtectedResourceFacts,
+    CloudTrailTrailFacts,
+    ConfigRecorderFacts,
+    EBSEncryptionByDefaultFacts,
+    EKSClusterFacts,
+    GuardDutyDetectorFacts,
+    IAMUserFacts,
+    RDSClusterFacts,
+    RDSInstanceFacts,
+    S3BucketFacts,
+    SecurityHubFacts,
+    UserCredentials,
+)
+from postureapp.facts.aws_services import RDSDatabaseFacts
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, View
 
@@ -63,16 +82,21 @@ def cloudtrail_multi_region(inv: Inventory):
     for account in sorted(set(read) | set(trails)):
         anchor = account_anchor(inv, account)
         candidates = sorted(
-            (t for t in trails.get(account, []) if t.attrs.get("multi_region")),
+            (
+                t
+                for t in trails.get(account, [])
+                if facts_of(t, CloudTrailTrailFacts).get("multi_region")
+            ),
             key=lambda t: t.uid,
         )
         good = [
             t
             for t in candidates
-            if t.attrs.get("is_logging") and t.attrs.get("log_file_validation_enabled")
+            if facts_of(t, CloudTrailTrailFacts).get("is_logging")
+            and facts_of(t, CloudTrailTrailFacts).get("log_file_validation_enabled")
         ]
         if good:
-            names = [str(t.attrs.get("name") or t.name) for t in good]
+            names = [str(facts_of(t, CloudTrailTrailFacts).get("name") or t.name) for t in good]
             yield Result(
                 anchor,
                 Status.PASS,
@@ -84,7 +108,8 @@ def cloudtrail_multi_region(inv: Inventory):
         unreadable = [
             t
             for t in candidates
-            if t.attrs.get("is_logging") is None and t.attrs.get("log_file_validation_enabled")
+            if facts_of(t, CloudTrailTrailFacts).get("is_logging") is None
+            and facts_of(t, CloudTrailTrailFacts).get("log_file_validation_enabled")
         ]
         if unreadable:
             yield Result(
@@ -97,10 +122,11 @@ def cloudtrail_multi_region(inv: Inventory):
         if candidates:
             problems = []
             for trail in candidates:
+                trail_facts = facts_of(trail, CloudTrailTrailFacts)
                 wrong = []
-                if not trail.attrs.get("is_logging"):
+                if not trail_facts.get("is_logging"):
                     wrong.append("is not logging")
-                if not trail.attrs.get("log_file_validation_enabled"):
+                if not trail_facts.get("log_file_validation_enabled"):
                     wrong.append("has log file validation off")
                 problems.append(f"{trail.name} {' and '.join(wrong)}")
             detail = f"account {account}: multi-region trail {'; '.join(problems)}"
@@ -114,7 +140,11 @@ def cloudtrail_multi_region(inv: Inventory):
             anchor,
             Status.FAIL,
             detail,
-            {"multi_region_trails": [str(t.attrs.get("name") or t.name) for t in candidates]},
+            {
+                "multi_region_trails": [
+                    str(facts_of(t, CloudTrailTrailFacts).get("name") or t.name) for t in candidates
+                ]
+            },
         )
 
 
@@ -146,7 +176,7 @@ def eks_audit_logs(inv: Inventory):
     """Clusters whose control-plane logging does not include ``audit``: without it, who
     did what through the Kubernetes API is lost."""
     for cluster in sorted(inv.of(PROVIDER, "EKSCluster"), key=lambda r: r.uid):
-        enabled = sorted(cluster.attrs.get("logging_enabled_types") or [])
+        enabled = sorted(facts_of(cluster, EKSClusterFacts).get("logging_enabled_types") or [])
         name = f'EKS cluster "{cluster.name}"'
         if "audit" in enabled:
             yield Result(cluster, Status.PASS, f"{name} sends audit logs to CloudWatch")
@@ -198,16 +228,23 @@ def guardduty_enabled(inv: Inventory):
     markers, detectors = _per_region(inv, "GuardDutyDetector")
     for region in markers:
         found = sorted(detectors.get(_key(region), []), key=lambda r: r.uid)
-        enabled = [d for d in found if d.attrs.get("status") == "ENABLED"]
+        enabled = [
+            d for d in found if facts_of(d, GuardDutyDetectorFacts).get("status") == "ENABLED"
+        ]
         if enabled:
             yield Result(region, Status.PASS, f"{region.name}: GuardDuty detector enabled")
         elif found:
+            detector_facts = facts_of(found[0], GuardDutyDetectorFacts)
             yield Result(
                 region,
                 Status.FAIL,
-                f"{region.name}: GuardDuty detector {found[0].attrs.get('detector_id')} is "
-                f"{found[0].attrs.get('status') or 'not enabled'}",
-                {"detectors": [d.attrs.get("detector_id") for d in found]},
+                f"{region.name}: GuardDuty detector {detector_facts.get('detector_id')} is "
+                f"{detector_facts.get('status') or 'not enabled'}",
+                {
+                    "detectors": [
+                        facts_of(d, GuardDutyDetectorFacts).get("detector_id") for d in found
+                    ]
+                },
             )
         else:
             yield Result(
@@ -245,7 +282,7 @@ def securityhub_enabled(inv: Inventory):
         found = hubs.get(_key(region), [])
         if not found:
             yield Result(region, Status.UNKNOWN, f"{region.name}: Security Hub state not read")
-        elif any(hub.attrs.get("enabled") for hub in found):
+        elif any(facts_of(hub, SecurityHubFacts).get("enabled") for hub in found):
             yield Result(region, Status.PASS, f"{region.name}: Security Hub enabled")
         else:
             yield Result(
@@ -287,12 +324,12 @@ def config_recording(inv: Inventory):
     markers, recorders = _per_region(inv, "ConfigRecorder")
     for region in markers:
         found = sorted(recorders.get(_key(region), []), key=lambda r: r.uid)
-        recording = [r for r in found if r.attrs.get("recording")]
-        complete = [r for r in recording if r.attrs.get("all_supported")]
+        recording = [r for r in found if facts_of(r, ConfigRecorderFacts).get("recording")]
+        complete = [r for r in recording if facts_of(r, ConfigRecorderFacts).get("all_supported")]
         if complete:
             yield Result(region, Status.PASS, f"{region.name}: AWS Config records everything")
         elif recording:
-            types = recording[0].attrs.get("resource_types") or []
+            types = facts_of(recording[0], ConfigRecorderFacts).get("resource_types") or []
             yield Result(
                 region,
                 Status.FAIL,
@@ -301,7 +338,7 @@ def config_recording(inv: Inventory):
                 {"all_supported": False},
                 severity=Severity.LOW,
             )
-        elif any(r.attrs.get("recording") is None for r in found):
+        elif any(facts_of(r, ConfigRecorderFacts).get("recording") is None for r in found):
             yield Result(region, Status.UNKNOWN, f"{region.name}: recorder status not read")
         elif found:
             yield Result(
@@ -323,12 +360,12 @@ def databases(inv: Inventory) -> list[Resource]:
     """RDS databases judged on their own: DB clusters, and DB instances outside a
     cluster (an Aurora instance's storage and backups belong to its cluster)."""
     clusters = sorted(inv.of(PROVIDER, "RDSCluster"), key=lambda r: r.uid)
-    names = {(c.scope, c.attrs.get("identifier") or c.name) for c in clusters}
+    names = {(c.scope, facts_of(c, RDSClusterFacts).get("identifier") or c.name) for c in clusters}
     instances = [
         db
         for db in sorted(inv.of(PROVIDER, "RDSInstance"), key=lambda r: r.uid)
-        if not db.attrs.get("cluster_identifier")
-        or (db.scope, db.attrs.get("cluster_identifier")) not in names
+        if not facts_of(db, RDSInstanceFacts).get("cluster_identifier")
+        or (db.scope, facts_of(db, RDSInstanceFacts).get("cluster_identifier")) not in names
     ]
     return clusters + instances
 
@@ -372,7 +409,9 @@ def backup_plan(inv: Inventory):
         found = sorted(plans.get(_key(region), []), key=lambda r: r.uid)
         held = dbs.get(_key(region), [])
         if found:
-            names = [str(plan.attrs.get("name") or plan.name) for plan in found]
+            names = [
+                str(facts_of(plan, BackupPlanFacts).get("name") or plan.name) for plan in found
+            ]
             yield Result(region, Status.PASS, f"{region.name}: backup plan {listing(names)}")
         elif held:
             yield Result(
@@ -416,10 +455,13 @@ def rds_backup_protected(inv: Inventory):
     they live in the same account, last at most 35 days and go with the database when it
     is deleted -- exactly what ransomware or a compromised admin does. So a database with
     automated backups only still fails, at low severity; one with none fails at high."""
-    protected = {p.attrs.get("resource_arn") for p in inv.of(PROVIDER, "BackupProtectedResource")}
+    protected = {
+        facts_of(p, BackupProtectedResourceFacts).get("resource_arn")
+        for p in inv.of(PROVIDER, "BackupProtectedResource")
+    }
     for db in databases(inv):
         name = _db_name(db)
-        retention = int(db.attrs.get("backup_retention_period") or 0)
+        retention = int(facts_of(db, RDSDatabaseFacts).get("backup_retention_period") or 0)
         if db.uid in protected:
             yield Result(db, Status.PASS, f"{name} is protected by AWS Backup")
         elif retention > 0:
@@ -477,7 +519,7 @@ def ebs_default_encryption(inv: Inventory):
         found = settings.get(_key(region), [])
         if not found:
             yield Result(region, Status.UNKNOWN, f"{region.name}: EBS default encryption not read")
-        elif found[0].attrs.get("enabled"):
+        elif facts_of(found[0], EBSEncryptionByDefaultFacts).get("enabled"):
             yield Result(region, Status.PASS, f"{region.name}: new EBS volumes are encrypted")
         else:
             yield Result(
@@ -518,7 +560,7 @@ def rds_storage_encrypted(inv: Inventory):
     instances inherit their cluster's)."""
     for db in databases(inv):
         name = _db_name(db)
-        if db.attrs.get("storage_encrypted"):
+        if facts_of(db, RDSDatabaseFacts).get("storage_encrypted"):
             yield Result(db, Status.PASS, f"{name} storage is encrypted")
         else:
             yield Result(
@@ -555,13 +597,14 @@ def s3_default_encryption(inv: Inventory):
     cannot read back; emulators and older partitions differ.) Unknown when the setting
     could not be read."""
     for bucket in sorted(inv.of(PROVIDER, "S3Bucket"), key=lambda r: r.uid):
+        bucket_facts = facts_of(bucket, S3BucketFacts)
         name = f'bucket "{bucket.name}"'
-        encryption = bucket.attrs.get("encryption")
+        encryption = bucket_facts.get("encryption")
         if encryption:
             yield Result(
                 bucket, Status.PASS, f"{name} encrypts by default ({encryption.get('algorithm')})"
             )
-        elif "encryption" in (bucket.attrs.get("unread") or {}):
+        elif "encryption" in (bucket_facts.get("unread") or {}):
             yield Result(bucket, Status.UNKNOWN, f"{name}: default encryption could not be read")
         else:
             yield Result(
@@ -597,7 +640,7 @@ def eks_secrets_encryption(inv: Inventory):
     """Clusters without an encryption config covering ``secrets``."""
     for cluster in sorted(inv.of(PROVIDER, "EKSCluster"), key=lambda r: r.uid):
         name = f'EKS cluster "{cluster.name}"'
-        if cluster.attrs.get("secrets_encrypted"):
+        if facts_of(cluster, EKSClusterFacts).get("secrets_encrypted"):
             yield Result(cluster, Status.PASS, f"{name} encrypts Secrets with KMS")
         else:
             yield Result(
@@ -609,6 +652,12 @@ def eks_secrets_encryption(inv: Inventory):
 
 
 # -- MFA coverage --------------------------------------------------------------------------
+
+
+def _report_row(user: Resource) -> UserCredentials:
+    # Only called on users filtered to have a row: the cast drops the None mypy cannot
+    # see is gone, at no run-time cost (the key is still checked).
+    return cast(UserCredentials, facts_of(user, IAMUserFacts)["credentials"])
 
 
 @check(
@@ -641,7 +690,9 @@ def mfa_coverage(inv: Inventory):
     users = by_account(inv.of(PROVIDER, "IAMUser"))
     for account in sorted(users):
         anchor = account_anchor(inv, account)
-        known = [u for u in users[account] if u.attrs.get("credentials") is not None]
+        known = [
+            u for u in users[account] if facts_of(u, IAMUserFacts).get("credentials") is not None
+        ]
         missing = len(users[account]) - len(known)
         if not known:
             yield Result(
@@ -650,8 +701,8 @@ def mfa_coverage(inv: Inventory):
                 f"account {account}: no user is in the credential report",
             )
             continue
-        console = [u for u in known if u.attrs["credentials"].get("password_enabled")]
-        with_mfa = [u for u in console if u.attrs["credentials"].get("mfa_active")]
+        console = [u for u in known if _report_row(u).get("password_enabled")]
+        with_mfa = [u for u in console if _report_row(u).get("mfa_active")]
         note = f" ({missing} user(s) not in the credential report)" if missing else ""
         evidence = {"console_users": len(console), "with_mfa": len(with_mfa)}
         if not console:

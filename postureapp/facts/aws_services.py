@@ -243,6 +243,13 @@ class RDSInstanceFacts(TypedDict):
     tags: dict[str, str]
 
 
+class RDSDatabaseFacts(TypedDict):
+    """What DB instances and clusters share, for the checks that judge both kinds."""
+
+    storage_encrypted: bool
+    backup_retention_period: int
+
+
 class RDSClusterFacts(TypedDict):
     identifier: str
     engine: str | None
