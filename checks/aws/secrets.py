@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from postureapp.checks.aws._common import DormancyWording, dormancy
 from postureapp.checks.registry import Result, check
@@ -24,6 +25,15 @@ from postureapp.domain.thresholds import (
     now,
     threshold,
 )
+from postureapp.facts import facts_of
+from postureapp.facts.aws import (
+    ACMCertificateFacts,
+    IAMAccessKeyFacts,
+    IAMServerCertificateFacts,
+    KMSKeyFacts,
+    SecretsManagerSecretFacts,
+)
+from postureapp.facts.aws_services import RotationRules
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, View
 
@@ -34,8 +44,9 @@ _KEY_REMEDIATION_TAIL = (
 
 
 def _key_name(key: Resource) -> str:
-    ident = key.attrs.get("access_key_id") or f"key {key.attrs.get('slot') or '?'}"
-    return f'access key {ident} of user "{key.attrs.get("user_name")}"'
+    key_facts = facts_of(key, IAMAccessKeyFacts)
+    ident = key_facts.get("access_key_id") or f"key {key_facts.get('slot') or '?'}"
+    return f'access key {ident} of user "{key_facts.get("user_name")}"'
 
 
 def _keys(inv: Inventory) -> list[Resource]:
@@ -74,10 +85,11 @@ def access_key_age(inv: Inventory):
     limit = cutoff(inv, days)
     for key in _keys(inv):
         name = _key_name(key)
-        if not key.attrs.get("active"):
+        key_facts = facts_of(key, IAMAccessKeyFacts)
+        if not key_facts.get("active"):
             yield Result(key, Status.PASS, f"{name} is inactive")
             continue
-        created = when(key.attrs.get("created"))
+        created = when(key_facts.get("created"))
         if created is None:
             yield Result(key, Status.UNKNOWN, f"{name}: creation date unknown")
         elif created < limit:
@@ -123,11 +135,12 @@ def access_key_unused(inv: Inventory):
     limit = cutoff(inv, days)
     for key in _keys(inv):
         name = _key_name(key)
-        if not key.attrs.get("active"):
+        key_facts = facts_of(key, IAMAccessKeyFacts)
+        if not key_facts.get("active"):
             yield Result(key, Status.PASS, f"{name} is inactive")
             continue
-        last = when(key.attrs.get("last_used_date"))
-        created = when(key.attrs.get("created"))
+        last = when(key_facts.get("last_used_date"))
+        created = when(key_facts.get("created"))
         yield dormancy(key, name, last, created, limit, days, _KEY_WORDING)
 
 
@@ -169,15 +182,18 @@ def user_multiple_active_keys(inv: Inventory):
     come from the credential report or, without it, from ListAccessKeys)."""
     active: dict[str, list[Resource]] = {}
     for key in _keys(inv):
-        if key.attrs.get("active"):
-            owner = key.attrs.get("user_arn") or key.attrs.get("user_name") or ""
+        key_facts = facts_of(key, IAMAccessKeyFacts)
+        if key_facts.get("active"):
+            owner = key_facts.get("user_arn") or key_facts.get("user_name") or ""
             active.setdefault(owner, []).append(key)
     for user in sorted(inv.of(PROVIDER, "IAMUser"), key=lambda r: r.uid):
         mine = active.get(user.uid, []) + active.get(user.name, [])
         name = f'user "{user.name}"'
         if len(mine) > 1:
             created = sorted(
-                day(moment) for key in mine if (moment := when(key.attrs.get("created")))
+                day(moment)
+                for key in mine
+                if (moment := when(facts_of(key, IAMAccessKeyFacts).get("created")))
             )
             yield Result(
                 user,
@@ -196,7 +212,7 @@ def user_multiple_active_keys(inv: Inventory):
 def _secrets(inv: Inventory) -> Iterable[Resource]:
     """Secrets not scheduled for deletion (those are on their way out)."""
     for secret in sorted(inv.of(PROVIDER, "SecretsManagerSecret"), key=lambda r: r.uid):
-        if not secret.attrs.get("deleted_date"):
+        if not facts_of(secret, SecretsManagerSecretFacts).get("deleted_date"):
             yield secret
 
 
@@ -228,8 +244,9 @@ def secret_rotation_disabled(inv: Inventory):
     """Secrets with automatic rotation off (secrets scheduled for deletion are skipped)."""
     for secret in _secrets(inv):
         name = f'secret "{secret.name}"'
-        if secret.attrs.get("rotation_enabled"):
-            rules = secret.attrs.get("rotation_rules") or {}
+        secret_facts = facts_of(secret, SecretsManagerSecretFacts)
+        if secret_facts.get("rotation_enabled"):
+            rules: RotationRules | dict[str, Any] = secret_facts.get("rotation_rules") or {}
             every = rules.get("schedule_expression") or (
                 f"every {rules['automatically_after_days']} days"
                 if rules.get("automatically_after_days")
@@ -252,7 +269,7 @@ def _rotation_reference(secret: Resource) -> tuple[str, str, datetime] | None:
         ("last_changed_date", "never rotated; last changed"),
         ("created_date", "never rotated or changed; created"),
     ):
-        moment = when(secret.attrs.get(attr))
+        moment = when(facts_of(secret, SecretsManagerSecretFacts).get(attr))
         if moment is not None:
             return attr, label, moment
     return None
@@ -332,8 +349,9 @@ def secret_unused(inv: Inventory):
     limit = cutoff(inv, days)
     for secret in _secrets(inv):
         name = f'secret "{secret.name}"'
-        accessed = when(secret.attrs.get("last_accessed_date"))
-        created = when(secret.attrs.get("created_date"))
+        secret_facts = facts_of(secret, SecretsManagerSecretFacts)
+        accessed = when(secret_facts.get("last_accessed_date"))
+        created = when(secret_facts.get("created_date"))
         yield dormancy(secret, name, accessed, created, limit, days, _SECRET_WORDING)
 
 
@@ -383,22 +401,23 @@ def kms_key_rotation(inv: Inventory):
     HMAC, imported material) and keys pending deletion are not judged; unknown when the
     rotation status could not be read."""
     for key in sorted(inv.of(PROVIDER, "KMSKey"), key=lambda r: r.uid):
-        if key.attrs.get("key_state") in _PENDING or not key.attrs.get("rotation_supported"):
+        key_facts = facts_of(key, KMSKeyFacts)
+        if key_facts.get("key_state") in _PENDING or not key_facts.get("rotation_supported"):
             continue
         name = f'KMS key "{key.name}"'
-        enabled = key.attrs.get("rotation_enabled")
+        enabled = key_facts.get("rotation_enabled")
         if enabled is None:
             yield Result(key, Status.UNKNOWN, f"{name}: rotation status could not be read")
         elif enabled:
-            period = key.attrs.get("rotation_period_days")
+            period = key_facts.get("rotation_period_days")
             every = f" every {period} days" if period else ""
             yield Result(key, Status.PASS, f"{name} rotates automatically{every}")
         else:
             yield Result(
                 key,
                 Status.FAIL,
-                f"{name} ({key.attrs.get('key_spec')}) does not rotate automatically",
-                {"rotation_enabled": False, "key_state": key.attrs.get("key_state")},
+                f"{name} ({key_facts.get('key_spec')}) does not rotate automatically",
+                {"rotation_enabled": False, "key_state": key_facts.get("key_state")},
             )
 
 
@@ -468,10 +487,11 @@ def acm_certificate_expiry(inv: Inventory):
     ``cert_warning_days`` (medium) or have expired (critical: clients fail, or learn to
     ignore TLS errors). Certificates nobody uses are not judged."""
     for cert in sorted(inv.of(PROVIDER, "ACMCertificate"), key=lambda r: r.uid):
-        if not cert.attrs.get("in_use"):
+        cert_facts = facts_of(cert, ACMCertificateFacts)
+        if not cert_facts.get("in_use"):
             continue
-        name = f'certificate for "{cert.attrs.get("domain_name") or cert.name}" (in use)'
-        yield _expiry(inv, cert, name, cert.attrs.get("not_after"), Severity.CRITICAL)
+        name = f'certificate for "{cert_facts.get("domain_name") or cert.name}" (in use)'
+        yield _expiry(inv, cert, name, cert_facts.get("not_after"), Severity.CRITICAL)
 
 
 @check(
@@ -504,4 +524,10 @@ def iam_server_certificate_expiry(inv: Inventory):
     (high: IAM does not say whether a listener still uses it)."""
     for cert in sorted(inv.of(PROVIDER, "IAMServerCertificate"), key=lambda r: r.uid):
         name = f'IAM server certificate "{cert.name}"'
-        yield _expiry(inv, cert, name, cert.attrs.get("expiration"), Severity.HIGH)
+        yield _expiry(
+            inv,
+            cert,
+            name,
+            facts_of(cert, IAMServerCertificateFacts).get("expiration"),
+            Severity.HIGH,
+        )
