@@ -15,7 +15,13 @@ from postureapp.checks.registry import Result, check
 from postureapp.domain.aws.scopes import PROVIDER
 from postureapp.domain.text import listing, plural
 from postureapp.facts import facts_of
-from postureapp.facts.aws import ApiGatewayRestApiFacts
+from postureapp.facts.aws import (
+    ApiGatewayHttpApiFacts,
+    ApiGatewayRestApiFacts,
+    ApiGatewayUsagePlanFacts,
+    LoadBalancerFacts,
+    WAFWebACLFacts,
+)
 from postureapp.inventory import Inventory
 from postureapp.model import Resource, Severity, Status, View
 
@@ -37,14 +43,15 @@ def _acl_verdict(inv: Inventory, arn: str | None) -> tuple[Status | None, str, d
     if not arn:
         return None, "no AWS WAF web ACL", {"web_acl": None}
     acl = inv.get(arn)
-    if acl is None or acl.attrs.get("rules") is None:
+    if acl is None or facts_of(acl, WAFWebACLFacts).get("rules") is None:
         return Status.UNKNOWN, f"web ACL {arn} could not be read", {"web_acl": arn}
-    rules = list(acl.attrs.get("rate_based_rules") or [])
-    evidence = {"web_acl": acl.name, "rate_based_rules": rules}
+    acl_facts = facts_of(acl, WAFWebACLFacts)
+    rules = list(acl_facts.get("rate_based_rules") or [])
+    evidence: dict[str, Any] = {"web_acl": acl.name, "rate_based_rules": rules}
     if rules:
-        limits = [
+        limits: list[Any] = [
             r.get("rate_limit")
-            for r in acl.attrs.get("rules") or []
+            for r in acl_facts.get("rules") or []
             if r.get("name") in rules and r.get("rate_limit")
         ]
         if limits:
@@ -80,13 +87,14 @@ def alb_rate_limit(inv: Inventory) -> Iterator[Result]:
     must have a blocking (or challenging) rate-based rule. Internal ones pass; network
     and gateway load balancers cannot carry a web ACL and are not judged."""
     for lb in sorted(inv.of(PROVIDER, "LoadBalancer"), key=lambda r: r.uid):
-        if lb.attrs.get("type") != "application":
+        lb_facts = facts_of(lb, LoadBalancerFacts)
+        if lb_facts.get("type") != "application":
             continue
         name = f'application load balancer "{lb.name}"'
-        if not lb.attrs.get("internet_facing"):
+        if not lb_facts.get("internet_facing"):
             yield Result(lb, Status.PASS, f"{name} is internal")
             continue
-        if lb.attrs.get("web_acl_read") is False:
+        if lb_facts.get("web_acl_read") is False:
             yield Result(
                 lb,
                 Status.UNKNOWN,
@@ -94,7 +102,7 @@ def alb_rate_limit(inv: Inventory) -> Iterator[Result]:
                 "not among --services)",
             )
             continue
-        status, why, evidence = _acl_verdict(inv, lb.attrs.get("web_acl_arn"))
+        status, why, evidence = _acl_verdict(inv, lb_facts.get("web_acl_arn"))
         yield Result(lb, status or Status.FAIL, f"{name} is internet-facing: {why}", evidence)
 
 
@@ -107,10 +115,14 @@ def _rate(throttling: Mapping[str, Any] | None) -> float | None:
     return None
 
 
-def _plans_by_stage(inv: Inventory, scope: str) -> dict[tuple[str, str], list[Resource]]:
-    plans: dict[tuple[str, str], list[Resource]] = {}
+# Keyed by what the usage plan says: (api_id, stage), either possibly absent.
+StageKey = tuple[str | None, str | None]
+
+
+def _plans_by_stage(inv: Inventory, scope: str) -> dict[StageKey, list[Resource]]:
+    plans: dict[StageKey, list[Resource]] = {}
     for plan in inv.of(PROVIDER, "ApiGatewayUsagePlan", scope):
-        for item in plan.attrs.get("api_stages") or []:
+        for item in facts_of(plan, ApiGatewayUsagePlanFacts).get("api_stages") or []:
             plans.setdefault((item.get("api_id"), item.get("stage")), []).append(plan)
     return plans
 
@@ -127,15 +139,18 @@ def _rest_stage(
     if status is Status.PASS:
         return True, why
     unread_acl = status is Status.UNKNOWN
-    throttled = [p for p in plans if _rate(p.attrs.get("throttle")) is not None]
-    if throttled and api.attrs.get("methods") is None:
+    api_facts = facts_of(api, ApiGatewayRestApiFacts)
+    throttled = [
+        p for p in plans if _rate(facts_of(p, ApiGatewayUsagePlanFacts).get("throttle")) is not None
+    ]
+    if throttled and api_facts.get("methods") is None:
         # Whether every method needs a key decides it, and the methods were not read.
         return None, f'usage plan "{throttled[0].name}" applies, but the methods could not be read'
     if throttled:
         # A usage plan throttles callers by API key: methods that need no key bypass it.
         keyless = [
             f"{m.get('http_method')} {m.get('path')}"
-            for m in api.attrs.get("methods") or []
+            for m in api_facts.get("methods") or []
             if not m.get("api_key_required") and m.get("http_method") != "OPTIONS"
         ]
         if not keyless:
@@ -176,11 +191,12 @@ def apigw_rest_rate_limit(inv: Inventory) -> Iterator[Result]:
     method needs an API key. The account-level default (10,000 req/s shared by every
     API in the region) is not a limit anyone chose, so it does not count."""
     for api in sorted(inv.of(PROVIDER, "ApiGatewayRestApi"), key=lambda r: r.uid):
-        name = f'REST API "{api.name}" ({api.attrs.get("api_id")})'
-        if "PRIVATE" in (api.attrs.get("endpoint_types") or []):
+        api_facts = facts_of(api, ApiGatewayRestApiFacts)
+        name = f'REST API "{api.name}" ({api_facts.get("api_id")})'
+        if "PRIVATE" in (api_facts.get("endpoint_types") or []):
             yield Result(api, Status.PASS, f"{name} is PRIVATE (reachable from VPC endpoints only)")
             continue
-        stages = api.attrs.get("stages")
+        stages = api_facts.get("stages")
         if stages is None:
             yield Result(api, Status.UNKNOWN, f"{name}: its stages could not be read")
             continue
@@ -188,10 +204,11 @@ def apigw_rest_rate_limit(inv: Inventory) -> Iterator[Result]:
             yield Result(api, Status.PASS, f"{name} has no deployed stage")
             continue
         plans = _plans_by_stage(inv, api.scope)
-        limited: dict[str, Any] = {}
-        open_stages: dict[str, Any] = {}
-        unread: dict[str, Any] = {}
-        api_id = facts_of(api, ApiGatewayRestApiFacts).get("api_id")
+        # Keyed by each stage's "name" as read (the stage shapes are untyped below).
+        limited: dict[Any, Any] = {}
+        open_stages: dict[Any, Any] = {}
+        unread: dict[Any, Any] = {}
+        api_id = api_facts.get("api_id")
         for stage in stages:
             ok, how = _rest_stage(inv, api, stage, plans.get((api_id, str(stage.get("name"))), []))
             {True: limited, False: open_stages, None: unread}[ok][stage.get("name")] = how
@@ -243,15 +260,16 @@ def apigw_http_rate_limit(inv: Inventory) -> Iterator[Result]:
     """Every stage of an HTTP or WebSocket API needs default-route throttling; a stage
     where only some routes are throttled fails and names them."""
     for api in sorted(inv.of(PROVIDER, "ApiGatewayHttpApi"), key=lambda r: r.uid):
-        name = f'{api.attrs.get("protocol_type") or "HTTP"} API "{api.name}"'
-        stages = api.attrs.get("stages")
+        api_facts = facts_of(api, ApiGatewayHttpApiFacts)
+        name = f'{api_facts.get("protocol_type") or "HTTP"} API "{api.name}"'
+        stages = api_facts.get("stages")
         if stages is None:
             yield Result(api, Status.UNKNOWN, f"{name}: its stages could not be read")
             continue
         if not stages:
             yield Result(api, Status.PASS, f"{name} has no stage")
             continue
-        unlimited = [s.get("name") for s in stages if _rate(s.get("throttling")) is None]
+        unlimited: list[Any] = [s.get("name") for s in stages if _rate(s.get("throttling")) is None]
         evidence = {
             "unlimited_stages": unlimited,
             "partly_throttled": {
@@ -335,14 +353,15 @@ def elb_tls_termination(inv: Inventory) -> Iterator[Result]:
     public one with a TLS listener forwarding to HTTP/TCP targets fails. Only default
     actions are followed (listener rules are not read)."""
     for lb in sorted(inv.of(PROVIDER, "LoadBalancer"), key=lambda r: r.uid):
-        listeners = lb.attrs.get("listeners")
-        name = f'{lb.attrs.get("type") or ""} load balancer "{lb.name}"'.strip()
+        lb_facts = facts_of(lb, LoadBalancerFacts)
+        listeners = lb_facts.get("listeners")
+        name = f'{lb_facts.get("type") or ""} load balancer "{lb.name}"'.strip()
         if listeners is None:
             yield Result(lb, Status.UNKNOWN, f"{name}: its listeners could not be read")
             continue
         if not listeners:
             continue
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "port": item.get("port"),
                 "protocol": item.get("protocol"),
@@ -359,7 +378,7 @@ def elb_tls_termination(inv: Inventory) -> Iterator[Result]:
         hops = ", ".join(
             f"{r['protocol']}:{r['port']} -> {'/'.join(r['backend_protocols'])}" for r in bridged
         )
-        if bridged and lb.attrs.get("internet_facing"):
+        if bridged and lb_facts.get("internet_facing"):
             yield Result(
                 lb,
                 Status.FAIL,
@@ -374,7 +393,7 @@ def elb_tls_termination(inv: Inventory) -> Iterator[Result]:
                 f"{name} is internal; cleartext hop inside the VPC ({hops})",
                 evidence,
             )
-        elif worst == "edge-backend-unknown" and lb.attrs.get("internet_facing"):
+        elif worst == "edge-backend-unknown" and lb_facts.get("internet_facing"):
             yield Result(
                 lb, Status.UNKNOWN, f"{name}: a target group's protocol was not read", evidence
             )
