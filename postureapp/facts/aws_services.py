@@ -220,20 +220,25 @@ class RDSEndpoint(TypedDict):
     port: int | None
 
 
-class RDSInstanceFacts(TypedDict):
+class RDSDatabaseFacts(TypedDict):
+    """What DB instances and clusters share, for the checks that judge both kinds."""
+
+    storage_encrypted: bool
+    backup_retention_period: int
+
+
+class RDSInstanceFacts(RDSDatabaseFacts):
     identifier: str
     engine: str | None
     engine_version: str | None
     instance_class: str | None
     status: str | None
     publicly_accessible: bool
-    storage_encrypted: bool
     kms_key_id: str | None
     endpoint: RDSEndpoint | None
     vpc_security_groups: list[str]
     db_subnet_group: str | None
     iam_auth_enabled: bool
-    backup_retention_period: int
     deletion_protection: bool
     multi_az: bool
     auto_minor_version_upgrade: bool
@@ -243,28 +248,19 @@ class RDSInstanceFacts(TypedDict):
     tags: dict[str, str]
 
 
-class RDSDatabaseFacts(TypedDict):
-    """What DB instances and clusters share, for the checks that judge both kinds."""
-
-    storage_encrypted: bool
-    backup_retention_period: int
-
-
-class RDSClusterFacts(TypedDict):
+class RDSClusterFacts(RDSDatabaseFacts):
     identifier: str
     engine: str | None
     engine_version: str | None
     engine_mode: str | None
     status: str | None
     publicly_accessible: bool | None
-    storage_encrypted: bool
     kms_key_id: str | None
     endpoint: str | None
     reader_endpoint: str | None
     port: int | None
     vpc_security_groups: list[str]
     iam_auth_enabled: bool
-    backup_retention_period: int
     deletion_protection: bool
     members: list[str]
     create_time: Iso
