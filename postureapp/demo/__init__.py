@@ -210,18 +210,40 @@ class DemoEnvironment:
 
 def _raise_on_sigterm() -> Callable[[], None]:
     """SIGTERM unwinds like Ctrl-C, so the servers stop and the folder is removed."""
+    return _raise_on(signal.SIGTERM)
+
+
+def _raise_on(*signums: int) -> _Restore:
+    """These signals raise KeyboardInterrupt, as Ctrl-C does; ``restore`` puts the
+    previous handlers back. ``restore.interrupted`` stays set once one arrived: an
+    exception raised while the main thread runs a callback from C (a finaliser, a GC
+    or SQLite callback) is printed and dropped, and a busy machine lands a signal there
+    now and then, so the caller checks it between steps."""
+    interrupted = threading.Event()
     if threading.current_thread() is not threading.main_thread():
-        return lambda: None
+        return _Restore(interrupted, {})
 
     def handler(signum: int, frame: FrameType | None) -> None:
+        interrupted.set()
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = {signum: signal.signal(signum, handler) for signum in signums}
+    return _Restore(interrupted, previous)
 
-    def restore() -> None:
-        signal.signal(signal.SIGTERM, previous)
 
-    return restore
+class _Restore:
+    def __init__(self, interrupted: threading.Event, previous: dict[int, Any]) -> None:
+        self.interrupted = interrupted
+        self._previous = previous
+
+    def __call__(self) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def check(self) -> None:
+        """Raise KeyboardInterrupt now if a signal arrived and its exception was lost."""
+        if self.interrupted.is_set():
+            raise KeyboardInterrupt
 
 
 def probe_address() -> str:
@@ -243,7 +265,7 @@ def run_headless(
     from postureapp.poll import run_poll
     from postureapp.store import Store
 
-    restore = _raise_on_sigterm()
+    restore = _raise_on(signal.SIGTERM, signal.SIGINT)
     try:
         with DemoEnvironment(probe=probe, db_path=db_path) as demo:
             print(
@@ -251,6 +273,7 @@ def run_headless(
             )
             with Store(demo.db_path) as store:
                 result = run_poll(store, config, demo.targets, progress_to=sys.stderr)
+            restore.check()  # an interrupt is never lost, wherever it landed
             print(
                 f"demo: snapshot {result.snapshot_id} {result.status.value}: "
                 f"{result.resources} resources, {result.findings} findings",

@@ -215,3 +215,33 @@ def test_demo_db_keeps_the_demo_cache_in_a_new_file_and_never_writes_an_existing
     assert refused.stderr.count("\n") == 1 and "exists" in refused.stderr
     assert "Traceback" not in refused.stderr
     assert kept.read_bytes() == before
+
+
+def test_an_interrupt_dropped_inside_a_finaliser_is_still_not_lost():
+    """A signal's KeyboardInterrupt raised while the main thread runs a finaliser (or a
+    GC or SQLite callback) is printed and dropped by Python; the headless demo checks
+    between steps, so its Ctrl-C is never lost (it once finished with exit 0)."""
+    import gc
+
+    from postureapp.demo import _raise_on
+
+    class Finaliser:
+        def __del__(self):
+            signal.raise_signal(signal.SIGUSR1)  # the handler runs in here: dropped
+
+    before = signal.getsignal(signal.SIGUSR1)
+    restore = _raise_on(signal.SIGUSR1)
+    try:
+        unraisable = []
+        previous_hook, sys.unraisablehook = sys.unraisablehook, unraisable.append
+        try:
+            Finaliser()  # collected at once: __del__ runs
+            gc.collect()
+        finally:
+            sys.unraisablehook = previous_hook
+        assert [type(u.exc_value) for u in unraisable] == [KeyboardInterrupt]
+        with pytest.raises(KeyboardInterrupt):
+            restore.check()
+    finally:
+        restore()
+    assert signal.getsignal(signal.SIGUSR1) == before
