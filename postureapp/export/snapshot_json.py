@@ -198,12 +198,7 @@ def _summary(counts: Counter) -> dict[str, Any]:
     }
 
 
-def _score(counts: Counter) -> dict[str, Any]:
-    """score_findings() from counts of (status, severity, waived, view)."""
-    merged: Counter = Counter()
-    for (status, severity, waived, _), number in counts.items():
-        merged[(status, severity, bool(waived))] += number
-    score = posture_score((status, sev, waived, n) for (status, sev, waived), n in merged.items())
+def _score_fields(score: Any) -> dict[str, Any]:
     return {
         "value": score.value,
         "passing": score.passing,
@@ -211,6 +206,15 @@ def _score(counts: Counter) -> dict[str, Any]:
         "waived": score.waived,
         "unknown": score.unknown,
     }
+
+
+def _score(counts: Counter) -> dict[str, Any]:
+    """score_findings() from counts of (status, severity, waived, view)."""
+    merged: Counter = Counter()
+    for (status, severity, waived, _), number in counts.items():
+        merged[(status, severity, bool(waived))] += number
+    score = posture_score((status, sev, waived, n) for (status, sev, waived), n in merged.items())
+    return _score_fields(score)
 
 
 def summarize(findings: list[dict[str, Any]]) -> dict[str, Any]:
@@ -249,13 +253,7 @@ def score_findings(findings: list[dict[str, Any]]) -> dict[str, Any]:
     was judged."""
     counts = Counter((f["status"], f["severity"], bool(f["waived"])) for f in findings)
     score = posture_score((status, sev, waived, n) for (status, sev, waived), n in counts.items())
-    return {
-        "value": score.value,
-        "passing": score.passing,
-        "failing": score.failing,
-        "waived": score.waived,
-        "unknown": score.unknown,
-    }
+    return _score_fields(score)
 
 
 def document_score(document: dict[str, Any]) -> dict[str, Any]:
