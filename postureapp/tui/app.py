@@ -46,6 +46,7 @@ from postureapp.tui.widgets.header import HeaderState, StatusHeader
 
 if TYPE_CHECKING:
     from postureapp.poll import PollResult
+    from postureapp.tui.host import Dashboard
 
 DARK = Theme(
     name="posture-dark",
@@ -435,3 +436,10 @@ class PostureApp(GraphMixin, PollingMixin, NavigationMixin, KeyRouter, App[None]
 
     def action_toggle_theme(self) -> None:
         self.theme = LIGHT.name if self.theme == DARK.name else DARK.name
+
+
+if TYPE_CHECKING:
+    # Screens reach the app through the Dashboard protocol (importing PostureApp there
+    # would close an import circle); mypy fails here if the app stops satisfying it.
+    def _is_a_dashboard(app: PostureApp) -> Dashboard:
+        return app

@@ -4,7 +4,7 @@ last looked."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from textual.app import ComposeResult
 from textual.screen import Screen
@@ -12,12 +12,10 @@ from textual.widget import Widget
 from textual.widgets import Footer, Input, TextArea
 
 from postureapp.tui.actions import WRITE_ACTIONS, command_words
+from postureapp.tui.host import Dashboard
 from postureapp.tui.keys import LineInput
 from postureapp.tui.widgets.commandline import CommandLine
 from postureapp.tui.widgets.header import StatusHeader
-
-if TYPE_CHECKING:
-    from postureapp.tui.app import PostureApp
 
 COMMAND_PLACEHOLDER = (
     "view (identities, endpoints…) · fleet · ctx [name] · res · iso · soc2 · cis · q"
@@ -36,8 +34,8 @@ class DashboardScreen(Screen):
         self._before_command: Widget | None = None
 
     @property
-    def posture(self) -> PostureApp:
-        return self.app  # type: ignore[return-value]
+    def posture(self) -> Dashboard:
+        return cast(Dashboard, self.app)
 
     def compose(self) -> ComposeResult:
         yield StatusHeader()

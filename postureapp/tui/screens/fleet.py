@@ -323,7 +323,7 @@ class FleetScreen(DashboardScreen):
         row, column = cell
         app = self.posture
         if row.name not in {context.name for context in app.queries.contexts()}:
-            app.notify(
+            self.notify(
                 f"{row.name} has no context to show (nothing was collected from it).",
                 severity="warning",
                 markup=False,
