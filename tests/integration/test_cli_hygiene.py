@@ -21,6 +21,10 @@ from tests.kube import server_from_fixtures
 from tests.kube.estate import fixtures_dir
 from tests.terminal import Terminal
 
+# One xdist worker runs this module: the collected cache
+# is built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("cli-hygiene")
+
 
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()

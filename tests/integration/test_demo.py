@@ -19,6 +19,11 @@ from postureapp.export import FORMATS, build_document, write
 from postureapp.poll import run_poll
 from postureapp.store import Store
 
+# One xdist worker runs this module: the demo estate's poll (demo_run)
+# is built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("demo")
+
+
 REPO = Path(__file__).resolve().parents[2]
 CANARIES = ("DEMO-CANARY-SECRET-d3m0", "DEMO-CANARY-ENV-pa55", "demo-only-not-real")
 

@@ -13,6 +13,10 @@ from postureapp.export import build_document
 from postureapp.poll import run_poll
 from postureapp.store import Store
 
+# One xdist worker runs this module: the demo estate's poll
+# is built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("demo-paths")
+
 
 @pytest.fixture(scope="module")
 def demo_document(tmp_path_factory):

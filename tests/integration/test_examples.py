@@ -404,17 +404,12 @@ def workspace(estate, tmp_path) -> tuple[Path, Path]:
     return home, work
 
 
-def _params() -> list:
-    # Servers listen on the ports their examples name: one xdist worker runs them all.
-    return [
-        pytest.param(example, marks=pytest.mark.xdist_group("fixed-ports"))
-        if EXAMPLES[example].server
-        else example
-        for example in sorted(EXAMPLES)
-    ]
+# One xdist worker runs every example: the estate (servers, a cache of 16 snapshots) is
+# built once, and the servers listen on the ports their examples name, one at a time.
+pytestmark = pytest.mark.xdist_group("examples")
 
 
-@pytest.mark.parametrize("example", _params())
+@pytest.mark.parametrize("example", sorted(EXAMPLES))
 def test_example_runs_as_documented(example, workspace):
     home, work = workspace
     spec = EXAMPLES[example]

@@ -14,6 +14,10 @@ from postureapp.model import Severity, split_k8s_uid
 from tests.integration.test_cli import posture
 from tests.kube import server_from_fixtures
 
+# One xdist worker runs this module: the collected fixture cluster
+# is built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("root-causes-cli")
+
 
 def collect_fixture_cluster(folder, context="fx"):
     """A cache holding one snapshot of the fixture cluster (context ``fx``), collected

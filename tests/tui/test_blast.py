@@ -11,7 +11,8 @@ from postureapp.tui.screens.blast import BlastRadius
 from postureapp.tui.screens.findings import FindingsScreen
 from tests.tui.test_app import SIZE, settle, table_rows, type_text
 
-pytestmark = pytest.mark.anyio
+# One xdist worker runs the module, so the denied demo poll is built once, not per worker.
+pytestmark = [pytest.mark.anyio, pytest.mark.xdist_group("blast")]
 
 PAYMENTS_SA = "k8s://prod-eu/payments/ServiceAccount/payments-api"
 

@@ -16,6 +16,11 @@ from tests.integration.fleet.conftest import BIN, environment, posture
 from tests.integration.fleet.estate import MANAGEMENT, reset, seed_organization
 from tests.kube import KubeAPIServer, generate_cluster, write_kubeconfig
 
+# One xdist worker runs the fleet modules: the session's moto server
+# is built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("fleet")
+
+
 CONTEXTS = ("eu-prod", "us-prod")
 PRIVILEGED = {
     "apiVersion": "v1",

@@ -14,6 +14,11 @@ from tests.integration.fleet.conftest import environment, posture
 from tests.integration.fleet.estate import MANAGEMENT, MANAGEMENT_KEY, reset, seed_organization
 from tests.integration.fleet.proxy import FaultProxy, Rules
 
+# One xdist worker runs the fleet modules: the session's moto server and the
+# organisation's collection (~25 s) are built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("fleet")
+
+
 MAX_CONCURRENCY = 3
 WORKERS = 4
 REGIONS = ("us-east-1", "eu-west-1")

@@ -11,6 +11,10 @@ from postureapp.demo import DemoEnvironment
 from postureapp.poll import run_poll
 from postureapp.store import Store
 
+# One xdist worker runs this module: the demo estate's two polls
+# are built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("probe-demo")
+
 
 @pytest.fixture(scope="module")
 def demo_polls(tmp_path_factory):

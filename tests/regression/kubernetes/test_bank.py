@@ -17,6 +17,11 @@ from tests.regression.kubernetes.bank import (
     table,
 )
 
+# One xdist worker runs this module: the bank's judged cases
+# is built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("kube-bank")
+
+
 # The report's cases, by the id of the bank case that carries each (both modes).
 REPORTED = {
     "empty NetworkPolicy list": "own-no-netpol-anywhere",
